@@ -1,0 +1,73 @@
+"""All settings of one check in one frozen value (``CheckConfig``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from checker.values import FrozenMap
+
+NETWORKS = ("unordered", "fifo")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Exploration limits; reaching any of them makes an unviolated verdict UNKNOWN."""
+
+    max_depth: int | None = None
+    max_states: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Scenario parameters, network, faults and limits of one check.
+
+    ``faults`` holds spec-level fault names and the engine faults ``loss``,
+    ``handler-error`` and ``adversary``. ``max_faults`` bounds how many fault choices
+    (including losses and handler errors) one run may take; ``adversary_messages``
+    bounds how many messages the adversary may inject.
+    """
+
+    params: FrozenMap[str, Any] = field(default_factory=FrozenMap)
+    network: str = "unordered"
+    faults: frozenset[str] = frozenset()
+    max_faults: int = 1
+    adversary_messages: int = 1
+    limits: Limits = Limits()
+    properties: tuple[str, ...] | None = None
+
+    def with_params(self, **changes: Any) -> CheckConfig:
+        p = self.params
+        for k, v in changes.items():
+            p = p.set(k, v)
+        return replace(self, params=p)
+
+    def label(self) -> str:
+        """A short file-name-safe label: ``v1-users2-ops1-unlock-fail``."""
+        parts = [f"{k}{_flat(v)}" if k != "version" else str(v) for k, v in self.params.items()]
+        parts += sorted(self.faults)
+        if self.network != "unordered":
+            parts.append(self.network)
+        return "-".join(parts).replace(" ", "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()},
+            "network": self.network,
+            "faults": sorted(self.faults),
+            "max_faults": self.max_faults,
+            "adversary_messages": self.adversary_messages,
+            "limits": {
+                "max_depth": self.limits.max_depth,
+                "max_states": self.limits.max_states,
+                "timeout": self.limits.timeout,
+            },
+            "properties": list(self.properties) if self.properties is not None else None,
+        }
+
+
+def _flat(v: Any) -> str:
+    if isinstance(v, tuple):
+        return "_".join(str(x) for x in v)
+    return str(v)

@@ -1,0 +1,207 @@
+"""Explicit-state breadth-first exploration with state hashing.
+
+Every state is checked when first discovered; BFS discovers states in order of depth,
+so the first violation found for a property is a shortest counterexample. A reached
+limit (depth, states, time) never turns into a pass: properties without a violation
+are then UNKNOWN with the bound that was reached.
+
+Symmetry and partial-order reduction plug in at ``_canonical`` and at the successor
+loop; specs do not change for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from checker.config import CheckConfig
+from checker.errors import InternalError, SpecError
+from checker.result import (
+    EXPECTED_FAIL,
+    HOLDS,
+    UNKNOWN,
+    VIOLATED,
+    CheckResult,
+    PropertyResult,
+    Stats,
+    Trace,
+)
+from checker.semantics import Semantics, Step, World
+from checker.spec import Property, Spec
+
+ProgressFn = Callable[[Stats], None]
+PROGRESS_EVERY = 0.25  # seconds between progress callbacks
+
+
+def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None) -> CheckResult:
+    """Explore every reachable state of ``spec`` under ``config`` (within its limits)."""
+    sem = Semantics(spec, config)
+    props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+    return _Explorer(sem, props, progress).run()
+
+
+class _Explorer:
+    def __init__(self, sem: Semantics, props: list[Property], progress: ProgressFn | None) -> None:
+        self.sem = sem
+        self.props = props
+        self.progress = progress
+        self.state_checks = [p for p in props if p.kind == "always"]
+        self.quiet_checks = [p for p in props if p.kind == "at-quiescence"]
+        self.responses = [(i, p) for i, p in enumerate(sem.response_props) if p in props]
+        self.goals: dict[tuple[str, str], Callable[[Any], bool]] = {}
+        for p in props:
+            if p.kind == "sometimes":
+                need = p.required(sem.config.params) if p.required else list(p.goals)
+                for g in need:
+                    self.goals[(p.name, g)] = p.goals[g]
+        self.violation: dict[str, int] = {}
+        self.witness: dict[tuple[str, str], int] = {}
+        self.states: list[World] = []
+        self.parent: list[int] = []
+        self.via: list[Step | None] = []
+        self.depth: list[int] = []
+
+    def _check(self, idx: int, w: World) -> None:
+        view = self.sem.view(w)
+        quiet = not w.net
+        for p in self.state_checks:
+            if p.name not in self.violation and not _holds(p, view, self.sem):
+                self.violation[p.name] = idx
+        if quiet:
+            for p in self.quiet_checks:
+                if p.name not in self.violation and not _holds(p, view, self.sem):
+                    self.violation[p.name] = idx
+            for gi, p in self.responses:
+                if p.name not in self.violation and w.ghost[gi]:
+                    self.violation[p.name] = idx
+        for key, goal in self.goals.items():
+            if key not in self.witness and goal(view):
+                self.witness[key] = idx
+
+    def run(self) -> CheckResult:
+        sem = self.sem
+        limits = sem.config.limits
+        stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
+        start = time.perf_counter()
+        next_tick = start + PROGRESS_EVERY
+        init = sem.initial()
+        index: dict[World, int] = {init: 0}
+        states, parent, via, depth = self.states, self.parent, self.via, self.depth
+        states.append(init)
+        parent.append(-1)
+        via.append(None)
+        depth.append(0)
+        self._check(0, init)
+        coverage = stats.coverage
+        kind_of = {pid: sem.kind_of(pid) for pid in sem.index}
+        transitions = 0
+        i = 0
+        while i < len(states):
+            w = states[i]
+            d = depth[i]
+            if limits.max_depth is not None and d >= limits.max_depth:
+                if next(iter(sem.successors(w)), None) is not None:
+                    stats.limit_hit = f"max-depth {limits.max_depth}"
+                i += 1
+                continue
+            for step, w2 in sem.successors(w):
+                transitions += 1
+                if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
+                    key = f"{kind_of[step.pid]}:{step.handler}"
+                    coverage[key] = coverage.get(key, 0) + 1
+                if w2 in index:
+                    continue
+                j = len(states)
+                index[w2] = j
+                states.append(w2)
+                parent.append(i)
+                via.append(step)
+                depth.append(d + 1)
+                self._check(j, w2)
+            i += 1
+            if (i & 255) == 0:
+                now = time.perf_counter()
+                if limits.timeout is not None and now - start >= limits.timeout:
+                    stats.limit_hit = f"timeout {limits.timeout:g}s"
+                    break
+                if self.progress is not None and now >= next_tick:
+                    next_tick = now + PROGRESS_EVERY
+                    self._stats(stats, transitions, start, i)
+                    self.progress(stats)
+            if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
+                stats.limit_hit = f"max-states {limits.max_states}"
+                break
+        self._stats(stats, transitions, start, i)
+        if self.progress is not None:
+            self.progress(stats)
+        return CheckResult(
+            spec_name=sem.spec.name,
+            spec_source=sem.spec.source,
+            scenario=sem.spec.describe(sem.config.params),
+            config=sem.config,
+            engine="explore",
+            results=[self._verdict(p, stats) for p in self.props],
+            stats=stats,
+        )
+
+    def _stats(self, stats: Stats, transitions: int, start: float, expanded: int) -> None:
+        stats.states = len(self.states)
+        stats.transitions = transitions
+        stats.max_depth = self.depth[-1] if self.depth else 0
+        stats.seconds = time.perf_counter() - start
+
+    def trace_to(self, idx: int) -> Trace:
+        """The BFS path from the initial world to state ``idx``."""
+        steps: list[tuple[Step, World]] = []
+        while self.parent[idx] >= 0:
+            step = self.via[idx]
+            if step is None:
+                raise InternalError("BFS tree broken: a non-initial state without a step")
+            steps.append((step, self.states[idx]))
+            idx = self.parent[idx]
+        steps.reverse()
+        return Trace(self.states[0], tuple(steps))
+
+    def _verdict(self, p: Property, stats: Stats) -> PropertyResult:
+        sem = self.sem
+        bound = bound_text(sem, stats)
+        base = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail)
+        if p.kind == "sometimes":
+            keys = [k for k in self.goals if k[0] == p.name]
+            missing = [g for (_, g) in keys if (p.name, g) not in self.witness]
+            if not missing:
+                depths = ", ".join(f"{g} at depth {self.depth[self.witness[(p.name, g)]]}" for (_, g) in keys)
+                return PropertyResult(**base, verdict=HOLDS, bound=f"witnessed: {depths}",
+                                      trace=self.trace_to(max(self.witness[k] for k in keys)))
+            if stats.limit_hit is None:
+                return PropertyResult(**base, verdict=VIOLATED, bound=bound,
+                                      detail=f"no reachable state witnesses: {', '.join(missing)}")
+            return PropertyResult(**base, verdict=UNKNOWN, bound=bound, detail=f"not yet witnessed: {', '.join(missing)}")
+        if p.name in self.violation:
+            idx = self.violation[p.name]
+            trace = self.trace_to(idx)
+            return PropertyResult(**base, verdict=EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
+                                  bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
+        if stats.limit_hit is not None:
+            return PropertyResult(**base, verdict=UNKNOWN, bound=bound)
+        detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""
+        return PropertyResult(**base, verdict=HOLDS, bound=bound, detail=detail)
+
+
+def bound_text(sem: Semantics, stats: Stats) -> str:
+    """The bound a verdict holds within, stated in full."""
+    cfg = sem.config
+    faults = ", ".join(sorted(cfg.faults)) or "none"
+    scope = f"{sem.spec.describe(cfg.params)}; faults: {faults} (max {cfg.max_faults}); network {cfg.network}"
+    if stats.limit_hit is None:
+        return f"no violation in all {stats.states:,} reachable states (exhaustive, depth ≤ {stats.max_depth}); {scope}"
+    return f"no violation up to depth {stats.max_depth}, {stats.states:,} states (stopped: {stats.limit_hit}); {scope}"
+
+
+def _holds(p: Property, view: Any, sem: Semantics) -> bool:
+    assert p.check is not None
+    try:
+        return bool(p.check(view))
+    except (AttributeError, KeyError, TypeError) as e:
+        raise SpecError(f"{sem.spec.source}: property {p.name!r} failed to evaluate: {e}") from e

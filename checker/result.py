@@ -1,0 +1,108 @@
+"""What a check returns: one ``PropertyResult`` per property, statistics, exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.config import CheckConfig
+from checker.semantics import Step, World
+
+HOLDS = "HOLDS"
+PROVED = "PROVED"
+VIOLATED = "VIOLATED"
+UNKNOWN = "UNKNOWN"
+EXPECTED_FAIL = "EXPECTED-FAIL"  # a property marked expected-to-fail was violated, as documented
+
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A concrete run: the initial world and each step with the world after it."""
+
+    initial: World
+    steps: tuple[tuple[Step, World], ...]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class PropertyResult:
+    """The verdict on one property, the bound it holds within, and its counterexample."""
+
+    name: str
+    kind: str
+    meaning: str
+    verdict: str
+    bound: str
+    expected_to_fail: bool = False
+    trace: Trace | None = None
+    detail: str = ""
+    counterexample_path: str | None = None
+    engine: str = "explore"
+    certificate: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == VIOLATED
+
+
+@dataclass
+class Stats:
+    """Exploration statistics, including handler coverage."""
+
+    states: int = 0
+    transitions: int = 0
+    max_depth: int = 0
+    seconds: float = 0.0
+    limit_hit: str | None = None
+    coverage: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else float(self.states)
+
+    @property
+    def never_fired(self) -> list[str]:
+        return [h for h, n in self.coverage.items() if n == 0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "states": self.states,
+            "transitions": self.transitions,
+            "max_depth": self.max_depth,
+            "seconds": round(self.seconds, 3),
+            "states_per_second": round(self.states_per_second, 1),
+            "limit_hit": self.limit_hit,
+            "coverage": dict(self.coverage),
+            "never_fired": self.never_fired,
+        }
+
+
+@dataclass
+class CheckResult:
+    """A whole check: the spec, the configuration, the engine and the verdicts."""
+
+    spec_name: str
+    spec_source: str
+    scenario: str
+    config: CheckConfig
+    engine: str
+    results: list[PropertyResult]
+    stats: Stats
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.verdict == VIOLATED for r in self.results):
+            return EXIT_VIOLATED
+        if any(r.verdict == UNKNOWN for r in self.results):
+            return EXIT_UNKNOWN
+        return EXIT_OK
+
+    def result(self, name: str) -> PropertyResult:
+        for r in self.results:
+            if r.name == name:
+                return r
+        raise KeyError(name)

@@ -1,0 +1,343 @@
+"""AO execution semantics over a built spec: worlds, steps and successors.
+
+``Semantics`` is the one interpretation of a spec that every concrete engine (explore,
+replay, simulate) shares. A ``World`` is the whole system: every process's local state,
+the messages in flight, the open obligations of response properties, and the remaining
+fault and adversary budgets. ``successors(world)`` yields every ``(Step, World)`` one
+atomic step away, in a deterministic order:
+
+1. delivery of each deliverable message to its target (one step per branch of the
+   matching handler; an unmatched message goes to the Inbox and changes nothing; a
+   handler that calls ``ctx.error`` changes nothing and sends nothing);
+2. ``handler-error`` (fault): the delivery happens but its effects are discarded;
+3. ``loss`` (fault): a message in flight disappears;
+4. initiatives (a user sending its next request);
+5. ``adversary`` injections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checker.choices import Chooser, all_paths
+from checker.config import CheckConfig
+from checker.errors import HandlerError, SpecError
+from checker.network import network_for
+from checker.spec import Handler, ProcessInstance, Property, Spec, StepInfo
+from checker.values import Message, make_message
+
+ADVERSARY = "adversary"
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """A global state: local states (system order), network, obligations, budgets."""
+
+    procs: tuple[Any, ...]
+    net: tuple[Any, ...]
+    ghost: tuple[tuple[Any, ...], ...]
+    faults_left: int
+    injections_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One atomic step. ``kind`` is deliver | error | unhandled | handler-error | lose |
+    initiative | inject. ``choices`` are the (label, value) picks taken inside it."""
+
+    kind: str
+    pid: str
+    handler: str | None
+    msg: Message | None
+    choices: tuple[tuple[str, Any], ...]
+    sends: tuple[Message, ...]
+    reason: str | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """What identifies the step when a trace is replayed."""
+        return (self.kind, self.pid, self.handler, self.msg, self.choices)
+
+
+class _Ctx:
+    """The ``Ctx`` a handler sees during one execution path."""
+
+    __slots__ = ("_sem", "self_id", "_ch", "sends", "choices", "faults_left")
+
+    def __init__(self, sem: Semantics, pid: str, ch: Chooser, faults_left: int) -> None:
+        self._sem = sem
+        self.self_id = pid
+        self._ch = ch
+        self.sends: list[Message] = []
+        self.choices: list[tuple[str, Any]] = []
+        self.faults_left = faults_left
+
+    @property
+    def params(self) -> Any:
+        return self._sem.config.params
+
+    def send(self, dst: str, action: str, **tags: Any) -> None:
+        sem = self._sem
+        if action not in sem.action_names:
+            raise SpecError(f"{sem.spec.source}: {self.self_id} sends undeclared Action {action!r}; declare it in the spec's actions")
+        if dst not in sem.index:
+            raise SpecError(f"{sem.spec.source}: {self.self_id} sends {action} to unknown process {dst!r}")
+        self.sends.append(make_message(self.self_id, dst, action, tags))
+
+    def reply(self, msg: Message, action: str, **tags: Any) -> None:
+        self.send(msg.src, action, **tags)
+
+    def fault(self, name: str) -> bool:
+        sem = self._sem
+        if name not in sem.spec.faults:
+            raise SpecError(f"{sem.spec.source}: ctx.fault({name!r}) names an undeclared fault; declare it in the spec's faults")
+        if name not in sem.config.faults or self.faults_left <= 0:
+            return False
+        hit = self._ch.pick(name, 2) == 1
+        self.choices.append((name, hit))
+        if hit:
+            self.faults_left -= 1
+        return hit
+
+    def choose(self, label: str, options: Sequence[Any]) -> Any:
+        v = options[self._ch.pick(label, len(options))]
+        self.choices.append((label, v))
+        return v
+
+    def choose_value(self, label: str, domain: str) -> Any:
+        return self.choose(label, self._sem.domains[domain])
+
+    def error(self, reason: str) -> Any:
+        raise HandlerError(reason)
+
+    def pids(self, kind: str) -> tuple[str, ...]:
+        return self._sem.pids_of_kind.get(kind, ())
+
+
+class View:
+    """Read-only access to a world for properties: ``w.token``, ``w["user1"]``, ..."""
+
+    __slots__ = ("_w", "_sem")
+
+    def __init__(self, sem: Semantics, world: World) -> None:
+        self._w = world
+        self._sem = sem
+
+    def __getattr__(self, name: str) -> Any:
+        idx = self._sem.index.get(name)
+        if idx is None:
+            raise AttributeError(f"no process {name!r} (processes: {', '.join(self._sem.index)})")
+        return self._w.procs[idx]
+
+    __getitem__ = __getattr__
+
+    def of_kind(self, kind: str) -> tuple[Any, ...]:
+        """Local states of every process of ``kind``, in system order."""
+        idx = self._sem.index
+        return tuple(self._w.procs[idx[p]] for p in self._sem.pids_of_kind.get(kind, ()))
+
+    @property
+    def in_flight(self) -> tuple[Message, ...]:
+        return self._sem.net.messages(self._w.net)
+
+    @property
+    def quiescent(self) -> bool:
+        return not self._w.net
+
+    @property
+    def params(self) -> Any:
+        return self._sem.config.params
+
+
+class Semantics:
+    """The step relation of one spec under one ``CheckConfig``."""
+
+    def __init__(self, spec: Spec, config: CheckConfig) -> None:
+        self.spec = spec
+        self.config = config
+        params = config.params
+        self.instances: tuple[ProcessInstance, ...] = tuple(spec.build(params))
+        self.pids = tuple(p.pid for p in self.instances)
+        self.index = {pid: i for i, pid in enumerate(self.pids)}
+        kinds: dict[str, list[str]] = {}
+        for inst in self.instances:
+            kinds.setdefault(inst.decl.kind, []).append(inst.pid)
+        self.adversary = "adversary" in config.faults
+        if self.adversary:
+            self.index[ADVERSARY] = -1
+        self.pids_of_kind = {k: tuple(v) for k, v in kinds.items()}
+        self.domains = dict(spec.domains(params))
+        self.action_names = frozenset(a.name for a in spec.actions)
+        self.net = network_for(config.network)
+        self.loss = "loss" in config.faults
+        self.handler_error = "handler-error" in config.faults
+        self.response_props: tuple[Property, ...] = tuple(
+            p for p in spec.properties if p.kind == "response" and _selected(p, config)
+        )
+        # aos: handlers are tried in list order; index them by Action for speed.
+        self._handlers: list[dict[str, list[Handler]]] = []
+        for inst in self.instances:
+            by_action: dict[str, list[Handler]] = {}
+            for h in inst.decl.handlers:
+                by_action.setdefault(h.action, []).append(h)
+            self._handlers.append(by_action)
+        self._injections = self._adversary_messages() if self.adversary else []
+
+    # -- construction -------------------------------------------------------------
+
+    def initial(self) -> World:
+        return World(
+            procs=tuple(p.init for p in self.instances),
+            net=self.net.empty(),
+            ghost=tuple(() for _ in self.response_props),
+            faults_left=self.config.max_faults,
+            injections_left=self.config.adversary_messages if self.adversary else 0,
+        )
+
+    def view(self, world: World) -> View:
+        return View(self, world)
+
+    def handler_ids(self) -> list[str]:
+        """Every handler and initiative of the system as ``kind:name`` (coverage keys)."""
+        seen: dict[str, None] = {}
+        for inst in self.instances:
+            for h in inst.decl.handlers:
+                seen[f"{inst.decl.kind}:{h.name}"] = None
+            for it in inst.decl.initiatives:
+                seen[f"{inst.decl.kind}:{it.name}"] = None
+        return list(seen)
+
+    def kind_of(self, pid: str) -> str:
+        i = self.index[pid]
+        return ADVERSARY if i < 0 else self.instances[i].decl.kind
+
+    def match(self, idx: int, msg: Message) -> Handler | None:
+        """The first handler of process ``idx`` whose pattern matches ``msg``."""
+        for h in self._handlers[idx].get(msg.action, ()):
+            if h.sender is None or h.sender == msg.src:
+                return h
+        return None
+
+    # -- the step relation --------------------------------------------------------
+
+    def successors(self, w: World) -> Iterator[tuple[Step, World]]:
+        net = self.net
+        for handle, msg in net.deliverable(w.net):
+            rest = net.take(w.net, handle)
+            idx = self.index[msg.dst]
+            if idx < 0:  # the adversary ignores what it receives
+                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, w.procs, rest)
+                continue
+            h = self.match(idx, msg)
+            if h is None:
+                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, w.procs, rest)
+                continue
+            before = w.procs[idx]
+            for step, after, sends, faults_left in self._run(msg.dst, h.name, w, lambda s, c, h=h: h.fn(s, msg, c), before, msg):
+                yield step, self._apply(w, idx, before, after, rest, sends, step, faults_left)
+            if self.handler_error and w.faults_left > 0:
+                yield (
+                    Step("handler-error", msg.dst, h.name, msg, (), ()),
+                    World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left),
+                )
+        if self.loss and w.faults_left > 0:
+            for handle, msg in net.droppable(w.net):
+                yield (
+                    Step("lose", msg.dst, None, msg, (), ()),
+                    World(w.procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left),
+                )
+        for idx, inst in enumerate(self.instances):
+            for it in inst.decl.initiatives:
+                before = w.procs[idx]
+                for step, after, sends, faults_left in self._run(inst.pid, it.name, w, it.fn, before, None):
+                    yield step, self._apply(w, idx, before, after, w.net, sends, step, faults_left)
+        if w.injections_left > 0:
+            for m in self._injections:
+                yield (
+                    Step("inject", ADVERSARY, None, None, (), (m,)),
+                    World(w.procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1),
+                )
+
+    def _run(
+        self, pid: str, name: str, w: World, fn: Any, before: Any, msg: Message | None
+    ) -> Iterator[tuple[Step, Any, tuple[Message, ...], int]]:
+        """Every branch of one handler/initiative: (step, new state, sends, faults left)."""
+        kind = "deliver" if msg is not None else "initiative"
+
+        def one(ch: Chooser) -> tuple[str, Any, _Ctx]:
+            ctx = _Ctx(self, pid, ch, w.faults_left)
+            try:
+                if msg is None:
+                    return "ok", fn(before, ctx), ctx
+                return "ok", fn(before, ctx), ctx
+            except HandlerError as e:
+                return "error", e.reason, ctx
+
+        for _, (status, value, ctx) in all_paths(one):
+            choices = tuple(ctx.choices)
+            if status == "error":
+                yield Step("error", pid, name, msg, choices, (), value), before, (), ctx.faults_left
+                continue
+            if value is None:
+                if msg is None:
+                    continue  # initiative not enabled
+                raise SpecError(f"{self.spec.source}: handler {name!r} of {pid} returned None; return the new state")
+            if type(value) is not type(before):
+                raise SpecError(
+                    f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(value).__name__}, "
+                    f"expected its state type {type(before).__name__}"
+                )
+            sends = tuple(ctx.sends)
+            yield Step(kind, pid, name, msg, choices, sends), value, sends, ctx.faults_left
+
+    def _apply(
+        self, w: World, idx: int, before: Any, after: Any, net: tuple[Any, ...],
+        sends: tuple[Message, ...], step: Step, faults_left: int,
+    ) -> World:
+        procs = w.procs if after is before else w.procs[:idx] + (after,) + w.procs[idx + 1 :]
+        if sends:
+            net = self.net.put(net, sends)
+        ghost = w.ghost
+        if self.response_props and step.kind != "error":
+            ghost = self._obligations(ghost, StepInfo(step.pid, step.kind, step.handler, step.msg, before, after, sends))
+        return World(procs, net, ghost, faults_left, w.injections_left)
+
+    def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
+        out = list(ghost)
+        for i, p in enumerate(self.response_props):
+            opened = p.trigger(info) if p.trigger else ()
+            closed = p.discharge(info) if p.discharge else ()
+            if not opened and not closed:
+                continue
+            keys = list(out[i])
+            for k in closed:
+                if k in keys:
+                    keys.remove(k)
+            keys.extend(opened)
+            out[i] = tuple(sorted(keys))
+        return tuple(out)
+
+    def _adversary_messages(self) -> list[Message]:
+        """Every message the adversary may inject: any declared Action to any process
+        that handles it, with every combination of tag values from the tag domains."""
+        out: list[Message] = []
+        for a in self.spec.actions:
+            targets = [inst.pid for i, inst in enumerate(self.instances) if a.name in self._handlers[i]]
+            combos: list[dict[str, Any]] = [{}]
+            for tag, dom in a.tags:
+                if dom not in self.domains:
+                    raise SpecError(f"{self.spec.source}: Action {a.name} tag {tag} uses unknown domain {dom!r}")
+                combos = [{**c, tag: v} for c in combos for v in self.domains[dom]]
+            for dst in targets:
+                for c in combos:
+                    out.append(make_message(ADVERSARY, dst, a.name, c))
+        return out
+
+
+def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
+    return World(procs, net, w.ghost, w.faults_left, w.injections_left)
+
+
+def _selected(p: Property, config: CheckConfig) -> bool:
+    return config.properties is None or p.name in config.properties

@@ -1,0 +1,215 @@
+"""The spec API: what a model declares. Pure data plus pure handler functions.
+
+A spec is a ``Spec`` value (usually the module attribute ``SPEC``). It declares
+Actions (with a value domain per tag, so the adversary knows what it may send),
+scenario parameters, spec-level faults, the process declarations (every variant, so
+all of them are validated at load time), a ``build`` function that instantiates the
+system for a parameter set, and properties.
+
+Handlers are ``fn(state, msg, ctx) -> new_state``; they send through ``ctx.send`` /
+``ctx.reply``, branch on faults through ``ctx.fault``, pick values through
+``ctx.choose``/``ctx.choose_value`` and abort through ``ctx.error`` (per AO: no state
+change, nothing sent). Because every nondeterministic choice goes through ``ctx``, an
+engine can enumerate all branches of a handler by re-executing it, concretely or over
+symbolic values, without the spec changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from checker.values import FrozenMap, Message
+
+Params = FrozenMap[str, Any]
+
+PROPERTY_KINDS = ("always", "at-quiescence", "response", "sometimes")
+ENGINE_FAULTS: dict[str, str] = {
+    "loss": "a message in flight is lost (the MU gave up); at most --max-faults per run",
+    "handler-error": "a handler raises: its effects are discarded and it sends nothing",
+    "adversary": "an extra actor sends any declared Action with any tag values from its own id",
+}
+
+
+class Ctx(Protocol):
+    """What a handler or initiative may do besides computing its new state."""
+
+    @property
+    def self_id(self) -> str: ...
+
+    @property
+    def params(self) -> Params: ...
+
+    def send(self, dst: str, action: str, **tags: Any) -> None: ...
+
+    def reply(self, msg: Message, action: str, **tags: Any) -> None: ...
+
+    def fault(self, name: str) -> bool: ...
+
+    def choose(self, label: str, options: Sequence[Any]) -> Any: ...
+
+    def choose_value(self, label: str, domain: str) -> Any: ...
+
+    def error(self, reason: str) -> Any: ...
+
+    def pids(self, kind: str) -> tuple[str, ...]: ...
+
+
+HandlerFn = Callable[[Any, Message, Ctx], Any]
+InitiativeFn = Callable[[Any, Ctx], Any]
+
+
+@dataclass(frozen=True)
+class ActionDecl:
+    """An Action name, the domain of each of its tags, and what it means."""
+
+    name: str
+    tags: tuple[tuple[str, str], ...] = ()
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Handler:
+    """aos ``Handlers.add(name, hasMatchingTag('Action', action), fn)``.
+
+    ``sender`` (a process id) adds a ``msg.From`` check to the pattern; a message from
+    anyone else does not match this handler.
+    """
+
+    name: str
+    action: str
+    fn: HandlerFn
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class Initiative:
+    """A step a process takes on its own (a user sending a request).
+
+    ``fn(state, ctx)`` returns the new state, or ``None`` when the step is not enabled.
+    """
+
+    name: str
+    fn: InitiativeFn
+
+
+@dataclass(frozen=True)
+class ProcessDecl:
+    """One kind of process (one variant of it), its handlers in aos list order."""
+
+    kind: str
+    label: str
+    state_type: type
+    handlers: tuple[Handler, ...] = ()
+    initiatives: tuple[Initiative, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessInstance:
+    """A process in a built system: its id, its declaration and its initial state."""
+
+    pid: str
+    decl: ProcessDecl
+    init: Any
+
+
+@dataclass(frozen=True)
+class Param:
+    """A scenario parameter.
+
+    ``type`` is ``int``, ``str`` or ``ints`` (a tuple of ints, written ``1,2`` on the
+    command line). ``choices`` restricts str values; ints must be >= ``minimum``. A
+    default of ``None`` means "derived from the other parameters" (see ``Spec.resolve``).
+    """
+
+    name: str
+    type: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What a response property sees of one step: who acted, on what, and the effect."""
+
+    pid: str
+    kind: str
+    handler: str | None
+    msg: Message | None
+    before: Any
+    after: Any
+    sends: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property with a kind and a one-line meaning.
+
+    * ``always`` / ``at-quiescence``: ``check(view) -> bool``.
+    * ``response``: ``trigger(step) -> keys`` opens obligations, ``discharge(step) -> keys``
+      closes them; every quiescent state must have none open.
+    * ``sometimes``: ``goals`` maps a goal name to ``check(view) -> bool``; each goal in
+      ``required(params)`` must be reachable.
+    ``expected_to_fail`` marks a property that documents a known, accepted behaviour.
+    """
+
+    name: str
+    kind: str
+    meaning: str
+    check: Callable[[Any], bool] | None = None
+    trigger: Callable[[StepInfo], Sequence[Any]] | None = None
+    discharge: Callable[[StepInfo], Sequence[Any]] | None = None
+    goals: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
+    required: Callable[[Params], Sequence[str]] | None = None
+    expected_to_fail: bool = False
+    kind_label: str | None = None
+
+    @property
+    def shown_kind(self) -> str:
+        return self.kind_label or self.kind
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole model. ``source`` is the file it was loaded from (for error messages)."""
+
+    name: str
+    source: str
+    actions: tuple[ActionDecl, ...]
+    params: tuple[Param, ...]
+    faults: Mapping[str, str]
+    process_decls: tuple[ProcessDecl, ...]
+    build: Callable[[Params], tuple[ProcessInstance, ...]]
+    domains: Callable[[Params], Mapping[str, tuple[Any, ...]]]
+    properties: tuple[Property, ...]
+    resolve: Callable[[Params], Params] = lambda p: p
+    describe: Callable[[Params], str] = lambda p: ""
+    default_faults: tuple[str, ...] = ()
+
+    def action(self, name: str) -> ActionDecl | None:
+        for a in self.actions:
+            if a.name == name:
+                return a
+        return None
+
+    def prop(self, name: str) -> Property | None:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        return None
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def all_faults(self) -> dict[str, str]:
+        return {**dict(self.faults), **ENGINE_FAULTS}
+
+    def default_params(self) -> Params:
+        """Every parameter at its default, with derived values resolved."""
+        return self.resolve(FrozenMap({p.name: p.default for p in self.params}))

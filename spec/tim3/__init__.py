@@ -1,0 +1,96 @@
+"""The TIM3 model: Coordinator (v1, v2, v3), Lock/Token/State Managers and users.
+
+``SPEC`` is what tim3check loads. The default scenario is the release candidate
+(coordinator ``v3``) with 2 users and 2 operations each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from checker.spec import Param, Params, ProcessInstance, Spec
+from checker.values import FrozenMap
+from spec.tim3.actions import ACTIONS
+from spec.tim3.coordinator import COORDINATORS, empty_coordinator
+from spec.tim3.managers import LOCK_MANAGER, STATE_MANAGER, TOKEN_MANAGER
+from spec.tim3.properties import PROPERTIES
+from spec.tim3.states import LockState, PositionState, TokenState, UserState
+from spec.tim3.users import USER, request_id
+
+PARAMS = (
+    Param("version", "str", "v3", "coordinator version: v1 (deployed), v2 (seed fix), v3 (corrected)", choices=tuple(COORDINATORS)),
+    Param("users", "int", 2, "number of users", minimum=1),
+    Param("ops", "int", 2, "operations (mint or burn) per user", minimum=1),
+    Param("amounts", "ints", (1, 2), "amounts a user may mint or burn", minimum=1),
+    Param("collateral", "int", None, "initial free USDA per user (default: ops × largest amount, always enough)", minimum=0),
+    Param("max_supply", "int", None, "Token Manager's max-supply cap (default: never binding)", minimum=0),
+)
+
+FAULTS = {
+    "lock-fail": "the Lock Manager refuses a lock (collateral spent elsewhere); refusals for insufficient collateral always happen",
+    "mint-fail": "the Token Manager refuses a mint",
+    "unlock-fail": "the Lock Manager refuses an unlock",
+}
+
+
+def user_ids(params: Params) -> tuple[str, ...]:
+    return tuple(f"user{i + 1}" for i in range(params["users"]))
+
+
+def resolve(params: Params) -> Params:
+    """Fill derived defaults: enough collateral for every op, a cap that never binds."""
+    top = params["ops"] * max(params["amounts"])
+    if params["collateral"] is None:
+        params = params.set("collateral", top)
+    if params["max_supply"] is None:
+        params = params.set("max_supply", top * params["users"])
+    return params
+
+
+def build(params: Params) -> tuple[ProcessInstance, ...]:
+    users = user_ids(params)
+    zero: FrozenMap[str, int] = FrozenMap()
+    return (
+        ProcessInstance("coordinator", COORDINATORS[params["version"]], empty_coordinator()),
+        ProcessInstance("lock", LOCK_MANAGER, LockState(FrozenMap({u: params["collateral"] for u in users}), zero)),
+        ProcessInstance("token", TOKEN_MANAGER, TokenState(zero, 0, zero)),
+        ProcessInstance("state", STATE_MANAGER, PositionState(zero)),
+    ) + tuple(ProcessInstance(u, USER, UserState(0, FrozenMap())) for u in users)
+
+
+def domains(params: Params) -> dict[str, tuple[Any, ...]]:
+    users = user_ids(params)
+    amounts = tuple(params["amounts"])
+    own = ("adversary#0",)
+    return {
+        "user": users,
+        "amount": amounts,
+        "delta": amounts + tuple(-a for a in amounts),
+        "status": ("success", "error"),
+        "own-request": own,
+        "request": tuple(request_id(u, n) for u in users for n in range(params["ops"])) + own,
+    }
+
+
+def describe(params: Params) -> str:
+    amounts = ",".join(str(a) for a in params["amounts"])
+    return (
+        f"coordinator {params['version']}, {params['users']} users, {params['ops']} ops each, "
+        f"amounts {{{amounts}}}, collateral {params['collateral']}, max supply {params['max_supply']}"
+    )
+
+
+SPEC = Spec(
+    name="tim3",
+    source=str(Path(__file__).resolve()),
+    actions=ACTIONS,
+    params=PARAMS,
+    faults=FAULTS,
+    process_decls=(*COORDINATORS.values(), LOCK_MANAGER, TOKEN_MANAGER, STATE_MANAGER, USER),
+    build=build,
+    domains=domains,
+    properties=PROPERTIES,
+    resolve=resolve,
+    describe=describe,
+)

@@ -1,0 +1,123 @@
+"""The TIM3 properties, exactly as named in DESIGN.md."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from checker.spec import Params, Property, StepInfo
+
+
+def _positions(w: Any) -> int:
+    return sum(w.state.positions.values())
+
+
+def _nothing_pending(w: Any) -> bool:
+    return not w.coordinator.pending
+
+
+def _supply_change(info: StepInfo) -> Sequence[Any]:
+    """A successful Mint/Burn at the Token Manager opens (user, signed change)."""
+    if info.pid == "token" and info.kind == "deliver" and info.after.supply != info.before.supply:
+        return ((info.msg["User"], info.after.supply - info.before.supply),)  # type: ignore[index]
+    return ()
+
+
+def _position_applied(info: StepInfo) -> Sequence[Any]:
+    """An UpdatePosition applied at the State Manager closes (user, signed change)."""
+    if info.pid == "state" and info.kind == "deliver" and info.handler == "UpdatePosition":
+        return ((info.msg["User"], info.msg["Amount"]),)  # type: ignore[index]
+    return ()
+
+
+def _inflight_balance(w: Any) -> bool:
+    in_flight = sum(
+        m["Amount"] for m in w.in_flight if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"
+    )
+    applied = w.token.applied
+    unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
+    return w.token.supply == _positions(w) + in_flight + unsent  # type: ignore[no-any-return]
+
+
+def _collateral(w: Any) -> bool:
+    locked = sum(w.lock.locked.values())
+    supply = w.token.supply
+    if w.quiescent:
+        return supply == locked  # type: ignore[no-any-return]
+    return supply <= locked  # type: ignore[no-any-return]
+
+
+def _all_answered(w: Any) -> bool:
+    if not _nothing_pending(w):
+        return False
+    return all(r.responses == 1 for u in w.of_kind("user") for r in u.requests.values())
+
+
+def _user_outcome(op: str | None, status: str) -> Any:
+    def goal(w: Any) -> bool:
+        return any(
+            r.status == status and (op is None or r.op == op) for u in w.of_kind("user") for r in u.requests.values()
+        )
+
+    return goal
+
+
+def _required_goals(params: Params) -> Sequence[str]:
+    goals = ["mint succeeds", "a request is refused"]
+    if params["ops"] >= 2:
+        goals.append("burn succeeds")
+    return goals
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property(
+        "update-follows-success",
+        "response",
+        "every successful mint/burn at the Token Manager is followed by an UpdatePosition applied at the State Manager",
+        trigger=_supply_change,
+        discharge=_position_applied,
+    ),
+    Property(
+        "positions-match-supply",
+        "at-quiescence",
+        "no message in flight and nothing pending ⇒ Σ positions = total supply",
+        check=lambda w: not _nothing_pending(w) or _positions(w) == w.token.supply,
+    ),
+    Property(
+        "positions-match-supply-inflight",
+        "always",
+        "supply = Σ positions + Σ UpdatePosition deltas in flight + Σ supply changes of open requests not yet sent",
+        check=_inflight_balance,
+    ),
+    Property(
+        "positions-match-supply-strict",
+        "always",
+        "Σ positions = total supply in every state (expected to fail: readers see stale positions)",
+        check=lambda w: _positions(w) == w.token.supply,
+        expected_to_fail=True,
+    ),
+    Property(
+        "collateral-backs-supply",
+        "always",
+        "total supply ≤ locked collateral always; equal at quiescence",
+        check=_collateral,
+        kind_label="always+quiescence",
+    ),
+    Property(
+        "every-request-answered",
+        "at-quiescence",
+        "every user request got exactly one final response and left no pending entry",
+        check=_all_answered,
+    ),
+    Property(
+        "mint-and-burn-reachable",
+        "sometimes",
+        "a successful mint, a successful burn (with 2+ ops) and a refused request are reachable",
+        goals={
+            "mint succeeds": _user_outcome("mint", "success"),
+            "burn succeeds": _user_outcome("burn", "success"),
+            "a request is refused": _user_outcome(None, "error"),
+        },
+        required=_required_goals,
+    ),
+)
