@@ -154,6 +154,8 @@ class Property:
     * ``sometimes``: ``goals`` maps a goal name to ``check(view) -> bool``; each goal in
       ``required(params)`` must be reachable.
     ``expected_to_fail`` marks a property that documents a known, accepted behaviour.
+    ``explain(view) -> str`` (optional) says in one line what the values are in a state
+    where the property fails (shown in counterexamples).
     """
 
     name: str
@@ -166,6 +168,7 @@ class Property:
     required: Callable[[Params], Sequence[str]] | None = None
     expected_to_fail: bool = False
     kind_label: str | None = None
+    explain: Callable[[Any], str] | None = None
 
     @property
     def shown_kind(self) -> str:

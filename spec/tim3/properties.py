@@ -69,6 +69,43 @@ def _required_goals(params: Params) -> Sequence[str]:
     return goals
 
 
+def _fmt_map(m: Any) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in m.items()) + "}"
+
+
+def _explain_positions(w: Any) -> str:
+    return (
+        f"Σ positions = {_positions(w)} {_fmt_map(w.state.positions)}, total supply = {w.token.supply} "
+        f"(balances {_fmt_map(w.token.balances)}); pending at the coordinator: {len(w.coordinator.pending)}"
+    )
+
+
+def _explain_inflight(w: Any) -> str:
+    in_flight = sum(
+        m["Amount"] for m in w.in_flight if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"
+    )
+    applied = w.token.applied
+    unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
+    return (
+        f"supply {w.token.supply} ≠ Σ positions {_positions(w)} + UpdatePosition in flight {in_flight} "
+        f"+ unsent changes of open requests {unsent} (= {_positions(w) + in_flight + unsent})"
+    )
+
+
+def _explain_collateral(w: Any) -> str:
+    locked = sum(w.lock.locked.values())
+    rel = "must equal" if w.quiescent else "must be ≤"
+    return f"total supply {w.token.supply} {rel} locked collateral {locked} (locked {_fmt_map(w.lock.locked)})"
+
+
+def _explain_answered(w: Any) -> str:
+    pending = ", ".join(f"{r} ({p.op} {p.amount}, {p.stage})" for r, p in w.coordinator.pending.items())
+    odd = ", ".join(
+        f"{r}: {q.responses} responses" for u in w.of_kind("user") for r, q in u.requests.items() if q.responses != 1
+    )
+    return f"still pending at the coordinator: {pending or 'none'}; requests not answered exactly once: {odd or 'none'}"
+
+
 PROPERTIES: tuple[Property, ...] = (
     Property(
         "update-follows-success",
@@ -76,18 +113,21 @@ PROPERTIES: tuple[Property, ...] = (
         "every successful mint/burn at the Token Manager is followed by an UpdatePosition applied at the State Manager",
         trigger=_supply_change,
         discharge=_position_applied,
+        explain=_explain_positions,
     ),
     Property(
         "positions-match-supply",
         "at-quiescence",
         "no message in flight and nothing pending ⇒ Σ positions = total supply",
         check=lambda w: not _nothing_pending(w) or _positions(w) == w.token.supply,
+        explain=_explain_positions,
     ),
     Property(
         "positions-match-supply-inflight",
         "always",
         "supply = Σ positions + Σ UpdatePosition deltas in flight + Σ supply changes of open requests not yet sent",
         check=_inflight_balance,
+        explain=_explain_inflight,
     ),
     Property(
         "positions-match-supply-strict",
@@ -95,6 +135,7 @@ PROPERTIES: tuple[Property, ...] = (
         "Σ positions = total supply in every state (expected to fail: readers see stale positions)",
         check=lambda w: _positions(w) == w.token.supply,
         expected_to_fail=True,
+        explain=_explain_positions,
     ),
     Property(
         "collateral-backs-supply",
@@ -102,12 +143,14 @@ PROPERTIES: tuple[Property, ...] = (
         "total supply ≤ locked collateral always; equal at quiescence",
         check=_collateral,
         kind_label="always+quiescence",
+        explain=_explain_collateral,
     ),
     Property(
         "every-request-answered",
         "at-quiescence",
         "every user request got exactly one final response and left no pending entry",
         check=_all_answered,
+        explain=_explain_answered,
     ),
     Property(
         "mint-and-burn-reachable",
