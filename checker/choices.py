@@ -7,7 +7,7 @@ lexicographic order of the picks, so enumeration is deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 from checker.errors import InternalError
@@ -44,23 +44,32 @@ class Chooser:
         return i
 
 
-def all_paths(fn: Callable[[Chooser], T]) -> Iterator[tuple[Chooser, T]]:
-    """Yield ``(chooser, result)`` for every path of ``fn``; exceptions propagate."""
-    stack: list[tuple[int, ...]] = [()]
-    count = 0
+def all_paths(fn: Callable[[Chooser], T]) -> list[tuple[Chooser, T]]:
+    """``(chooser, result)`` for every path of ``fn``, in lexicographic order of picks.
+
+    Exceptions raised by ``fn`` propagate.
+    """
+    first = Chooser(())
+    out = [(first, fn(first))]
+    if not first.taken:  # the common case: no branch point at all
+        return out
+    stack: list[tuple[int, ...]] = []
+    _push_alternatives(stack, (), first)
     while stack:
         prefix = stack.pop()
         ch = Chooser(prefix)
-        result = fn(ch)
-        count += 1
-        if count > MAX_PATHS:
-            raise InternalError("more than 100000 branches in one step: the spec is not finite here")
-        # push alternatives for every branch point past the prefix, reversed for lexicographic order
-        alts: list[tuple[int, ...]] = []
-        for j in range(len(prefix), len(ch.taken)):
-            for alt in range(1, ch.arities[j]):
-                alts.append(tuple(ch.taken[:j]) + (alt,))
-        # deeper positions must come out first after the current one: order by tuple
-        alts.sort()
-        stack.extend(reversed(alts))
-        yield ch, result
+        out.append((ch, fn(ch)))
+        if len(out) > MAX_PATHS:
+            raise InternalError(f"more than {MAX_PATHS} branches in one step: the spec is not finite here")
+        _push_alternatives(stack, prefix, ch)
+    return out
+
+
+def _push_alternatives(stack: list[tuple[int, ...]], prefix: tuple[int, ...], ch: Chooser) -> None:
+    """Push the untried alternatives past ``prefix`` so that they pop in lexicographic order."""
+    alts: list[tuple[int, ...]] = []
+    for j in range(len(prefix), len(ch.taken)):
+        for alt in range(1, ch.arities[j]):
+            alts.append(tuple(ch.taken[:j]) + (alt,))
+    alts.sort()
+    stack.extend(reversed(alts))

@@ -18,7 +18,7 @@ atomic step away, in a deterministic order:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from checker.choices import Chooser, all_paths
@@ -31,15 +31,43 @@ from checker.values import Message, make_message
 ADVERSARY = "adversary"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class World:
-    """A global state: local states (system order), network, obligations, budgets."""
+    """A global state: local states (system order), network, obligations, budgets.
+
+    Hashed once at construction (worlds are keys of the visited set). ``phash`` holds
+    the content hash of each local state; leave it empty and it is computed, or pass
+    the parent's hashes with the changed one replaced (the explorer's fast path).
+    """
 
     procs: tuple[Any, ...]
     net: tuple[Any, ...]
     ghost: tuple[tuple[Any, ...], ...]
     faults_left: int
     injections_left: int
+    phash: tuple[int, ...] = field(default=(), repr=False)
+    _h: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ph = self.phash or tuple(map(hash, self.procs))
+        object.__setattr__(self, "phash", ph)
+        object.__setattr__(self, "_h", hash((ph, self.net, self.ghost, self.faults_left, self.injections_left)))
+
+    def __hash__(self) -> int:
+        return self._h
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, World):
+            return NotImplemented
+        return (
+            self._h == other._h
+            and self.phash == other.phash
+            and self.net == other.net
+            and self.ghost == other.ghost
+            and self.faults_left == other.faults_left
+            and self.injections_left == other.injections_left
+            and self.procs == other.procs
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +211,8 @@ class Semantics:
                 by_action.setdefault(h.action, []).append(h)
             self._handlers.append(by_action)
         self._injections = self._adversary_messages() if self.adversary else []
+        # equal local states are shared: saves memory and makes world equality cheap
+        self._intern: list[dict[Any, tuple[Any, int]]] = [{} for _ in self.instances]
 
     # -- construction -------------------------------------------------------------
 
@@ -234,18 +264,18 @@ class Semantics:
                 yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, w.procs, rest)
                 continue
             before = w.procs[idx]
-            for step, after, sends, faults_left in self._run(msg.dst, h.name, w, lambda s, c, h=h: h.fn(s, msg, c), before, msg):
+            for step, after, sends, faults_left in self._run(msg.dst, h.name, w, h.fn, before, msg):
                 yield step, self._apply(w, idx, before, after, rest, sends, step, faults_left)
             if self.handler_error and w.faults_left > 0:
                 yield (
                     Step("handler-error", msg.dst, h.name, msg, (), ()),
-                    World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left),
+                    World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left, w.phash),
                 )
         if self.loss and w.faults_left > 0:
             for handle, msg in net.droppable(w.net):
                 yield (
                     Step("lose", msg.dst, None, msg, (), ()),
-                    World(w.procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left),
+                    World(w.procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left, w.phash),
                 )
         for idx, inst in enumerate(self.instances):
             for it in inst.decl.initiatives:
@@ -256,7 +286,7 @@ class Semantics:
             for m in self._injections:
                 yield (
                     Step("inject", ADVERSARY, None, None, (), (m,)),
-                    World(w.procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1),
+                    World(w.procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1, w.phash),
                 )
 
     def _run(
@@ -268,9 +298,7 @@ class Semantics:
         def one(ch: Chooser) -> tuple[str, Any, _Ctx]:
             ctx = _Ctx(self, pid, ch, w.faults_left)
             try:
-                if msg is None:
-                    return "ok", fn(before, ctx), ctx
-                return "ok", fn(before, ctx), ctx
+                return "ok", (fn(before, ctx) if msg is None else fn(before, msg, ctx)), ctx
             except HandlerError as e:
                 return "error", e.reason, ctx
 
@@ -295,13 +323,22 @@ class Semantics:
         self, w: World, idx: int, before: Any, after: Any, net: tuple[Any, ...],
         sends: tuple[Message, ...], step: Step, faults_left: int,
     ) -> World:
-        procs = w.procs if after is before else w.procs[:idx] + (after,) + w.procs[idx + 1 :]
+        if after is before:
+            procs, phash = w.procs, w.phash
+        else:
+            entry = self._intern[idx].get(after)
+            if entry is None:
+                entry = (after, hash(after))
+                self._intern[idx][after] = entry
+            after = entry[0]
+            procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
+            phash = w.phash[:idx] + (entry[1],) + w.phash[idx + 1 :]
         if sends:
             net = self.net.put(net, sends)
         ghost = w.ghost
         if self.response_props and step.kind != "error":
             ghost = self._obligations(ghost, StepInfo(step.pid, step.kind, step.handler, step.msg, before, after, sends))
-        return World(procs, net, ghost, faults_left, w.injections_left)
+        return World(procs, net, ghost, faults_left, w.injections_left, phash)
 
     def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
         out = list(ghost)
@@ -336,7 +373,7 @@ class Semantics:
 
 
 def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
-    return World(procs, net, w.ghost, w.faults_left, w.injections_left)
+    return World(procs, net, w.ghost, w.faults_left, w.injections_left, w.phash)
 
 
 def _selected(p: Property, config: CheckConfig) -> bool:

@@ -22,7 +22,7 @@ PARAMS = (
     Param("version", "str", "v3", "coordinator version: v1 (deployed), v2 (seed fix), v3 (corrected)", choices=tuple(COORDINATORS)),
     Param("users", "int", 2, "number of users", minimum=1),
     Param("ops", "int", 2, "operations (mint or burn) per user", minimum=1),
-    Param("amounts", "ints", (1, 2), "amounts a user may mint or burn", minimum=1),
+    Param("amounts", "ints", (1,), "amounts a user may mint or burn (e.g. 1,2; each extra amount multiplies the state space)", minimum=1),
     Param("collateral", "int", None, "initial free USDA per user (default: ops × largest amount, always enough)", minimum=0),
     Param("max_supply", "int", None, "Token Manager's max-supply cap (default: never binding)", minimum=0),
 )
