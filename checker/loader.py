@@ -1,0 +1,388 @@
+"""Loading a spec, rejecting a bad one, and turning user options into a ``CheckConfig``.
+
+* ``load_spec(ref)`` imports a spec by module path (``spec.tim3``) or file path
+  (``path/to/model.py`` or a package directory), checks it exposes ``SPEC`` and runs
+  ``validate``. It returns the spec and the name under which its module is importable.
+* ``validate(spec)`` raises ``SpecError`` (naming ``spec.source`` and the fix) for a spec
+  that cannot be checked meaningfully.
+* ``config_from_options(spec, **options)`` validates command-line values and raises
+  ``UsageError`` naming the flag and the accepted values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from checker.config import NETWORKS, CheckConfig, Limits
+from checker.errors import SpecError, UsageError, UserError
+from checker.spec import PROPERTY_KINDS, Param, Params, Spec
+from checker.values import FrozenMap
+
+DEFAULT_SPEC = "spec.tim3"
+
+# Named options of ``config_from_options`` that set the spec parameter of the same name.
+PARAM_OPTIONS = ("version", "users", "ops", "amounts", "collateral", "max_supply")
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_spec(ref: str | None = None) -> tuple[Spec, str]:
+    """Import the spec ``ref`` (default ``spec.tim3``), validate it, return (spec, module).
+
+    Raises ``SpecError`` when the module cannot be imported, has no ``SPEC`` or the spec
+    is invalid.
+    """
+    ref = ref or DEFAULT_SPEC
+    _ensure_checkout_importable()
+    path = Path(ref)
+    if ref.endswith(".py") or os.sep in ref or "/" in ref or path.is_dir():
+        module_name = _module_for_path(path)
+        shown = str(path)
+    else:
+        module_name = ref
+        shown = ref
+    module = _import(module_name, shown)
+    spec = getattr(module, "SPEC", None)
+    where = getattr(module, "__file__", None) or shown
+    if spec is None:
+        raise SpecError(f"{where}: no SPEC defined; define a module attribute SPEC = Spec(...)")
+    if not isinstance(spec, Spec):
+        raise SpecError(f"{where}: SPEC is a {type(spec).__name__}, not a checker.spec.Spec; build it with Spec(...)")
+    validate(spec)
+    return spec, module_name
+
+
+def _ensure_checkout_importable() -> None:
+    """Make ``spec.*`` importable when running from a checkout without installing, and
+    the current directory importable for user specs (both appended: installed wins)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    for entry in (root, os.getcwd()):
+        if entry not in sys.path:
+            sys.path.append(entry)
+
+
+def _module_for_path(path: Path) -> str:
+    """The dotted module name of a file or package directory; its import root goes on
+    ``sys.path`` (the first ancestor directory without ``__init__.py``)."""
+    if not path.exists():
+        raise SpecError(f"{path}: no such spec file or directory; pass a module path (spec.tim3) or an existing file")
+    p = path.resolve()
+    if p.is_dir() or p.name == "__init__.py":
+        pkg = p if p.is_dir() else p.parent
+        if not (pkg / "__init__.py").is_file():
+            raise SpecError(f"{path}: not a Python package (no __init__.py); pass the model's .py file instead")
+        parts, root = [pkg.name], pkg.parent
+    elif p.suffix == ".py":
+        parts, root = [p.stem], p.parent
+    else:
+        raise SpecError(f"{path}: not a Python file; a spec file must end in .py")
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
+    if not all(part.isidentifier() for part in parts):
+        raise SpecError(f"{path}: {'.'.join(parts)!r} is not an importable module name; rename the file")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return ".".join(parts)
+
+
+def _import(name: str, shown: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name is not None and (name == e.name or name.startswith(e.name + ".")):
+            raise SpecError(
+                f"cannot import spec {shown!r}: no module named {e.name!r}; "
+                f"pass a module path like {DEFAULT_SPEC} or a path to a .py file"
+            ) from None
+        raise SpecError(f"{shown}: importing the spec failed: {e}; install the missing module") from None
+    except SyntaxError as e:
+        raise SpecError(f"{e.filename}:{e.lineno}: syntax error in the spec: {e.msg}") from None
+    except UserError:
+        raise
+    except Exception as e:
+        frames = traceback.extract_tb(e.__traceback__)
+        at = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else shown
+        raise SpecError(f"{at}: importing spec {shown!r} raised {type(e).__name__}: {e}; fix the spec module") from None
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validate(spec: Spec) -> None:
+    """Reject a spec that cannot be checked; every ``SpecError`` names ``spec.source``."""
+    src = spec.source
+    _check_params(spec)
+    _check_properties(spec)
+    declared = {a.name for a in spec.actions}
+    if len(declared) != len(spec.actions):
+        raise SpecError(f"{src}: Action {_first_dup(a.name for a in spec.actions)!r} is declared twice; keep one ActionDecl")
+    for decl in spec.process_decls:
+        for h in decl.handlers:
+            if h.action not in declared:
+                raise SpecError(
+                    f"{src}: handler {h.name!r} of {decl.kind} ({decl.label}) matches Action {h.action!r}, "
+                    f"which is not declared; add ActionDecl({h.action!r}, ...) to the spec's actions or fix the name"
+                )
+    try:
+        defaults = spec.default_params()
+        domains = spec.domains(defaults)
+    except UserError:
+        raise
+    except Exception as e:
+        raise SpecError(f"{src}: the default scenario cannot be built: {type(e).__name__}: {e}") from None
+    for a in spec.actions:
+        for tag, dom in a.tags:
+            if dom not in domains:
+                raise SpecError(
+                    f"{src}: Action {a.name} tag {tag} uses domain {dom!r}, which spec.domains() does not define "
+                    f"(defined: {', '.join(sorted(domains)) or 'none'}); add it to domains() or fix the name"
+                )
+    _check_fields(spec, defaults)
+
+
+def _first_dup(names: Iterable[str]) -> str:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            return n
+        seen.add(n)
+    return ""
+
+
+def _check_params(spec: Spec) -> None:
+    src = spec.source
+    names = [p.name for p in spec.params]
+    if len(set(names)) != len(names):
+        raise SpecError(f"{src}: parameter {_first_dup(names)!r} is declared twice; give each Param a unique name")
+    for p in spec.params:
+        if p.type not in ("int", "str", "ints"):
+            raise SpecError(f"{src}: parameter {p.name!r} has type {p.type!r}; use 'int', 'str' or 'ints'")
+        if p.default is None:
+            continue
+        problem = _type_problem(p, p.default)
+        if problem:
+            raise SpecError(f"{src}: default of parameter {p.name!r} is {p.default!r}: {problem}; fix the Param default")
+
+
+def _type_problem(p: Param, v: Any) -> str:
+    """Why ``v`` is not a valid value of ``p`` ('' if it is)."""
+    if p.type == "int":
+        if not isinstance(v, int) or isinstance(v, bool):
+            return f"expected an int, got a {type(v).__name__}"
+        if p.minimum is not None and v < p.minimum:
+            return f"must be at least {p.minimum}"
+    elif p.type == "str":
+        if not isinstance(v, str):
+            return f"expected a str, got a {type(v).__name__}"
+        if p.choices is not None and v not in p.choices:
+            return f"not one of {', '.join(p.choices)}"
+    elif p.type == "ints":
+        if not isinstance(v, tuple) or not v or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+            return "expected a non-empty tuple of ints"
+        if p.minimum is not None and min(v) < p.minimum:
+            return f"every value must be at least {p.minimum}"
+    return ""
+
+
+def _check_properties(spec: Spec) -> None:
+    src = spec.source
+    names = [p.name for p in spec.properties]
+    if len(set(names)) != len(names):
+        raise SpecError(f"{src}: property {_first_dup(names)!r} is declared twice; give each property a unique name")
+    for p in spec.properties:
+        if p.kind not in PROPERTY_KINDS:
+            raise SpecError(f"{src}: property {p.name!r} has kind {p.kind!r}; use one of {', '.join(PROPERTY_KINDS)}")
+        if p.kind in ("always", "at-quiescence") and p.check is None:
+            raise SpecError(f"{src}: property {p.name!r} ({p.kind}) has no check; pass check=lambda w: ...")
+        if p.kind == "response" and (p.trigger is None or p.discharge is None):
+            raise SpecError(f"{src}: response property {p.name!r} needs both trigger= and discharge=")
+        if p.kind == "sometimes" and not p.goals:
+            raise SpecError(f"{src}: sometimes property {p.name!r} has no goals; pass goals={{'name': check}}")
+
+
+def _check_fields(spec: Spec, defaults: Params) -> None:
+    """Evaluate every state check and goal on the initial world of the default scenario."""
+    from checker.semantics import Semantics  # local: semantics is heavier than the loader
+
+    src = spec.source
+    try:
+        sem = Semantics(spec, CheckConfig(params=defaults))
+        view = sem.view(sem.initial())
+    except UserError:
+        raise
+    except Exception as e:
+        raise SpecError(f"{src}: the default scenario cannot be built: {type(e).__name__}: {e}") from None
+    for p in spec.properties:
+        checks: list[tuple[str, Any]] = []
+        if p.kind in ("always", "at-quiescence") and p.check is not None:
+            checks.append(("", p.check))
+        if p.kind == "sometimes":
+            checks += [(f" goal {g!r}", fn) for g, fn in p.goals.items()]
+        for what, fn in checks:
+            try:
+                fn(view)
+            except (AttributeError, KeyError) as e:
+                raise SpecError(
+                    f"{src}: property {p.name!r}{what} reads unknown field: {e}; {_fields(sem)}"
+                ) from None
+            except Exception as e:
+                raise SpecError(
+                    f"{src}: property {p.name!r}{what} raised {type(e).__name__} on the initial state: {e}; fix its check"
+                ) from None
+
+
+def _fields(sem: Any) -> str:
+    """``fields of coordinator: pending; fields of user1, user2: issued, requests; ...``"""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for inst in sem.instances:
+        t = type(inst.init)
+        key = f"{inst.decl.kind}/{t.__qualname__}"
+        names = [f.name for f in dataclasses.fields(t)] if dataclasses.is_dataclass(t) else ["(not a dataclass)"]
+        groups.setdefault(key, ([], names))[0].append(inst.pid)
+    return "; ".join(f"fields of {', '.join(pids)}: {', '.join(names)}" for pids, names in groups.values())
+
+
+# ------------------------------------------------------------------ options → config
+
+
+def parse_param(p: Param, raw: Any, flag: str) -> Any:
+    """The value of parameter ``p`` from a command-line string (or an already typed value).
+
+    Raises ``UsageError`` naming ``flag`` and what is accepted.
+    """
+    v: Any = raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if p.type == "int":
+            try:
+                v = int(text)
+            except ValueError:
+                raise UsageError(f"{flag}: expected an integer, got {raw!r}") from None
+        elif p.type == "ints":
+            try:
+                v = tuple(int(x) for x in text.split(",") if x.strip())
+            except ValueError:
+                raise UsageError(f"{flag}: expected comma-separated integers like 1,2, got {raw!r}") from None
+            if not v:
+                raise UsageError(f"{flag}: expected comma-separated integers like 1,2, got {raw!r}")
+        else:
+            v = text
+    elif isinstance(raw, list):
+        v = tuple(raw)
+    if p.type == "str" and p.choices is not None and v not in p.choices:
+        raise UsageError(f"{flag}: unknown value {v!r}; choose one of {', '.join(p.choices)}")
+    problem = _type_problem(p, v)
+    if problem:
+        raise UsageError(f"{flag}: {problem} (got {raw!r})")
+    return v
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def config_from_options(
+    spec: Spec,
+    *,
+    version: Any = None,
+    users: Any = None,
+    ops: Any = None,
+    amounts: Any = None,
+    collateral: Any = None,
+    max_supply: Any = None,
+    params: Sequence[str] | Mapping[str, Any] = (),
+    network: str = "unordered",
+    faults: Iterable[str] = (),
+    max_faults: int = 1,
+    adversary_messages: int = 1,
+    properties: Iterable[str] | None = None,
+    max_depth: int | None = None,
+    max_states: int | None = None,
+    timeout: float | None = None,
+) -> CheckConfig:
+    """A validated ``CheckConfig`` from user values (``None`` = the spec default).
+
+    ``params`` is ``name=value`` strings (``--param``) or a mapping; the named options
+    set the parameter of the same name. ``faults`` entries may be comma lists. Derived
+    defaults are filled by ``spec.resolve``. Raises ``UsageError``.
+    """
+    values: dict[str, Any] = {p.name: p.default for p in spec.params}
+    named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply)
+    for name, raw in named.items():
+        if raw is None:
+            continue
+        p = spec.param(name)
+        if p is None:
+            raise UsageError(
+                f"{_flag(name)}: spec {spec.name!r} has no parameter {name!r}; its parameters: {_param_names(spec)}"
+            )
+        values[name] = parse_param(p, raw, _flag(name))
+    items = params.items() if isinstance(params, Mapping) else (_split_param(s) for s in params)
+    for name, raw in items:
+        p = spec.param(name) or spec.param(name.replace("-", "_"))
+        if p is None:
+            raise UsageError(f"--param {name}: unknown parameter; spec {spec.name!r} has: {_param_names(spec)}")
+        values[p.name] = parse_param(p, raw, f"--param {name}")
+    if network not in NETWORKS:
+        raise UsageError(f"--network: unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+    known = spec.all_faults()
+    chosen: set[str] = set()
+    for entry in faults:
+        for f in (x.strip() for x in entry.split(",")):
+            if not f:
+                continue
+            if f not in known:
+                raise UsageError(f"--fault: unknown fault {f!r}; choose from {', '.join(known)}")
+            chosen.add(f)
+    for flag, n, low in (("--max-faults", max_faults, 0), ("--adversary-messages", adversary_messages, 0),
+                         ("--max-depth", max_depth, 0), ("--max-states", max_states, 1)):
+        if n is not None and n < low:
+            raise UsageError(f"{flag}: must be at least {low} (got {n})")
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"--timeout: must be a positive number of seconds (got {timeout:g})")
+    props: tuple[str, ...] | None = None
+    if properties is not None:
+        props = tuple(dict.fromkeys(x.strip() for entry in properties for x in entry.split(",") if x.strip()))
+        for name in props:
+            if spec.prop(name) is None:
+                raise UsageError(
+                    f"--property: unknown property {name!r}; choose from {', '.join(q.name for q in spec.properties)}"
+                )
+        if not props:
+            props = None
+    try:
+        resolved = spec.resolve(FrozenMap(values))
+    except UserError:
+        raise
+    except Exception as e:
+        raise SpecError(f"{spec.source}: resolve() failed on these parameters: {type(e).__name__}: {e}") from None
+    return CheckConfig(
+        params=resolved,
+        network=network,
+        faults=frozenset(chosen),
+        max_faults=max_faults,
+        adversary_messages=adversary_messages,
+        limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout),
+        properties=props,
+    )
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"--param: expected name=value, got {text!r}")
+    return name.strip(), value
+
+
+def _param_names(spec: Spec) -> str:
+    return ", ".join(p.name for p in spec.params) or "none"
