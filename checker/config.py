@@ -17,6 +17,7 @@ class Limits:
     max_depth: int | None = None
     max_states: int | None = None
     timeout: float | None = None
+    stop_at_first_violation: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class CheckConfig:
                 "max_depth": self.limits.max_depth,
                 "max_states": self.limits.max_states,
                 "timeout": self.limits.timeout,
+                "stop_at_first_violation": self.limits.stop_at_first_violation,
             },
             "properties": list(self.properties) if self.properties is not None else None,
         }

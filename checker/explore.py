@@ -11,6 +11,7 @@ loop; specs do not change for them.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +39,15 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
     """Explore every reachable state of ``spec`` under ``config`` (within its limits)."""
     sem = Semantics(spec, config)
     props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
-    return _Explorer(sem, props, progress).run()
+    # Worlds are acyclic immutable values: the cycle collector only costs time here
+    # (it rescans every live state on each full collection).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Explorer(sem, props, progress).run()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Explorer:
@@ -119,6 +128,11 @@ class _Explorer:
                 via.append(step)
                 depth.append(d + 1)
                 self._check(j, w2)
+                if limits.stop_at_first_violation and self.violation:
+                    break
+            if limits.stop_at_first_violation and self.violation:
+                stats.limit_hit = "stopped at the first violation"
+                break
             i += 1
             if (i & 255) == 0:
                 now = time.perf_counter()

@@ -191,6 +191,11 @@ class Spec:
     resolve: Callable[[Params], Params] = lambda p: p
     describe: Callable[[Params], str] = lambda p: ""
     default_faults: tuple[str, ...] = ()
+    # z3 engines (additive): integer parameters that the symbolic engines treat as
+    # "any value >= the parameter's minimum", and strengthening invariants (``always``
+    # properties) that k-induction may use after proving each of them.
+    symbolic_params: tuple[str, ...] = ()
+    invariants: tuple[Property, ...] = ()
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

@@ -1,0 +1,62 @@
+"""Benchmark of the explicit-state explorer (a script, not a test).
+
+Prints, for coordinator v3 with users 1..3 × ops 1..2 (amounts {1}), and for the time
+to v1's first (shortest) counterexample: distinct states, transitions, seconds,
+states/s and peak memory (max RSS of a fresh process per row). Each row runs in its
+own process so memory figures do not accumulate; a row that reaches ``--timeout``
+is reported with the states it reached.
+
+    python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _row(kind: str, users: int, ops: int, timeout: float, out: Any) -> None:
+    from checker.config import CheckConfig, Limits
+    from checker.explore import explore
+    from spec.tim3 import SPEC
+
+    version = "v1" if kind == "v1-first-cex" else "v3"
+    p = SPEC.default_params().set("version", version).set("users", users).set("ops", ops)
+    params = SPEC.resolve(p.set("collateral", None).set("max_supply", None))
+    limits = Limits(timeout=timeout, stop_at_first_violation=kind == "v1-first-cex")
+    start = time.perf_counter()
+    r = explore(SPEC, CheckConfig(params=params, limits=limits))
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put((r.stats.states, r.stats.transitions, seconds, r.stats.limit_hit, rss_mb))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--timeout", type=float, default=120.0, help="seconds per row (default 120)")
+    ap.add_argument("--users", type=int, default=3)
+    ap.add_argument("--ops", type=int, default=2)
+    args = ap.parse_args()
+    rows = [("v1-first-cex", 2, 2)] + [("v3", u, o) for u in range(1, args.users + 1) for o in range(1, args.ops + 1)]
+    ctx = mp.get_context("spawn")
+    print(f"{'config':<22}{'states':>12}{'transitions':>14}{'seconds':>10}{'states/s':>12}{'peak MB':>10}  note")
+    for kind, users, ops in rows:
+        q = ctx.Queue()
+        proc = ctx.Process(target=_row, args=(kind, users, ops, args.timeout, q))
+        proc.start()
+        states, transitions, seconds, limit, rss = q.get()
+        proc.join()
+        name = f"{kind} u{users} o{ops}"
+        note = limit or "exhaustive"
+        print(f"{name:<22}{states:>12,}{transitions:>14,}{seconds:>10.2f}{states / seconds:>12,.0f}{rss:>10.0f}  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""The ``tim3check`` command line: check (the default), audit, replay, show.
+
+Exit codes (DESIGN.md): 0 every checked property holds (an expected-fail property that
+fails as documented does not count), 1 a violation, 2 bad input or usage (one red line
+on stderr, no traceback), 3 inconclusive (a limit was reached). ``InternalError`` and
+any other unexpected exception is a tim3check bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from checker.config import NETWORKS, CheckConfig
+from checker.errors import UsageError, UserError
+from checker.explore import explore
+from checker.loader import config_from_options, load_spec
+from checker.report import render_check, result_json, verdict_table
+from checker.result import EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATED, EXPECTED_FAIL, VIOLATED, CheckResult, Stats
+from checker.spec import Spec
+
+ENGINES = ("explore",)  # bmc | prove | all will join here
+
+F = Callable[..., Any]
+
+
+class _Tim3Group(click.Group):
+    """A group that runs ``check`` when no subcommand is named and turns every user
+    mistake (``UserError``, click usage errors) into one line on stderr and exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            rv = super().main(args, prog_name or "tim3check", complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else EXIT_OK
+        except click.exceptions.Abort:
+            _error_line("aborted")
+            code = 130
+        except click.UsageError as e:
+            where = f"{e.ctx.command_path}: " if e.ctx is not None else ""
+            _error_line(f"{where}{e.format_message()} (see --help)")
+            code = EXIT_USAGE
+        except click.ClickException as e:
+            _error_line(e.format_message())
+            code = EXIT_USAGE
+        except UserError as e:
+            _error_line(str(e))
+            code = EXIT_USAGE
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _error_line(text: str) -> None:
+    """One red line on stderr (no markup interpretation of the text)."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {text}", style="bold red", markup=False)
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+# ------------------------------------------------------------------ shared options
+
+
+def scenario_options(f: F) -> F:
+    """Spec, scenario, network, fault budget and limit options shared by check and audit."""
+    opts = [
+        click.option("--spec", "spec_ref", metavar="REF", default=None,
+                     help="spec module (spec.tim3) or file/package path; default spec.tim3"),
+        click.option("--users", type=int, default=None, help="number of users"),
+        click.option("--ops", type=int, default=None, help="operations (mint or burn) per user"),
+        click.option("--amounts", metavar="1,2", default=None, help="amounts a user may mint or burn"),
+        click.option("--collateral", type=int, default=None, help="initial free collateral per user"),
+        click.option("--max-supply", "max_supply", type=int, default=None, help="Token Manager's max-supply cap"),
+        click.option("--param", "params", metavar="NAME=VALUE", multiple=True,
+                     help="any spec parameter (repeatable), for specs other than TIM3"),
+        click.option("--network", type=click.Choice(NETWORKS), default="unordered", show_default=True,
+                     help="message ordering between processes"),
+        click.option("--max-faults", "max_faults", type=click.IntRange(min=0), default=1, show_default=True,
+                     help="fault choices (losses, handler errors, spec faults) allowed per run"),
+        click.option("--adversary-messages", "adversary_messages", type=click.IntRange(min=0), default=1,
+                     show_default=True, help="messages the adversary may inject"),
+        click.option("--property", "properties", metavar="NAME", multiple=True,
+                     help="check only these properties (repeatable or comma list)"),
+        click.option("--max-depth", "max_depth", type=click.IntRange(min=0), default=None, help="depth limit"),
+        click.option("--max-states", "max_states", type=click.IntRange(min=1), default=None, help="distinct-state limit"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+                     help="time limit"),
+        click.option("--engine", type=click.Choice(ENGINES), default="explore", show_default=True,
+                     help="verification engine"),
+        click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+                     help="output format (json: see docs/json-format.md)"),
+        click.option("--quiet", is_flag=True, help="no progress display; text output is the verdict table only"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _faults(values: Sequence[str]) -> list[str]:
+    return [x.strip() for v in values for x in v.split(",") if x.strip()]
+
+
+@contextmanager
+def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callable[[Stats], None] | None]:
+    """A rich status line on stderr (states, depth, states/s) when stderr is a terminal."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with console.status(f"{label}…") as status:
+        current = {"label": label}
+
+        def update(s: Stats) -> None:
+            status.update(
+                f"{current['label']}: {s.states:,} states, depth {s.max_depth}, "
+                f"{s.states_per_second:,.0f} states/s, {s.seconds:.1f} s"
+            )
+
+        yield update
+
+
+def run_check(spec: Spec, config: CheckConfig, engine: str, progress: Callable[[Stats], None] | None) -> CheckResult:
+    """Run ``engine`` on ``spec`` under ``config``."""
+    if engine != "explore":
+        raise UsageError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return explore(spec, config, progress)
+
+
+def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path) -> None:
+    """Write a counterexample (JSON + Markdown) for every VIOLATED / EXPECTED-FAIL property
+    with a trace and record its path on the result. ``UsageError`` if ``out_dir`` is unwritable."""
+    from checker.counterexample import counterexample_data, write_counterexample
+    from checker.semantics import Semantics
+
+    todo = [r for r in result.results if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None]
+    if not todo:
+        return
+    sem = Semantics(spec, result.config)
+    for r in todo:
+        data = counterexample_data(result, r, sem, module)
+        try:
+            path = write_counterexample(data, out_dir)
+        except OSError as e:
+            raise UsageError(f"--out {out_dir}: cannot write the counterexample: {e.strerror or e}; "
+                             "choose a writable directory or pass --no-save") from None
+        r.counterexample_path = _shown_path(path)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------------------------ commands
+
+
+@click.group(cls=_Tim3Group, invoke_without_command=False,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """tim3check: model checker for the TIM3 system of AO processes.
+
+    Without a subcommand, runs `check` (the release candidate on the default scenario).
+    """
+
+
+@main.command()
+@click.option("--version", "version", metavar="VERSION", default=None,
+              help="coordinator version (the spec parameter 'version'; TIM3: v1, v2, v3)")
+@click.option("--fault", "faults", metavar="NAME", multiple=True,
+              help="enable a fault (repeatable or comma list): the spec's faults, loss, handler-error, adversary")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="counterexample directory [default: counterexamples/<spec name>/]")
+@click.option("--no-save", is_flag=True, help="do not write counterexample files")
+@scenario_options
+def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
+          engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
+    """Check every property of the spec (default: spec.tim3, coordinator v3).
+
+    Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
+    """
+    spec, module = load_spec(spec_ref)
+    config = config_from_options(spec, version=version, faults=_faults(faults),
+                                 properties=properties or None, **options)
+    with progress_display(not quiet) as progress:
+        result = run_check(spec, config, engine, progress)
+    if not no_save:
+        save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name)
+    if fmt == "json":
+        click.echo(json.dumps(result_json(result, module), indent=2, ensure_ascii=False))
+    else:
+        _stdout().print(verdict_table(result) if quiet else render_check(result))
+    return result.exit_code
+
+
+@main.command()
+@click.option("--fault-set", "fault_sets", metavar="F1,F2|none", multiple=True,
+              help="fault settings to audit (repeatable); default: none, each spec fault, loss, handler-error, adversary")
+@scenario_options
+def audit(spec_ref: str | None, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
+          properties: tuple[str, ...], **options: Any) -> int:
+    """Check every coordinator version under every fault setting and print the matrix.
+
+    Exit 0 when the release candidate (the last version) holds every property (but the
+    expected-fail ones) under no fault, each spec fault and the adversary; 1 if it violates
+    one there; 3 if a cell there is UNKNOWN. Loss and handler-error columns are
+    informational: they do not affect the exit code.
+    """
+    from checker.cli_audit import audit_json, render_audit, run_audit
+
+    spec, module = load_spec(spec_ref)
+    with progress_display(not quiet, "auditing") as progress:
+        matrix = run_audit(spec, options, list(fault_sets), properties or None,
+                           lambda s, c: run_check(s, c, engine, progress))
+    if fmt == "json":
+        click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
+    else:
+        _stdout().print(render_audit(matrix))
+    return matrix.exit_code
+
+
+def _load_trace(file: str, spec_ref: str | None) -> tuple[dict[str, Any], Spec]:
+    """The counterexample in ``file`` and the spec it names (or ``--spec``)."""
+    from checker.counterexample import load_counterexample
+
+    data = load_counterexample(file)
+    ref = spec_ref or data["spec"].get("module")
+    if not isinstance(ref, str) or not ref:
+        source = data["spec"].get("source")
+        if not isinstance(source, str) or not Path(source).is_file():
+            raise UsageError(f"{file}: the trace names no importable spec module; pass --spec REF")
+        ref = source
+    spec, _ = load_spec(ref)
+    return data, spec
+
+
+@main.command()
+@click.argument("file")
+@click.option("--spec", "spec_ref", metavar="REF", default=None, help="replay against this spec instead")
+def replay(file: str, spec_ref: str | None) -> int:
+    """Re-run a saved counterexample against today's spec.
+
+    Exit 1: it still violates its property (0 if that property is expected to fail);
+    0: every step replays but the property holds now (or a witness is still reached);
+    3: the trace diverges (or a witness is lost): today's spec cannot reproduce it, so
+    the trace proves nothing either way; 2: unreadable or malformed file.
+    """
+    from checker.replay import DIVERGED, HOLDS_NOW, VIOLATES, WITNESSED, replay as do_replay
+
+    data, spec = _load_trace(file, spec_ref)
+    outcome = do_replay(spec, data)
+    prop = data["property"]
+    console = _stdout()
+    if outcome.status == VIOLATES:
+        expected = bool(prop.get("expected_to_fail"))
+        console.print(f"[bold {'cyan' if expected else 'red'}]still violates[/] {prop['name']}: ", end="")
+        console.print(outcome.message + (" (expected to fail: documented behaviour)" if expected else ""), markup=False)
+        return EXIT_OK if expected else EXIT_VIOLATED
+    if outcome.status in (HOLDS_NOW, WITNESSED):
+        word = "holds now" if outcome.status == HOLDS_NOW else "still witnessed"
+        console.print(f"[bold green]{word}[/] {prop['name']}: ", end="")
+        console.print(outcome.message + ("; this trace no longer reproduces the bug" if outcome.status == HOLDS_NOW else ""),
+                      markup=False)
+        return EXIT_OK
+    word = "diverged" if outcome.status == DIVERGED else outcome.status
+    console.print(f"[bold yellow]{word}[/] {prop['name']}: ", end="")
+    console.print(outcome.message + "; inconclusive: re-run `tim3check check` to see whether the property fails today",
+                  markup=False)
+    return EXIT_UNKNOWN
+
+
+@main.command()
+@click.argument("file")
+@click.option("--markdown", is_flag=True, help="print the Markdown rendering instead")
+def show(file: str, markdown: bool) -> int:
+    """Print a saved counterexample readably."""
+    from checker.counterexample import load_counterexample
+    from checker.render import render_markdown, render_terminal
+
+    data = load_counterexample(file)
+    try:
+        if markdown:
+            click.echo(render_markdown(data), nl=False)
+        else:
+            _stdout().print(render_terminal(data))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise UsageError(f"{file}: malformed counterexample: cannot render it ({type(e).__name__}: {e})") from None
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Rendering a ``CheckResult``: the verdict table and statistics (rich), plain text, JSON.
+
+Shared by ``tim3check check``, ``tim3check audit`` and the pytest plugin's failure
+message. The JSON document is described in docs/json-format.md (``JSON_SCHEMA_VERSION``).
+"""
+
+from __future__ import annotations
+
+import io
+from importlib import metadata
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from checker.result import EXPECTED_FAIL, HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult
+
+JSON_SCHEMA_VERSION = 1
+TOOL = "tim3check"
+
+VERDICT_LABEL = {
+    HOLDS: "HOLDS within bound",
+    PROVED: "PROVED",
+    VIOLATED: "VIOLATED",
+    UNKNOWN: "UNKNOWN",
+    EXPECTED_FAIL: "expected-fail observed",
+}
+VERDICT_STYLE = {HOLDS: "green", PROVED: "bold green", VIOLATED: "bold red", UNKNOWN: "yellow", EXPECTED_FAIL: "cyan"}
+
+
+def tool_version() -> str:
+    """The installed tim3check version ("unknown" when running from an uninstalled checkout)."""
+    try:
+        return metadata.version(TOOL)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def verdict_label(r: PropertyResult) -> str:
+    return VERDICT_LABEL.get(r.verdict, r.verdict)
+
+
+def short_bound(r: PropertyResult) -> str:
+    """The bound without its scenario/faults/network tail (the header states those)."""
+    text = r.bound.split("; ", 1)[0] if r.verdict in (HOLDS, UNKNOWN, VIOLATED) else r.bound
+    if r.detail:
+        text = f"{text} — {r.detail}" if text else r.detail
+    return text
+
+
+def faults_text(result: CheckResult) -> str:
+    cfg = result.config
+    if not cfg.faults:
+        return "none"
+    extra = f", adversary messages ≤ {cfg.adversary_messages}" if "adversary" in cfg.faults else ""
+    return f"{', '.join(sorted(cfg.faults))} (at most {cfg.max_faults} per run{extra})"
+
+
+def limits_text(result: CheckResult) -> str:
+    lim = result.config.limits
+    parts = []
+    if lim.max_depth is not None:
+        parts.append(f"max depth {lim.max_depth}")
+    if lim.max_states is not None:
+        parts.append(f"max states {lim.max_states:,}")
+    if lim.timeout is not None:
+        parts.append(f"timeout {lim.timeout:g}s")
+    return ", ".join(parts) or "none"
+
+
+def header(result: CheckResult) -> Text:
+    """Spec, scenario, faults, network, engine and limits, one per line."""
+    t = Text()
+    rows = (
+        ("spec", f"{result.spec_name} ({result.spec_source})"),
+        ("scenario", result.scenario),
+        ("faults", faults_text(result)),
+        ("network", result.config.network),
+        ("engine", result.engine),
+        ("limits", limits_text(result)),
+    )
+    for i, (k, v) in enumerate(rows):
+        t.append(f"{k:<9}", style="dim")
+        t.append(v + ("\n" if i < len(rows) - 1 else ""))
+    return t
+
+
+def verdict_table(result: CheckResult) -> Table:
+    """One row per property: name, kind, verdict, bound (or detail), counterexample path."""
+    table = Table(show_header=True, header_style="bold", expand=False)
+    for col in ("property", "kind", "verdict", "bound", "counterexample"):
+        table.add_column(col, overflow="fold")
+    for r in result.results:
+        table.add_row(
+            r.name,
+            r.kind,
+            Text(verdict_label(r), style=VERDICT_STYLE.get(r.verdict, "")),
+            short_bound(r),
+            r.counterexample_path or ("—" if r.trace is None or r.verdict == HOLDS else "(not saved)"),
+        )
+    return table
+
+
+def stats_text(result: CheckResult) -> Text:
+    """Distinct states, transitions, depth, time, rate, limit hit, and handler coverage."""
+    s = result.stats
+    t = Text()
+    t.append("statistics ", style="bold")
+    t.append(
+        f"{s.states:,} distinct states, {s.transitions:,} transitions, max depth {s.max_depth}, "
+        f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}\n"
+    )
+    t.append("handler coverage", style="bold")
+    t.append(" (times each handler fired)\n")
+    by_kind: dict[str, list[str]] = {}
+    for key, n in s.coverage.items():
+        kind, _, name = key.partition(":")
+        by_kind.setdefault(kind, []).append(f"{name} {n:,}")
+    for kind, items in by_kind.items():
+        t.append(f"  {kind:<12}", style="dim")
+        t.append(", ".join(items) + "\n")
+    never = s.never_fired
+    t.append("never fired ", style="bold")
+    t.append(", ".join(never) if never else "none", style="yellow" if never else "green")
+    return t
+
+
+def render_check(result: CheckResult) -> RenderableType:
+    """The whole text report of one check."""
+    return Group(header(result), verdict_table(result), stats_text(result))
+
+
+def to_plain_text(renderable: RenderableType, width: int = 160) -> str:
+    """Render without colour or terminal detection (deterministic; for messages and tests)."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False, no_color=True,
+                      highlight=False, emoji=False, soft_wrap=False)
+    console.print(renderable)
+    return buf.getvalue().rstrip() + "\n"
+
+
+def check_text(result: CheckResult, width: int = 160) -> str:
+    """``render_check`` as plain text."""
+    return to_plain_text(render_check(result), width)
+
+
+def property_json(r: PropertyResult) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": r.kind,
+        "meaning": r.meaning,
+        "verdict": r.verdict,
+        "bound": r.bound,
+        "detail": r.detail,
+        "expected_to_fail": r.expected_to_fail,
+        "counterexample": r.counterexample_path,
+        "trace_length": len(r.trace) if r.trace is not None else None,
+        "engine": r.engine,
+        "certificate": r.certificate,
+    }
+
+
+def result_json(result: CheckResult, spec_module: str | None) -> dict[str, Any]:
+    """The ``tim3check check --format json`` document (see docs/json-format.md)."""
+    return {
+        "tool": TOOL,
+        "version": tool_version(),
+        "schema_version": JSON_SCHEMA_VERSION,
+        "spec": {"name": result.spec_name, "module": spec_module, "source": result.spec_source},
+        "scenario": result.scenario,
+        "config": result.config.to_json(),
+        "engine": result.engine,
+        "results": [property_json(r) for r in result.results],
+        "stats": result.stats.to_json(),
+        "exit_code": result.exit_code,
+    }

@@ -1,0 +1,388 @@
+"""The symbolic step relation: checker/semantics.py's AO semantics over symbolic data.
+
+``SymSemantics`` mirrors ``Semantics.successors`` step for step (same order, same step
+kinds, same fault budgets) and reuses its data: handler matching, process index, value
+domains, network choice, response properties. What differs:
+
+* integer parameters named in ``Spec.symbolic_params`` are z3 constants (``≥`` the
+  parameter's minimum), so the built initial state holds symbolic collateral etc.;
+* ``ctx.choose_value`` over an integer domain returns a fresh z3 constant (any integer
+  ≥ 1 if the domain is positive, any non-zero one if it excludes 0), named
+  ``label@pid#n`` so that equal local histories give equal names;
+* data comparisons inside handlers are branch points (``SymBool.__bool__``), enumerated
+  with ``all_paths`` like faults; infeasible branches are pruned with z3;
+* messages in an unordered network are kept sorted by a structural key, never by
+  comparing symbolic values.
+
+A ``SymState`` is a concrete-structure ``World`` with symbolic leaves, the fresh-name
+counters and the path condition (a sorted tuple of z3 formulas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from checker.choices import Chooser, all_paths
+from checker.config import CheckConfig
+from checker.errors import HandlerError, SpecError
+from checker.network import FifoNetwork
+from checker.semantics import ADVERSARY, Semantics, Step, View, World
+from checker.spec import Param, Property, Spec, StepInfo
+from checker.symbolic.translate import order_key
+from checker.symbolic.values import Infeasible, Oracle, SymInt, to_z3_bool
+from checker.values import FrozenMap, Message, make_message
+
+Fresh = FrozenMap[str, int]
+
+
+@dataclass(frozen=True)
+class SymState:
+    """A symbolic global state: world (symbolic leaves), fresh counters, path condition."""
+
+    world: World
+    fresh: Fresh
+    pc: tuple[z3.BoolRef, ...]
+
+
+def canonical_pc(conds: Any) -> tuple[z3.BoolRef, ...]:
+    """Conditions deduplicated and sorted by their text (deterministic)."""
+    seen: dict[str, z3.BoolRef] = {}
+    for c in conds:
+        if z3.is_true(c):
+            continue
+        seen.setdefault(c.sexpr(), c)
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def domain_bound(values: tuple[Any, ...]) -> str | None:
+    """``positive``/``nonzero``/``any`` for an all-integer domain, else ``None`` (concrete)."""
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    if all(v >= 1 for v in values):
+        return "positive"
+    if all(v != 0 for v in values):
+        return "nonzero"
+    return "any"
+
+
+def bound_formula(x: z3.ArithRef, bound: str) -> z3.BoolRef:
+    if bound == "positive":
+        return x >= 1
+    if bound == "nonzero":
+        return x != 0
+    return z3.BoolVal(True)
+
+
+class SymView(View):
+    """A ``View`` whose ``params`` are the symbolic parameters."""
+
+    __slots__ = ("_params",)
+
+    def __init__(self, sem: Semantics, world: World, params: Any) -> None:
+        super().__init__(sem, world)
+        self._params = params
+
+    @property
+    def params(self) -> Any:
+        return self._params
+
+
+class _SymCtx:
+    """The ``Ctx`` a handler sees during one symbolic execution path."""
+
+    __slots__ = ("_ss", "self_id", "_ch", "sends", "choices", "faults_left", "fresh")
+
+    def __init__(self, ss: SymSemantics, pid: str, ch: Chooser, faults_left: int, fresh: Fresh) -> None:
+        self._ss = ss
+        self.self_id = pid
+        self._ch = ch
+        self.sends: list[Message] = []
+        self.choices: list[tuple[str, Any]] = []
+        self.faults_left = faults_left
+        self.fresh = fresh
+
+    @property
+    def params(self) -> Any:
+        return self._ss.params
+
+    def send(self, dst: str, action: str, **tags: Any) -> None:
+        sem = self._ss.sem
+        if action not in sem.action_names:
+            raise SpecError(f"{sem.spec.source}: {self.self_id} sends undeclared Action {action!r}")
+        if dst not in sem.index:
+            raise SpecError(f"{sem.spec.source}: {self.self_id} sends {action} to unknown process {dst!r}")
+        self.sends.append(make_message(self.self_id, dst, action, tags))
+
+    def reply(self, msg: Message, action: str, **tags: Any) -> None:
+        self.send(msg.src, action, **tags)
+
+    def fault(self, name: str) -> bool:
+        sem = self._ss.sem
+        if name not in sem.spec.faults:
+            raise SpecError(f"{sem.spec.source}: ctx.fault({name!r}) names an undeclared fault")
+        if name not in sem.config.faults or self.faults_left <= 0:
+            return False
+        hit = self._ch.pick(name, 2) == 1
+        self.choices.append((name, hit))
+        if hit:
+            self.faults_left -= 1
+        return hit
+
+    def choose(self, label: str, options: Any) -> Any:
+        v = options[self._ch.pick(label, len(options))]
+        self.choices.append((label, v))
+        return v
+
+    def choose_value(self, label: str, domain: str) -> Any:
+        ss = self._ss
+        bound = ss.domain_bounds.get(domain)
+        if bound is None:
+            return self.choose(label, ss.sem.domains[domain])
+        v, self.fresh = ss.fresh_var(f"{label}@{self.self_id}", bound, self.fresh)
+        self.choices.append((label, v))
+        return v
+
+    def error(self, reason: str) -> Any:
+        raise HandlerError(reason)
+
+    def pids(self, kind: str) -> tuple[str, ...]:
+        return self._ss.sem.pids_of_kind.get(kind, ())
+
+
+class SymSemantics:
+    """The symbolic step relation of one spec under one ``CheckConfig``."""
+
+    def __init__(self, spec: Spec, config: CheckConfig, oracle: Oracle) -> None:
+        self.sem = Semantics(spec, config)
+        self.spec = spec
+        self.config = config
+        self.oracle = oracle
+        self.fifo = config.network == "fifo"
+        params = config.params
+        init_pc: list[z3.BoolRef] = []
+        self.param_vars: dict[str, z3.ArithRef] = {}
+        for name in spec.symbolic_params:
+            decl = spec.param(name)
+            if decl is None or decl.type != "int":
+                raise SpecError(f"{spec.source}: symbolic_params names {name!r}, which is not an int parameter")
+            x = z3.Int(name)
+            self.param_vars[name] = x
+            if decl.minimum is not None:
+                init_pc.append(x >= decl.minimum)
+            params = params.set(name, SymInt(oracle, x))
+        self.params = params
+        self.init_pc = canonical_pc(init_pc)
+        self.instances = tuple(spec.build(params))
+        self.domain_bounds: dict[str, str] = {}
+        for dom, values in self.sem.domains.items():
+            b = domain_bound(tuple(values))
+            if b is not None:
+                self.domain_bounds[dom] = b
+        self.response_props: tuple[Property, ...] = self.sem.response_props
+        self._injections = self._adversary_templates() if self.sem.adversary else []
+
+    # -- fresh data ------------------------------------------------------------------
+
+    def fresh_var(self, key: str, bound: str, fresh: Fresh) -> tuple[SymInt, Fresh]:
+        n = fresh.get(key, 0)
+        x = z3.Int(f"{key}#{n}")
+        self.oracle.assume(bound_formula(x, bound))
+        return SymInt(self.oracle, x), fresh.set(key, n + 1)
+
+    def symbolic_param_params(self) -> list[Param]:
+        return [p for p in self.spec.params if p.name in self.param_vars]
+
+    # -- states ----------------------------------------------------------------------
+
+    def initial(self) -> SymState:
+        c = self.sem.config
+        w = World(
+            procs=tuple(p.init for p in self.instances),
+            net=(),
+            ghost=tuple(() for _ in self.response_props),
+            faults_left=c.max_faults,
+            injections_left=c.adversary_messages if self.sem.adversary else 0,
+        )
+        return SymState(w, FrozenMap(), self.init_pc)
+
+    def view(self, w: World) -> SymView:
+        return SymView(self.sem, w, self.params)
+
+    # -- network (unordered: sorted by structural key; fifo: checker.network) -----------
+
+    def _deliverable(self, net: tuple[Any, ...]) -> list[tuple[Any, Message]]:
+        if self.fifo:
+            return FifoNetwork.deliverable(net)
+        out: list[tuple[Any, Message]] = []
+        prev: Any = None
+        for i, m in enumerate(net):
+            k = order_key(m)
+            if k != prev:
+                out.append((i, m))
+                prev = k
+        return out
+
+    def _droppable(self, net: tuple[Any, ...]) -> list[tuple[Any, Message]]:
+        return FifoNetwork.droppable(net) if self.fifo else self._deliverable(net)
+
+    def _take(self, net: tuple[Any, ...], handle: Any) -> tuple[Any, ...]:
+        return FifoNetwork.take(net, handle) if self.fifo else net[:handle] + net[handle + 1 :]
+
+    def _put(self, net: tuple[Any, ...], msgs: tuple[Message, ...]) -> tuple[Any, ...]:
+        if self.fifo:
+            return FifoNetwork.put(net, msgs)
+        return tuple(sorted(net + msgs, key=order_key))
+
+    # -- the step relation -------------------------------------------------------------
+
+    def successors(self, st: SymState) -> Iterator[tuple[Step, SymState]]:
+        """Every (step, successor) with a feasible path condition, in Semantics' order."""
+        w = st.world
+        sem = self.sem
+        for handle, msg in self._deliverable(w.net):
+            rest = self._take(w.net, handle)
+            idx = sem.index[msg.dst]
+            h = None if idx < 0 else sem.match(idx, msg)
+            if h is None:
+                yield Step("unhandled", msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
+                continue
+            fn = h.fn
+            yield from self._run(st, idx, h.name, lambda s, c, fn=fn, msg=msg: fn(s, msg, c), msg, rest)
+            if sem.handler_error and w.faults_left > 0:
+                w2 = World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
+                yield Step("handler-error", msg.dst, h.name, msg, (), ()), SymState(w2, st.fresh, st.pc)
+        if sem.loss and w.faults_left > 0:
+            for handle, msg in self._droppable(w.net):
+                w2 = World(w.procs, self._take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
+                yield Step("lose", msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
+        for idx, inst in enumerate(self.instances):
+            for it in inst.decl.initiatives:
+                yield from self._run(st, idx, it.name, it.fn, None, w.net)
+        if w.injections_left > 0:
+            for template, numeric in self._injections:
+                yield self._inject(st, template, numeric)
+
+    def _run(
+        self, st: SymState, idx: int, name: str, fn: Callable[[Any, Any], Any], msg: Message | None, net: tuple[Any, ...]
+    ) -> Iterator[tuple[Step, SymState]]:
+        w = st.world
+        pid = self.instances[idx].pid
+        before = w.procs[idx]
+        kind = "deliver" if msg is not None else "initiative"
+        oracle = self.oracle
+
+        def one(ch: Chooser) -> tuple[Step, SymState] | None:
+            oracle.begin(ch, st.pc)
+            ctx = _SymCtx(self, pid, ch, w.faults_left, st.fresh)
+            try:
+                try:
+                    after = fn(before, ctx)
+                except HandlerError as e:
+                    step = Step("error", pid, name, msg, tuple(ctx.choices), (), e.reason)
+                    return step, SymState(_w(w, w.procs, net), st.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
+                if after is None:
+                    if msg is None:
+                        return None
+                    raise SpecError(f"{self.spec.source}: handler {name!r} of {pid} returned None; return the new state")
+                if type(after) is not type(before):
+                    raise SpecError(f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(after).__name__}")
+                sends = tuple(ctx.sends)
+                step = Step(kind, pid, name, msg, tuple(ctx.choices), sends)
+                procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
+                net2 = self._put(net, sends) if sends else net
+                ghost = w.ghost
+                if self.response_props:
+                    ghost = self._obligations(ghost, StepInfo(pid, kind, name, msg, before, after, sends))
+                w2 = World(procs, net2, ghost, ctx.faults_left, w.injections_left)
+                return step, SymState(w2, ctx.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
+            except Infeasible:
+                return None
+
+        for _, res in all_paths(one):
+            if res is not None:
+                yield res
+
+    def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
+        out = list(ghost)
+        for i, p in enumerate(self.response_props):
+            opened = p.trigger(info) if p.trigger else ()
+            closed = p.discharge(info) if p.discharge else ()
+            if not opened and not closed:
+                continue
+            keys = list(out[i])
+            for k in closed:
+                if k in keys:  # symbolic equality: a branch point, as concretely
+                    keys.remove(k)
+            keys.extend(opened)
+            out[i] = tuple(sorted(keys, key=order_key))
+        return tuple(out)
+
+    def _adversary_templates(self) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
+        """Adversary messages as in ``Semantics``, with integer-domain tags left symbolic."""
+        out: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+        doms = self.sem.domains
+        for a in self.spec.actions:
+            targets = [inst.pid for inst in self.instances if any(h.action == a.name for h in inst.decl.handlers)]
+            combos: list[dict[str, Any]] = [{}]
+            numeric: list[tuple[str, str]] = []
+            for tag, dom in a.tags:
+                if dom not in doms:
+                    raise SpecError(f"{self.spec.source}: Action {a.name} tag {tag} uses unknown domain {dom!r}")
+                if dom in self.domain_bounds:
+                    numeric.append((tag, self.domain_bounds[dom]))
+                    continue
+                combos = [{**c, tag: v} for c in combos for v in doms[dom]]
+            for dst in targets:
+                for c in combos:
+                    out.append(({"__dst": dst, "__action": a.name, **c}, numeric))
+        return out
+
+    def _inject(self, st: SymState, template: dict[str, Any], numeric: list[tuple[str, str]]) -> tuple[Step, SymState]:
+        w = st.world
+        self.oracle.begin(None, st.pc)
+        tags = {k: v for k, v in template.items() if not k.startswith("__")}
+        fresh = st.fresh
+        for tag, bound in numeric:
+            tags[tag], fresh = self.fresh_var(f"{tag}@{ADVERSARY}", bound, fresh)
+        m = make_message(ADVERSARY, template["__dst"], template["__action"], tags)
+        w2 = World(w.procs, self._put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1)
+        return Step("inject", ADVERSARY, None, None, (), (m,)), SymState(w2, fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
+
+    # -- properties --------------------------------------------------------------------
+
+    def evaluate(self, st: SymState, check: Callable[[Any], Any]) -> list[tuple[tuple[z3.BoolRef, ...], z3.BoolRef]]:
+        """Every feasible path of ``check`` on ``st``: (extra path condition, result)."""
+        out: list[tuple[tuple[z3.BoolRef, ...], z3.BoolRef]] = []
+        view = self.view(st.world)
+        oracle = self.oracle
+
+        def one(ch: Chooser) -> tuple[tuple[z3.BoolRef, ...], z3.BoolRef] | None:
+            oracle.begin(ch, st.pc)
+            try:
+                r = to_z3_bool(check(view))
+            except Infeasible:
+                return None
+            except (AttributeError, KeyError, TypeError) as e:
+                raise SpecError(f"{self.spec.source}: property failed to evaluate symbolically: {e}") from e
+            return tuple(oracle.pc), r
+
+        for _, res in all_paths(one):
+            if res is not None:
+                out.append(res)
+        return out
+
+    def violation(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
+        """A formula over the state's symbols: the check is false in this state."""
+        return z3.simplify(z3.Or([z3.And(*pc, z3.Not(r)) for pc, r in self.evaluate(st, check)]))
+
+    def holds(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
+        """A formula over the state's symbols: the check is true in this state."""
+        return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in self.evaluate(st, check)]))
+
+
+def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
+    return World(procs, net, w.ghost, w.faults_left, w.injections_left)
