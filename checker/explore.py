@@ -14,10 +14,9 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
-from typing import Any
 
 from checker.config import CheckConfig
-from checker.errors import InternalError, SpecError
+from checker.errors import InternalError
 from checker.result import (
     EXPECTED_FAIL,
     HOLDS,
@@ -28,6 +27,7 @@ from checker.result import (
     Stats,
     Trace,
 )
+from checker.property_eval import goals_met, required_goals, violated_at
 from checker.semantics import Semantics, Step, World
 from checker.spec import Property, Spec
 
@@ -55,15 +55,8 @@ class _Explorer:
         self.sem = sem
         self.props = props
         self.progress = progress
-        self.state_checks = [p for p in props if p.kind == "always"]
-        self.quiet_checks = [p for p in props if p.kind == "at-quiescence"]
-        self.responses = [(i, p) for i, p in enumerate(sem.response_props) if p in props]
-        self.goals: dict[tuple[str, str], Callable[[Any], bool]] = {}
-        for p in props:
-            if p.kind == "sometimes":
-                need = p.required(sem.config.params) if p.required else list(p.goals)
-                for g in need:
-                    self.goals[(p.name, g)] = p.goals[g]
+        self.safety = [p for p in props if p.kind != "sometimes"]
+        self.reach = [p for p in props if p.kind == "sometimes"]
         self.violation: dict[str, int] = {}
         self.witness: dict[tuple[str, str], int] = {}
         self.states: list[World] = []
@@ -72,21 +65,15 @@ class _Explorer:
         self.depth: list[int] = []
 
     def _check(self, idx: int, w: World) -> None:
-        view = self.sem.view(w)
-        quiet = not w.net
-        for p in self.state_checks:
-            if p.name not in self.violation and not _holds(p, view, self.sem):
+        sem = self.sem
+        view = sem.view(w)
+        for p in self.safety:
+            if p.name not in self.violation and violated_at(sem, p, w, view):
                 self.violation[p.name] = idx
-        if quiet:
-            for p in self.quiet_checks:
-                if p.name not in self.violation and not _holds(p, view, self.sem):
-                    self.violation[p.name] = idx
-            for gi, p in self.responses:
-                if p.name not in self.violation and w.ghost[gi]:
-                    self.violation[p.name] = idx
-        for key, goal in self.goals.items():
-            if key not in self.witness and goal(view):
-                self.witness[key] = idx
+        for p in self.reach:
+            if any((p.name, g) not in self.witness for g in required_goals(sem, p)):
+                for g in goals_met(sem, p, w, view):
+                    self.witness.setdefault((p.name, g), idx)
 
     def run(self) -> CheckResult:
         sem = self.sem
@@ -180,27 +167,30 @@ class _Explorer:
     def _verdict(self, p: Property, stats: Stats) -> PropertyResult:
         sem = self.sem
         bound = bound_text(sem, stats)
-        base = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail)
+
+        def mk(verdict: str, bound: str, trace: Trace | None = None, detail: str = "") -> PropertyResult:
+            return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound, p.expected_to_fail, trace, detail)
+
         if p.kind == "sometimes":
-            keys = [k for k in self.goals if k[0] == p.name]
+            keys = [(p.name, g) for g in required_goals(sem, p)]
             missing = [g for (_, g) in keys if (p.name, g) not in self.witness]
             if not missing:
                 depths = ", ".join(f"{g} at depth {self.depth[self.witness[(p.name, g)]]}" for (_, g) in keys)
-                return PropertyResult(**base, verdict=HOLDS, bound=f"witnessed: {depths}",
+                return mk(HOLDS, f"witnessed: {depths}",
                                       trace=self.trace_to(max(self.witness[k] for k in keys)))
             if stats.limit_hit is None:
-                return PropertyResult(**base, verdict=VIOLATED, bound=bound,
+                return mk(VIOLATED, bound,
                                       detail=f"no reachable state witnesses: {', '.join(missing)}")
-            return PropertyResult(**base, verdict=UNKNOWN, bound=bound, detail=f"not yet witnessed: {', '.join(missing)}")
+            return mk(UNKNOWN, bound, detail=f"not yet witnessed: {', '.join(missing)}")
         if p.name in self.violation:
             idx = self.violation[p.name]
             trace = self.trace_to(idx)
-            return PropertyResult(**base, verdict=EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
+            return mk(EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
                                   bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
         if stats.limit_hit is not None:
-            return PropertyResult(**base, verdict=UNKNOWN, bound=bound)
+            return mk(UNKNOWN, bound)
         detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""
-        return PropertyResult(**base, verdict=HOLDS, bound=bound, detail=detail)
+        return mk(HOLDS, bound, detail=detail)
 
 
 def bound_text(sem: Semantics, stats: Stats) -> str:
@@ -211,11 +201,3 @@ def bound_text(sem: Semantics, stats: Stats) -> str:
     if stats.limit_hit is None:
         return f"no violation in all {stats.states:,} reachable states (exhaustive, depth ≤ {stats.max_depth}); {scope}"
     return f"no violation up to depth {stats.max_depth}, {stats.states:,} states (stopped: {stats.limit_hit}); {scope}"
-
-
-def _holds(p: Property, view: Any, sem: Semantics) -> bool:
-    assert p.check is not None
-    try:
-        return bool(p.check(view))
-    except (AttributeError, KeyError, TypeError) as e:
-        raise SpecError(f"{sem.spec.source}: property {p.name!r} failed to evaluate: {e}") from e

@@ -167,7 +167,8 @@ class View:
 
     @property
     def in_flight(self) -> tuple[Message, ...]:
-        return self._sem.net.messages(self._w.net)
+        msgs: tuple[Message, ...] = self._sem.net.messages(self._w.net)
+        return msgs
 
     @property
     def quiescent(self) -> bool:
@@ -197,7 +198,7 @@ class Semantics:
         self.pids_of_kind = {k: tuple(v) for k, v in kinds.items()}
         self.domains = dict(spec.domains(params))
         self.action_names = frozenset(a.name for a in spec.actions)
-        self.net = network_for(config.network)
+        self.net: Any = network_for(config.network)
         self.loss = "loss" in config.faults
         self.handler_error = "handler-error" in config.faults
         self.response_props: tuple[Property, ...] = tuple(

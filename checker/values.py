@@ -99,7 +99,7 @@ class Message(NamedTuple):
     action: str
     tags: tuple[tuple[str, Any], ...] = ()
 
-    def __getitem__(self, name: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, name: Any) -> Any:
         if not isinstance(name, str):
             return tuple.__getitem__(self, name)
         for k, v in self.tags:
