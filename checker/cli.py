@@ -75,7 +75,11 @@ def _error_line(text: str) -> None:
 
 
 def _stdout() -> Console:
-    return Console(highlight=False)
+    """stdout; wide (200 columns) when not a terminal so CI logs keep one row per line."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)
+    return console
 
 
 # ------------------------------------------------------------------ shared options

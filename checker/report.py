@@ -89,8 +89,11 @@ def header(result: CheckResult) -> Text:
 def verdict_table(result: CheckResult) -> Table:
     """One row per property: name, kind, verdict, bound (or detail), counterexample path."""
     table = Table(show_header=True, header_style="bold", expand=False)
-    for col in ("property", "kind", "verdict", "bound", "counterexample"):
-        table.add_column(col, overflow="fold")
+    table.add_column("property", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("verdict")
+    table.add_column("bound", ratio=3)
+    table.add_column("counterexample", overflow="fold", ratio=2)
     for r in result.results:
         table.add_row(
             r.name,
