@@ -156,14 +156,14 @@ def _cell(r_verdict: str) -> Text:
 
 def render_audit(m: AuditMatrix) -> RenderableType:
     """Header, one table per version (rows: properties, columns: fault settings), legend, gate."""
-    first = m.cells[(m.versions[0], m.settings[0].name)]
+    first = m.cells[(m.candidate, m.settings[0].name)]
     head = Text()
     head.append("audit ", style="bold")
     head.append(f"spec {m.spec.name} ({m.spec.source})\n")
     head.append("scenario ", style="dim")
     scen = first.scenario
     if m.version_param is not None:
-        scen += f"  [{m.version_param}: {', '.join(m.versions)}; release candidate {m.candidate}]"
+        scen += f"  [{m.version_param}: {', '.join(m.versions)}, one table each; release candidate {m.candidate}]"
     head.append(scen + "\n")
     if m.scenario_note:
         head.append("note     ", style="dim")
