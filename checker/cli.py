@@ -40,7 +40,7 @@ class _Tim3Group(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
