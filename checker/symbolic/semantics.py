@@ -142,6 +142,7 @@ class _SymCtx:
         bound = ss.domain_bounds.get(domain)
         if bound is None:
             return self.choose(label, ss.sem.domains[domain])
+        ss.choice_domains.setdefault(label, domain)
         v, self.fresh = ss.fresh_var(f"{label}@{self.self_id}", bound, self.fresh)
         self.choices.append((label, v))
         return v
@@ -156,7 +157,8 @@ class _SymCtx:
 class SymSemantics:
     """The symbolic step relation of one spec under one ``CheckConfig``."""
 
-    def __init__(self, spec: Spec, config: CheckConfig, oracle: Oracle) -> None:
+    def __init__(self, spec: Spec, config: CheckConfig, oracle: Oracle,
+                 symbolic_params: tuple[str, ...] | None = None) -> None:
         self.sem = Semantics(spec, config)
         self.spec = spec
         self.config = config
@@ -165,7 +167,7 @@ class SymSemantics:
         params = config.params
         init_pc: list[z3.BoolRef] = []
         self.param_vars: dict[str, z3.ArithRef] = {}
-        for name in spec.symbolic_params:
+        for name in spec.symbolic_params if symbolic_params is None else symbolic_params:
             decl = spec.param(name)
             if decl is None or decl.type != "int":
                 raise SpecError(f"{spec.source}: symbolic_params names {name!r}, which is not an int parameter")
@@ -183,6 +185,7 @@ class SymSemantics:
             if b is not None:
                 self.domain_bounds[dom] = b
         self.response_props: tuple[Property, ...] = self.sem.response_props
+        self.choice_domains: dict[str, str] = {}  # choose_value label -> domain, as used
         self._injections = self._adversary_templates() if self.sem.adversary else []
 
     # -- fresh data ------------------------------------------------------------------
@@ -250,8 +253,7 @@ class SymSemantics:
             if h is None:
                 yield Step("unhandled", msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
                 continue
-            fn = h.fn
-            yield from self._run(st, idx, h.name, lambda s, c, fn=fn, msg=msg: fn(s, msg, c), msg, rest)
+            yield from self._run(st, idx, h.name, _bind(h.fn, msg), msg, rest)
             if sem.handler_error and w.faults_left > 0:
                 w2 = World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
                 yield Step("handler-error", msg.dst, h.name, msg, (), ()), SymState(w2, st.fresh, st.pc)
@@ -382,6 +384,13 @@ class SymSemantics:
     def holds(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
         """A formula over the state's symbols: the check is true in this state."""
         return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in self.evaluate(st, check)]))
+
+
+def _bind(fn: Callable[[Any, Message, Any], Any], msg: Message) -> Callable[[Any, Any], Any]:
+    def run(state: Any, ctx: Any) -> Any:
+        return fn(state, msg, ctx)
+
+    return run
 
 
 def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:

@@ -17,10 +17,12 @@ from typing import Any
 import z3
 
 from checker.errors import InternalError
+from checker.semantics import World
 from checker.symbolic.values import Oracle, SymBool, SymInt
 from checker.values import FrozenMap, Message
 
 Leaf = Callable[[SymInt, str], Any]
+_WORLD_FIELDS = ("procs", "net", "ghost", "faults_left", "injections_left")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -47,9 +49,11 @@ def rebuild(obj: Any, leaf: Leaf, path: str = "") -> Any:
         return tuple(rebuild(v, leaf, f"{path}[{i}]") for i, v in enumerate(obj))
     if isinstance(obj, list):
         return [rebuild(v, leaf, f"{path}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, World):  # derived hash fields are recomputed, not copied
+        return World(*(rebuild(getattr(obj, n), leaf, f"{path}.{n}") for n in _WORLD_FIELDS))
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        vals = [rebuild(getattr(obj, f.name), leaf, f"{path}.{f.name}") for f in dataclasses.fields(obj)]
-        return type(obj)(*vals)
+        vals = {f.name: rebuild(getattr(obj, f.name), leaf, f"{path}.{f.name}") for f in dataclasses.fields(obj) if f.init}
+        return type(obj)(**vals)
     raise InternalError(f"cannot translate a {type(obj).__name__} at {path or 'top'}")
 
 
@@ -84,8 +88,10 @@ def instantiate(shape: Any, oracle: Oracle, variables: list[z3.ArithRef]) -> Any
             return FrozenMap._raw({k: walk(v) for k, v in obj.items()})
         if isinstance(obj, tuple):
             return tuple(walk(v) for v in obj)
+        if isinstance(obj, World):
+            return World(*(walk(getattr(obj, n)) for n in _WORLD_FIELDS))
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return type(obj)(*[walk(getattr(obj, f.name)) for f in dataclasses.fields(obj)])
+            return type(obj)(**{f.name: walk(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init})
         return obj
 
     return walk(shape)
