@@ -43,6 +43,9 @@ class PropertyResult:
     counterexample_path: str | None = None
     engine: str = "explore"
     certificate: str | None = None
+    # The concrete scenario ``trace`` runs in when it differs from the check's config
+    # (the z3 engines pick amounts, collateral etc. from a model). Additive hook.
+    trace_config: CheckConfig | None = None
 
     @property
     def failed(self) -> bool:

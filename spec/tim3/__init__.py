@@ -93,4 +93,5 @@ SPEC = Spec(
     properties=PROPERTIES,
     resolve=resolve,
     describe=describe,
+    symbolic_params=("collateral", "max_supply"),
 )
