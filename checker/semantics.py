@@ -88,6 +88,10 @@ class Step:
         return (self.kind, self.pid, self.handler, self.msg, self.choices)
 
 
+# (step, new local state, its hash, sends, faults left, obligation changes)
+_Outcome = tuple[Step, Any, int, tuple[Message, ...], int, tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]]
+
+
 class _Ctx:
     """The ``Ctx`` a handler sees during one execution path."""
 
@@ -214,12 +218,15 @@ class Semantics:
         self._injections = self._adversary_messages() if self.adversary else []
         # equal local states are shared: saves memory and makes world equality cheap
         self._intern: list[dict[Any, tuple[Any, int]]] = [{} for _ in self.instances]
+        # (process, id(local state), message or None, fault budget) -> (state, outcomes);
+        # the entry keeps the state alive, so its id cannot be reused while cached
+        self._memo: dict[tuple[Any, ...], tuple[Any, tuple[_Outcome, ...]]] = {}
 
     # -- construction -------------------------------------------------------------
 
     def initial(self) -> World:
         return World(
-            procs=tuple(p.init for p in self.instances),
+            procs=tuple(self._interned(i, p.init)[0] for i, p in enumerate(self.instances)),
             net=self.net.empty(),
             ghost=tuple(() for _ in self.response_props),
             faults_left=self.config.max_faults,
@@ -254,59 +261,84 @@ class Semantics:
 
     def successors(self, w: World) -> Iterator[tuple[Step, World]]:
         net = self.net
+        procs = w.procs
+        memo = self._memo
         for handle, msg in net.deliverable(w.net):
             rest = net.take(w.net, handle)
             idx = self.index[msg.dst]
             if idx < 0:  # the adversary ignores what it receives
-                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, w.procs, rest)
+                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, procs, rest)
                 continue
-            h = self.match(idx, msg)
-            if h is None:
-                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, w.procs, rest)
-                continue
-            before = w.procs[idx]
-            for step, after, sends, faults_left in self._run(msg.dst, h.name, w, h.fn, before, msg):
-                yield step, self._apply(w, idx, before, after, rest, sends, step, faults_left)
-            if self.handler_error and w.faults_left > 0:
-                yield (
-                    Step("handler-error", msg.dst, h.name, msg, (), ()),
-                    World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left, w.phash),
-                )
+            before = procs[idx]
+            key = (idx, id(before), msg, w.faults_left)
+            entry = memo.get(key)
+            if entry is None:
+                entry = (before, self._delivery_outcomes(idx, before, msg, w.faults_left))
+                memo[key] = entry
+            for out in entry[1]:
+                yield out[0], self._world(w, idx, out, rest)
         if self.loss and w.faults_left > 0:
             for handle, msg in net.droppable(w.net):
                 yield (
                     Step("lose", msg.dst, None, msg, (), ()),
-                    World(w.procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left, w.phash),
+                    World(procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left, w.phash),
                 )
         for idx, inst in enumerate(self.instances):
-            for it in inst.decl.initiatives:
-                before = w.procs[idx]
-                for step, after, sends, faults_left in self._run(inst.pid, it.name, w, it.fn, before, None):
-                    yield step, self._apply(w, idx, before, after, w.net, sends, step, faults_left)
+            if not inst.decl.initiatives:
+                continue
+            before = procs[idx]
+            key = (idx, id(before), None, w.faults_left)
+            entry = memo.get(key)
+            if entry is None:
+                outs: list[_Outcome] = []
+                for it in inst.decl.initiatives:
+                    outs.extend(self._outcomes(idx, it.name, it.fn, before, None, w.faults_left))
+                entry = (before, tuple(outs))
+                memo[key] = entry
+            for out in entry[1]:
+                yield out[0], self._world(w, idx, out, w.net)
         if w.injections_left > 0:
             for m in self._injections:
                 yield (
                     Step("inject", ADVERSARY, None, None, (), (m,)),
-                    World(w.procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1, w.phash),
+                    World(procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1, w.phash),
                 )
 
-    def _run(
-        self, pid: str, name: str, w: World, fn: Any, before: Any, msg: Message | None
-    ) -> Iterator[tuple[Step, Any, tuple[Message, ...], int]]:
-        """Every branch of one handler/initiative: (step, new state, sends, faults left)."""
+    def _delivery_outcomes(self, idx: int, before: Any, msg: Message, faults_left: int) -> tuple[_Outcome, ...]:
+        """Every outcome of delivering ``msg`` to process ``idx`` in local state ``before``."""
+        pid = self.pids[idx]
+        h = self.match(idx, msg)
+        if h is None:  # aos: no handler matched, the message goes to the Inbox
+            return ((Step("unhandled", pid, None, msg, (), ()), before, 0, (), faults_left, ()),)
+        outs = self._outcomes(idx, h.name, h.fn, before, msg, faults_left)
+        if self.handler_error and faults_left > 0:
+            outs.append((Step("handler-error", pid, h.name, msg, (), ()), before, 0, (), faults_left - 1, ()))
+        return tuple(outs)
+
+    def _outcomes(
+        self, idx: int, name: str, fn: Any, before: Any, msg: Message | None, faults_left: int
+    ) -> list[_Outcome]:
+        """Every branch of one handler or initiative, as outcomes ready to apply.
+
+        An outcome is (step, interned new local state, its hash, sends, faults left,
+        obligation changes). Outcomes depend only on (process, local state, message,
+        fault budget), so ``successors`` memoises them.
+        """
+        pid = self.pids[idx]
         kind = "deliver" if msg is not None else "initiative"
 
         def one(ch: Chooser) -> tuple[str, Any, _Ctx]:
-            ctx = _Ctx(self, pid, ch, w.faults_left)
+            ctx = _Ctx(self, pid, ch, faults_left)
             try:
                 return "ok", (fn(before, ctx) if msg is None else fn(before, msg, ctx)), ctx
             except HandlerError as e:
                 return "error", e.reason, ctx
 
+        outs: list[_Outcome] = []
         for _, (status, value, ctx) in all_paths(one):
             choices = tuple(ctx.choices)
             if status == "error":
-                yield Step("error", pid, name, msg, choices, (), value), before, (), ctx.faults_left
+                outs.append((Step("error", pid, name, msg, choices, (), value), before, 0, (), ctx.faults_left, ()))
                 continue
             if value is None:
                 if msg is None:
@@ -318,42 +350,42 @@ class Semantics:
                     f"expected its state type {type(before).__name__}"
                 )
             sends = tuple(ctx.sends)
-            yield Step(kind, pid, name, msg, choices, sends), value, sends, ctx.faults_left
+            step = Step(kind, pid, name, msg, choices, sends)
+            after, ahash = self._interned(idx, value)
+            gops = self._obligation_changes(StepInfo(pid, kind, name, msg, before, after, sends))
+            outs.append((step, after, ahash, sends, ctx.faults_left, gops))
+        return outs
 
-    def _apply(
-        self, w: World, idx: int, before: Any, after: Any, net: tuple[Any, ...],
-        sends: tuple[Message, ...], step: Step, faults_left: int,
-    ) -> World:
-        if after is before:
+    def _interned(self, idx: int, state: Any) -> tuple[Any, int]:
+        """The shared copy of a local state of process ``idx`` and its hash."""
+        table = self._intern[idx]
+        entry = table.get(state)
+        if entry is None:
+            entry = (state, hash(state))
+            table[state] = entry
+        return entry
+
+    def _world(self, w: World, idx: int, out: _Outcome, net: tuple[Any, ...]) -> World:
+        """The world after applying outcome ``out`` of process ``idx`` to ``w``."""
+        _, after, ahash, sends, faults_left, gops = out
+        if after is w.procs[idx]:
             procs, phash = w.procs, w.phash
         else:
-            entry = self._intern[idx].get(after)
-            if entry is None:
-                entry = (after, hash(after))
-                self._intern[idx][after] = entry
-            after = entry[0]
             procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
-            phash = w.phash[:idx] + (entry[1],) + w.phash[idx + 1 :]
+            phash = w.phash[:idx] + (ahash,) + w.phash[idx + 1 :]
         if sends:
             net = self.net.put(net, sends)
-        ghost = w.ghost
-        if self.response_props and step.kind != "error":
-            ghost = self._obligations(ghost, StepInfo(step.pid, step.kind, step.handler, step.msg, before, after, sends))
+        ghost = _apply_obligations(w.ghost, gops) if gops else w.ghost
         return World(procs, net, ghost, faults_left, w.injections_left, phash)
 
-    def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
-        out = list(ghost)
+    def _obligation_changes(self, info: StepInfo) -> tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]:
+        """(property index, opened keys, closed keys) for each response property the step touches."""
+        out = []
         for i, p in enumerate(self.response_props):
-            opened = p.trigger(info) if p.trigger else ()
-            closed = p.discharge(info) if p.discharge else ()
-            if not opened and not closed:
-                continue
-            keys = list(out[i])
-            for k in closed:
-                if k in keys:
-                    keys.remove(k)
-            keys.extend(opened)
-            out[i] = tuple(sorted(keys))
+            opened = tuple(p.trigger(info)) if p.trigger else ()
+            closed = tuple(p.discharge(info)) if p.discharge else ()
+            if opened or closed:
+                out.append((i, opened, closed))
         return tuple(out)
 
     def _adversary_messages(self) -> list[Message]:
@@ -371,6 +403,21 @@ class Semantics:
                 for c in combos:
                     out.append(make_message(ADVERSARY, dst, a.name, c))
         return out
+
+
+def _apply_obligations(
+    ghost: tuple[tuple[Any, ...], ...], changes: tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]
+) -> tuple[tuple[Any, ...], ...]:
+    """Close then open obligations (each ghost entry is a sorted multiset of keys)."""
+    out = list(ghost)
+    for i, opened, closed in changes:
+        keys = list(out[i])
+        for k in closed:
+            if k in keys:
+                keys.remove(k)
+        keys.extend(opened)
+        out[i] = tuple(sorted(keys))
+    return tuple(out)
 
 
 def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
