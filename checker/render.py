@@ -61,10 +61,18 @@ def fmt_changes(changes: Mapping[str, Any], actor: str | None = None) -> list[st
         for name, diff in fields.items():
             if "keys" in diff:
                 for k, e in diff["keys"].items():
-                    out.append(f"{prefix}{name}[{k}]: {_side(e, 'before')} → {_side(e, 'after')}")
+                    out += _entry(f"{prefix}{name}[{k}]", e)
             else:
-                out.append(f"{prefix}{name}: {_side(diff, 'before')} → {_side(diff, 'after')}")
+                out += _entry(f"{prefix}{name}", diff)
     return out
+
+
+def _entry(where: str, e: Mapping[str, Any]) -> list[str]:
+    """``where: before → after``; two records are narrowed to the fields that differ."""
+    b, a = e.get("before"), e.get("after")
+    if isinstance(b, dict) and isinstance(a, dict) and b.keys() == a.keys():
+        return [f"{where}.{f}: {fmt_value(b[f])} → {fmt_value(a[f])}" for f in b if b[f] != a[f]]
+    return [f"{where}: {_side(e, 'before')} → {_side(e, 'after')}"]
 
 
 def _side(e: Mapping[str, Any], side: str) -> str:
