@@ -45,8 +45,12 @@ class CheckConfig:
         return replace(self, params=p)
 
     def label(self) -> str:
-        """A short file-name-safe label: ``v1-users2-ops1-unlock-fail``."""
-        parts = [f"{k}{_flat(v)}" if k != "version" else str(v) for k, v in self.params.items()]
+        """A short file-name-safe label: ``v1-amounts1-collateral2-...-unlock-fail``.
+
+        A ``version`` parameter comes first (bare); the others follow in name order.
+        """
+        items = sorted(self.params.items(), key=lambda kv: (kv[0] != "version", kv[0]))
+        parts = [f"{k}{_flat(v)}" if k != "version" else str(v) for k, v in items]
         parts += sorted(self.faults)
         if self.network != "unordered":
             parts.append(self.network)
