@@ -371,6 +371,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a saved trace is ordinary data
         os.replace(tmp, path)
     except BaseException:
         try:
