@@ -27,7 +27,8 @@ class CheckConfig:
     ``faults`` holds spec-level fault names and the engine faults ``loss``,
     ``handler-error`` and ``adversary``. ``max_faults`` bounds how many fault choices
     (including losses and handler errors) one run may take; ``adversary_messages``
-    bounds how many messages the adversary may inject.
+    bounds how many messages the adversary may inject. ``symmetry`` explores one
+    world per orbit of the spec's ``symmetric_kinds`` (sound; see checker/symmetry.py).
     """
 
     params: FrozenMap[str, Any] = field(default_factory=FrozenMap)
@@ -37,6 +38,7 @@ class CheckConfig:
     adversary_messages: int = 1
     limits: Limits = Limits()
     properties: tuple[str, ...] | None = None
+    symmetry: bool = True
 
     def with_params(self, **changes: Any) -> CheckConfig:
         p = self.params
@@ -70,6 +72,7 @@ class CheckConfig:
                 "stop_at_first_violation": self.limits.stop_at_first_violation,
             },
             "properties": list(self.properties) if self.properties is not None else None,
+            "symmetry": self.symmetry,
         }
 
 

@@ -117,6 +117,7 @@ def config_from_json(d: Mapping[str, Any]) -> CheckConfig:
         adversary_messages=int(d.get("adversary_messages", 1)),
         limits=Limits(limits.get("max_depth"), limits.get("max_states"), limits.get("timeout")),
         properties=tuple(props) if props is not None else None,
+        symmetry=bool(d.get("symmetry", True)),
     )
 
 

@@ -5,8 +5,10 @@ so the first violation found for a property is a shortest counterexample. A reac
 limit (depth, states, time) never turns into a pass: properties without a violation
 are then UNKNOWN with the bound that was reached.
 
-Symmetry and partial-order reduction plug in at ``_canonical`` and at the successor
-loop; specs do not change for them.
+With symmetry reduction (``config.symmetry`` and a spec that declares symmetric
+kinds) each new world is replaced by its orbit representative before the visited-set
+lookup; counterexamples are turned back into concrete traces by ``trace_to``.
+Partial-order reduction would plug into the successor loop; specs do not change.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from checker.result import (
 from checker.property_eval import goals_met, required_goals, violated_at
 from checker.semantics import Semantics, Step, World
 from checker.spec import Property, Spec
+from checker.symmetry import canonicaliser
 
 ProgressFn = Callable[[Stats], None]
 PROGRESS_EVERY = 0.25  # seconds between progress callbacks
@@ -63,6 +66,7 @@ class _Explorer:
         self.parent: list[int] = []
         self.via: list[Step | None] = []
         self.depth: list[int] = []
+        self.canon = canonicaliser(sem, sem.config.symmetry)
 
     def _check(self, idx: int, w: World) -> None:
         sem = self.sem
@@ -79,6 +83,8 @@ class _Explorer:
         sem = self.sem
         limits = sem.config.limits
         stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
+        if self.canon is not None:
+            stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
         start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY
         init = sem.initial()
@@ -92,6 +98,7 @@ class _Explorer:
         coverage = stats.coverage
         kind_of = {pid: sem.kind_of(pid) for pid in sem.index}
         transitions = 0
+        canon = self.canon
         i = 0
         while i < len(states):
             w = states[i]
@@ -102,6 +109,8 @@ class _Explorer:
                 i += 1
                 continue
             for step, w2 in sem.successors(w):
+                if canon is not None:
+                    w2 = canon(w2)
                 transitions += 1
                 if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
                     key = f"{kind_of[step.pid]}:{step.handler}"
@@ -153,7 +162,7 @@ class _Explorer:
         stats.seconds = time.perf_counter() - start
 
     def trace_to(self, idx: int) -> Trace:
-        """The BFS path from the initial world to state ``idx``."""
+        """A shortest concrete run from the initial world to state ``idx``'s orbit."""
         steps: list[tuple[Step, World]] = []
         while self.parent[idx] >= 0:
             step = self.via[idx]
@@ -162,7 +171,26 @@ class _Explorer:
             steps.append((step, self.states[idx]))
             idx = self.parent[idx]
         steps.reverse()
-        return Trace(self.states[0], tuple(steps))
+        if self.canon is None:
+            return Trace(self.states[0], tuple(steps))
+        return Trace(self.states[0], tuple(self._concretise([w for _, w in steps])))
+
+    def _concretise(self, reps: list[World]) -> list[tuple[Step, World]]:
+        """Follow representatives with real steps: each next world is a successor of the
+        current concrete world whose representative is the next one on the BFS path."""
+        canon = self.canon
+        assert canon is not None
+        current = self.states[0]
+        out: list[tuple[Step, World]] = []
+        for target in reps:
+            for step, w2 in self.sem.successors(current):
+                if canon(w2) == target:
+                    out.append((step, w2))
+                    current = w2
+                    break
+            else:
+                raise InternalError("symmetry reduction: no concrete step reaches the next representative")
+        return out
 
     def _verdict(self, p: Property, stats: Stats) -> PropertyResult:
         sem = self.sem
@@ -199,5 +227,6 @@ def bound_text(sem: Semantics, stats: Stats) -> str:
     faults = ", ".join(sorted(cfg.faults)) or "none"
     scope = f"{sem.spec.describe(cfg.params)}; faults: {faults} (max {cfg.max_faults}); network {cfg.network}"
     if stats.limit_hit is None:
-        return f"no violation in all {stats.states:,} reachable states (exhaustive, depth ≤ {stats.max_depth}); {scope}"
+        what = "reachable states" if stats.reduction is None else f"reachable states up to {stats.reduction}"
+        return f"no violation in all {stats.states:,} {what} (exhaustive, depth ≤ {stats.max_depth}); {scope}"
     return f"no violation up to depth {stats.max_depth}, {stats.states:,} states (stopped: {stats.limit_hit}); {scope}"

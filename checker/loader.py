@@ -309,6 +309,7 @@ def config_from_options(
     max_depth: int | None = None,
     max_states: int | None = None,
     timeout: float | None = None,
+    symmetry: bool = True,
 ) -> CheckConfig:
     """A validated ``CheckConfig`` from user values (``None`` = the spec default).
 
@@ -374,6 +375,7 @@ def config_from_options(
         adversary_messages=adversary_messages,
         limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout),
         properties=props,
+        symmetry=symmetry,
     )
 
 

@@ -57,6 +57,11 @@ class BagNetwork:
     def messages(net: Net) -> tuple[Message, ...]:
         return net
 
+    @staticmethod
+    def canonical(msgs: list[Message]) -> Net:
+        """The network holding ``msgs`` (any order)."""
+        return tuple(sorted(msgs))
+
 
 class FifoNetwork:
     """Per-(sender, receiver) FIFO channels: a sorted tuple of ``((src, dst), queue)``."""
@@ -99,6 +104,11 @@ class FifoNetwork:
     @staticmethod
     def messages(net: Net) -> tuple[Message, ...]:
         return tuple(m for _, q in net for m in q)
+
+    @staticmethod
+    def canonical(msgs: list[Message]) -> Net:
+        """The network holding ``msgs``, each channel in the order given."""
+        return FifoNetwork.put((), msgs)
 
 
 def network_for(name: str) -> type[BagNetwork] | type[FifoNetwork]:

@@ -112,7 +112,9 @@ def stats_text(result: CheckResult) -> Text:
     t.append("statistics ", style="bold")
     t.append(
         f"{s.states:,} distinct states, {s.transitions:,} transitions, max depth {s.max_depth}, "
-        f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}\n"
+        f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
+        + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")
+        + "\n"
     )
     t.append("handler coverage", style="bold")
     t.append(" (times each handler fired)\n")

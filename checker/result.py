@@ -62,6 +62,7 @@ class Stats:
     seconds: float = 0.0
     limit_hit: str | None = None
     coverage: dict[str, int] = field(default_factory=dict)
+    reduction: str | None = None  # e.g. "symmetry over user": states are orbit representatives
 
     @property
     def states_per_second(self) -> float:
@@ -79,6 +80,7 @@ class Stats:
             "seconds": round(self.seconds, 3),
             "states_per_second": round(self.states_per_second, 1),
             "limit_hit": self.limit_hit,
+            "reduction": self.reduction,
             "coverage": dict(self.coverage),
             "never_fired": self.never_fired,
         }

@@ -356,6 +356,10 @@ class Semantics:
             outs.append((step, after, ahash, sends, ctx.faults_left, gops))
         return outs
 
+    def intern_state(self, idx: int, state: Any) -> tuple[Any, int]:
+        """The shared copy of a local state of process ``idx`` and its hash."""
+        return self._interned(idx, state)
+
     def _interned(self, idx: int, state: Any) -> tuple[Any, int]:
         """The shared copy of a local state of process ``idx`` and its hash."""
         table = self._intern[idx]

@@ -191,6 +191,7 @@ class Spec:
     resolve: Callable[[Params], Params] = lambda p: p
     describe: Callable[[Params], str] = lambda p: ""
     default_faults: tuple[str, ...] = ()
+    symmetric_kinds: tuple[str, ...] = ()
     # z3 engines (additive): integer parameters that the symbolic engines treat as
     # "any value >= the parameter's minimum", and strengthening invariants (``always``
     # properties) that k-induction may use after proving each of them.

@@ -11,17 +11,22 @@ from checker.spec import Spec
 from spec.tim3 import SPEC
 
 
-def config(*, faults: tuple[str, ...] = (), network: str = "unordered", **params: Any) -> CheckConfig:
+def config(
+    *, faults: tuple[str, ...] = (), network: str = "unordered", symmetry: bool = True, **params: Any
+) -> CheckConfig:
     """A CheckConfig for the TIM3 spec: defaults overridden by ``params``, derived values re-resolved."""
     p = SPEC.default_params().set("collateral", None).set("max_supply", None)
     for k, v in params.items():
         p = p.set(k, v)
-    return CheckConfig(params=SPEC.resolve(p), faults=frozenset(faults), network=network)
+    return CheckConfig(params=SPEC.resolve(p), faults=frozenset(faults), network=network, symmetry=symmetry)
 
 
-def run(spec: Spec = SPEC, *, faults: tuple[str, ...] = (), network: str = "unordered", **params: Any) -> CheckResult:
+def run(
+    spec: Spec = SPEC, *, faults: tuple[str, ...] = (), network: str = "unordered", symmetry: bool = True,
+    **params: Any,
+) -> CheckResult:
     """Explore ``spec`` exhaustively in the scenario given by ``params``."""
-    return explore(spec, config(faults=faults, network=network, **params))
+    return explore(spec, config(faults=faults, network=network, symmetry=symmetry, **params))
 
 
 def verdicts(result: CheckResult) -> dict[str, str]:

@@ -93,5 +93,6 @@ SPEC = Spec(
     properties=PROPERTIES,
     resolve=resolve,
     describe=describe,
+    symmetric_kinds=("user",),
     symbolic_params=("collateral", "max_supply"),
 )

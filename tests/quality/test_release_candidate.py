@@ -23,14 +23,18 @@ ALL_BUT_STRICT = {
 
 
 @pytest.mark.parametrize(
-    ("version", "states"),
-    [("v1", 34969), ("v2", 76729), ("v3", 88209)],
+    ("version", "reduced", "full"),
+    [("v1", 17578, 34969), ("v2", 38503, 76729), ("v3", 44253, 88209)],
 )
-def test_default_scenario_state_counts(version: str, states: int) -> None:
-    """2 users, 2 ops each, amounts {1}: the default scenario of `tim3check check`."""
+def test_default_scenario_state_counts(version: str, reduced: int, full: int) -> None:
+    """2 users, 2 ops each, amounts {1}: the default scenario of `tim3check check`,
+    with symmetry reduction over users (the default) and without it."""
     r = run(version=version)
-    assert r.stats.states == states
+    assert r.stats.states == reduced
     assert r.stats.limit_hit is None
+    f = run(version=version, symmetry=False)
+    assert f.stats.states == full
+    assert verdicts(r) == verdicts(f)
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
@@ -81,4 +85,4 @@ def test_default_scenario_holds(version: str) -> None:
 def test_v3_survives_all_spec_faults_with_two_users() -> None:
     r = run(version="v3", faults=("lock-fail", "mint-fail", "unlock-fail"))
     assert verdicts(r) == ALL_BUT_STRICT
-    assert r.stats.states == 262385
+    assert r.stats.states == 131381
