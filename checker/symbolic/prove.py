@@ -1,0 +1,243 @@
+"""Unbounded proofs over the control-shape graph: 1-induction and CHC/Spacer.
+
+Both methods produce a *certificate*: one formula per control shape over that shape's
+data variables and the symbolic parameters. Before PROVED is reported, a separate plain
+z3 solver re-checks it: initiation (the initial world satisfies its shape's formula),
+consecution (every edge maps a state satisfying its source formula to one satisfying
+its target formula) and safety (every formula implies the property in that shape).
+
+* ``kind``: the candidate is property ∧ the spec's declared invariants; a failing edge
+  is a counterexample-to-induction (two states and a step), never a violation.
+* ``chc``: one Horn predicate per shape, solved by Spacer; ``unsat`` means the bad state
+  is reachable, and BMC is then asked for the concrete counterexample.
+Solver ``unknown`` (rlimit, timeout) is always UNKNOWN with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import z3
+
+from checker.config import CheckConfig
+from checker.result import PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats
+from checker.spec import Property, Spec
+from checker.symbolic.bmc import bmc, scope_text
+from checker.symbolic.semantics import SymSemantics
+from checker.symbolic.shapes import ShapeGraph, build_graph
+from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
+
+Cert = dict[int, z3.BoolRef]
+
+
+class _Outcome:
+    def __init__(self, verdict: str, detail: str, certificate: str | None = None) -> None:
+        self.verdict, self.detail, self.certificate = verdict, detail, certificate
+
+
+def _apply(g: ShapeGraph, cert: Cert, sid: int, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
+    sh = g.shapes[sid]
+    return z3.substitute(cert[sid], *zip(sh.vars, args)) if sh.vars else cert[sid]
+
+
+def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str | None:
+    """Re-check ``cert`` with a fresh plain solver; ``None`` if valid, else why not."""
+    s = make_solver(rlimit)
+
+    def valid(f: z3.BoolRef, what: str) -> str | None:
+        s.push()
+        try:
+            s.add(z3.Not(f))
+            r = s.check()
+        finally:
+            s.pop()
+        if r == z3.unsat:
+            return None
+        if r == z3.unknown:
+            return f"{what}: solver unknown ({s.reason_unknown()})"
+        return f"{what}: fails"
+
+    pc = g.param_constraint
+    err = valid(z3.Implies(pc, _apply(g, cert, g.init, g.init_args)), "initiation")
+    if err:
+        return err
+    for e in g.edges:
+        src = g.shapes[e.src]
+        f = z3.Implies(z3.And(pc, cert[e.src], e.guard), _apply(g, cert, e.dst, e.args))
+        err = valid(f, f"consecution S{e.src}→S{e.dst} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})")
+        if err:
+            return err
+        del src
+    for sh in g.shapes:
+        err = valid(z3.Implies(z3.And(pc, cert[sh.sid]), sh.holds[prop]), f"safety in S{sh.sid}")
+        if err:
+            return err
+    return None
+
+
+def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
+    """The certificate as text: one line per reachable shape with a non-trivial formula."""
+    unreachable = sum(1 for c in cert.values() if z3.is_false(c))
+    trivial = sum(1 for c in cert.values() if z3.is_true(c))
+    lines = [f"inductive invariant ({method}) over {len(g.shapes)} control shapes, {len(g.edges)} edges; "
+             f"{unreachable} shapes unreachable (false), {trivial} with no data constraint (true); "
+             f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
+    for sh in g.shapes:
+        c = cert[sh.sid]
+        if z3.is_false(c) or z3.is_true(c):
+            continue
+        text = str(z3.simplify(c)).replace("\n", " ")
+        text = " ".join(text.split())
+        lines.append(f"  S{sh.sid} [{sh.summary}]: {text}")
+    return "\n".join(lines)
+
+
+def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple[Cert | None, str]:
+    """1-induction of property ∧ invariants; on failure, the counterexample-to-induction."""
+    cert: Cert = {sh.sid: z3.And(sh.holds[prop], *[sh.holds[i] for i in invariants]) for sh in g.shapes}
+    s = make_solver(rlimit)
+    s.push()
+    try:
+        s.add(g.param_constraint, z3.Not(_apply(g, cert, g.init, g.init_args)))
+        r = s.check()
+        if r == z3.sat:
+            return None, "the initial state violates the candidate invariant"
+        if r == z3.unknown:
+            return None, f"solver unknown ({s.reason_unknown()})"
+    finally:
+        s.pop()
+    for e in g.edges:
+        s.push()
+        try:
+            s.add(g.param_constraint, cert[e.src], e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
+            r = s.check()
+            if r == z3.unknown:
+                return None, f"solver unknown ({s.reason_unknown()})"
+            if r == z3.sat:
+                m = s.model()
+                src, dst = g.shapes[e.src], g.shapes[e.dst]
+                before = ", ".join(f"{n}={m.eval(v, model_completion=True)}" for n, v in zip(src.names, src.vars))
+                after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
+                params = ", ".join(f"{p}={m.eval(p, model_completion=True)}" for p in g.params)
+                return None, (
+                    f"counterexample-to-induction (not a violation: the first state need not be reachable): "
+                    f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
+                    f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to S{e.dst} "
+                    f"[{dst.summary}] with {after or 'no data'}, which violates it")
+        finally:
+            s.pop()
+    return cert, ""
+
+
+def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple[Cert | None, str, bool]:
+    """Spacer on one predicate per shape: (certificate, reason, bad state reachable)."""
+    s = make_solver(rlimit, timeout_ms, logic="HORN")
+    np = len(g.params)
+    preds = [z3.Function(f"S{sh.sid}", *([z3.IntSort()] * (len(sh.vars) + np)), z3.BoolSort()) for sh in g.shapes]
+
+    def app(sid: int, args: tuple[z3.ArithRef, ...] | list[z3.ArithRef]) -> z3.BoolRef:
+        return preds[sid](*args, *g.params)  # type: ignore[no-any-return]
+
+    def rule(vs: list[z3.ArithRef], body: z3.BoolRef, head: z3.BoolRef) -> z3.BoolRef:
+        return z3.ForAll(vs, z3.Implies(body, head)) if vs else z3.Implies(body, head)
+
+    ps = list(g.params)
+    s.add(rule(ps, g.param_constraint, app(g.init, g.init_args)))
+    for e in g.edges:
+        src = g.shapes[e.src]
+        s.add(rule(src.vars + list(e.inputs) + ps, z3.And(app(e.src, src.vars), e.guard), app(e.dst, e.args)))
+    for sh in g.shapes:
+        if not z3.is_true(sh.holds[prop]):
+            s.add(rule(sh.vars + ps, z3.And(app(sh.sid, sh.vars), z3.Not(sh.holds[prop])), z3.BoolVal(False)))
+    r = s.check()
+    if r == z3.unsat:
+        return None, "Spacer: a state violating the property is reachable", True
+    if r == z3.unknown:
+        return None, f"Spacer: unknown ({s.reason_unknown()})", False
+    m = s.model()
+    cert: Cert = {}
+    for sh in g.shapes:
+        # (model_completion=True turns Spacer's interpretations into False: do not use it)
+        f = m.eval(app(sh.sid, sh.vars)) if m[preds[sh.sid]] is not None else z3.BoolVal(False)
+        cert[sh.sid] = _quantifier_free(f, rlimit)
+    return cert, "", False
+
+
+def _quantifier_free(f: z3.BoolRef, rlimit: int) -> z3.BoolRef:
+    """``f`` without quantifiers (Spacer's inlined predicates carry ∃), when z3 can."""
+    f = z3.simplify(f)
+    if z3.is_quantifier(f) or "Exists" in str(f) or "ForAll" in str(f):
+        try:
+            goals = z3.Then("qe", "simplify")(f)
+            return z3.simplify(z3.And(*[g.as_expr() for g in goals]))
+        except z3.Z3Exception:
+            return f
+    return f
+
+
+def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, method: str = "auto",
+          rlimit: int = 50 * DEFAULT_RLIMIT, timeout_ms: int | None = None, max_shapes: int = 20_000,
+          bmc_depth: int = 40) -> CheckResult:
+    """Prove always / at-quiescence properties for any depth and any data values, with the
+    configured number of processes and operations. ``method``: auto | kind | chc."""
+    start = time.perf_counter()
+    wanted = [p for p in spec.properties if p.kind in ("always", "at-quiescence")
+              and (properties is None or p.name in properties)
+              and (properties is not None or config.properties is None or p.name in config.properties)]
+    invs = [p for p in spec.invariants if p.kind == "always"]
+    checked = wanted + [p for p in invs if p.name not in {w.name for w in wanted}]
+    cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
+    ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
+    g = build_graph(ss, checked, max_shapes)
+    scope = scope_text(ss)
+    results = [_prove_one(spec, cfg, g, p, [i.name for i in invs if i.name != p.name], method, rlimit,
+                          timeout_ms, scope, bmc_depth) for p in wanted]
+    stats = Stats(states=len(g.shapes), transitions=len(g.edges), seconds=time.perf_counter() - start,
+                  limit_hit=None if g.complete else f"max-shapes {max_shapes}")
+    return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
+                       engine="prove", results=results, stats=stats)
+
+
+def _prove_one(spec: Spec, cfg: CheckConfig, g: ShapeGraph, p: Property, invs: list[str], method: str,
+               rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int) -> PropertyResult:
+    base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
+                                expected_to_fail=p.expected_to_fail, engine="prove")
+    claim = f"any depth, any data values; {scope}"
+    if not g.complete:
+        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
+                              detail=f"more than {len(g.shapes) - 1} control shapes: raise max_shapes or shrink the scenario")
+    notes: list[str] = []
+    if method in ("auto", "kind"):
+        for use in ([invs, []] if invs else [[]]):
+            cert, why = _kind(g, p.name, use, rlimit)
+            if cert is not None:
+                return _certified(g, cert, p, f"1-induction{' with invariants ' + ', '.join(use) if use else ''}",
+                                  base, claim, rlimit)
+            notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
+        if method == "kind":
+            return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+    cert2, why2, reachable = _chc(g, p.name, rlimit, timeout_ms)
+    if cert2 is not None:
+        return _certified(g, cert2, p, "CHC/Spacer", base, claim, rlimit)
+    notes.append(why2)
+    if reachable:
+        cex = bmc(spec, dataclasses.replace(cfg, properties=(p.name,)), bmc_depth).result(p.name)
+        if cex.verdict in (VIOLATED, "EXPECTED-FAIL") and cex.trace is not None:
+            return PropertyResult(**base, verdict=cex.verdict, bound=f"{cex.bound}", trace=cex.trace,
+                                  trace_config=cex.trace_config, detail="; ".join(notes) + f"; {cex.detail}")
+        notes.append(f"no concrete counterexample within BMC depth {bmc_depth}")
+    return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+
+
+def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[str, Any], claim: str,
+               rlimit: int) -> PropertyResult:
+    err = check_certificate(g, cert, p.name, rlimit)
+    if err is not None:
+        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
+                              detail=f"{method} produced an invariant that the independent re-check rejects: {err}")
+    return PropertyResult(**base, verdict=PROVED, bound=f"PROVED for {claim} (fixed number of users)",
+                          certificate=render_certificate(g, cert, method),
+                          detail=f"{method}; certificate re-checked by a separate solver "
+                                 f"(initiation, consecution of {len(g.edges)} edges, implies the property)")
