@@ -109,6 +109,8 @@ def scenario_options(f: F) -> F:
         click.option("--max-states", "max_states", type=click.IntRange(min=1), default=None, help="distinct-state limit"),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
                      help="time limit"),
+        click.option("--max-memory", "max_memory", type=click.IntRange(min=1), default=None, metavar="MB",
+                     help="peak-memory limit (checked every 4096 states)"),
         click.option("--symmetry/--no-symmetry", default=True, show_default=True,
                      help="explore one world per orbit of interchangeable users (sound; see README)"),
         click.option("--engine", type=click.Choice(ENGINES), default="explore", show_default=True,

@@ -18,6 +18,7 @@ class Limits:
     max_states: int | None = None
     timeout: float | None = None
     stop_at_first_violation: bool = False
+    max_memory_mb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class CheckConfig:
                 "max_states": self.limits.max_states,
                 "timeout": self.limits.timeout,
                 "stop_at_first_violation": self.limits.stop_at_first_violation,
+                "max_memory_mb": self.limits.max_memory_mb,
             },
             "properties": list(self.properties) if self.properties is not None else None,
             "symmetry": self.symmetry,

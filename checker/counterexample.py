@@ -115,7 +115,8 @@ def config_from_json(d: Mapping[str, Any]) -> CheckConfig:
         faults=frozenset(str(f) for f in d.get("faults", ())),
         max_faults=int(d.get("max_faults", 1)),
         adversary_messages=int(d.get("adversary_messages", 1)),
-        limits=Limits(limits.get("max_depth"), limits.get("max_states"), limits.get("timeout")),
+        limits=Limits(limits.get("max_depth"), limits.get("max_states"), limits.get("timeout"),
+                      max_memory_mb=limits.get("max_memory_mb")),
         properties=tuple(props) if props is not None else None,
         symmetry=bool(d.get("symmetry", True)),
     )

@@ -14,6 +14,7 @@ Partial-order reduction would plug into the successor loop; specs do not change.
 from __future__ import annotations
 
 import gc
+import resource
 import time
 from collections.abc import Callable
 
@@ -135,6 +136,9 @@ class _Explorer:
                 if limits.timeout is not None and now - start >= limits.timeout:
                     stats.limit_hit = f"timeout {limits.timeout:g}s"
                     break
+                if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
+                    stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
+                    break
                 if self.progress is not None and now >= next_tick:
                     next_tick = now + PROGRESS_EVERY
                     self._stats(stats, transitions, start, i)
@@ -219,6 +223,11 @@ class _Explorer:
             return mk(UNKNOWN, bound)
         detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""
         return mk(HOLDS, bound, detail=detail)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bound_text(sem: Semantics, stats: Stats) -> str:

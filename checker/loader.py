@@ -310,6 +310,7 @@ def config_from_options(
     max_states: int | None = None,
     timeout: float | None = None,
     symmetry: bool = True,
+    max_memory: int | None = None,
 ) -> CheckConfig:
     """A validated ``CheckConfig`` from user values (``None`` = the spec default).
 
@@ -346,7 +347,8 @@ def config_from_options(
                 raise UsageError(f"--fault: unknown fault {f!r}; choose from {', '.join(known)}")
             chosen.add(f)
     for flag, n, low in (("--max-faults", max_faults, 0), ("--adversary-messages", adversary_messages, 0),
-                         ("--max-depth", max_depth, 0), ("--max-states", max_states, 1)):
+                         ("--max-depth", max_depth, 0), ("--max-states", max_states, 1),
+                         ("--max-memory", max_memory, 1)):
         if n is not None and n < low:
             raise UsageError(f"{flag}: must be at least {low} (got {n})")
     if timeout is not None and timeout <= 0:
@@ -373,7 +375,7 @@ def config_from_options(
         faults=frozenset(chosen),
         max_faults=max_faults,
         adversary_messages=adversary_messages,
-        limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout),
+        limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout, max_memory_mb=max_memory),
         properties=props,
         symmetry=symmetry,
     )

@@ -142,3 +142,16 @@ def test_frozen_map_is_persistent_and_hashable() -> None:
     m2 = m.set("c", 3)
     assert list(m) == ["a", "b"] and list(m2) == ["a", "b", "c"]
     assert hash(m.set("c", 3)) == hash(m2) and m2.remove("c") == m
+
+
+def test_memory_limit_gives_unknown() -> None:
+    from dataclasses import replace
+
+    from spec.tim3 import SPEC
+    from tests.tim3_helpers import config
+
+    cfg = replace(config(version="v3"), limits=Limits(max_memory_mb=1))
+    r = explore(SPEC, cfg)
+    assert r.stats.limit_hit == "max-memory 1 MB"
+    assert r.result("positions-match-supply").verdict == UNKNOWN
+    assert r.exit_code == 3
