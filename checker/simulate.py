@@ -1,0 +1,124 @@
+"""Random simulation with Hypothesis: long random runs, shrunk to short counterexamples.
+
+For scenarios too large to explore exhaustively. A run is driven by a list of integers
+(the i-th picks successor ``n % count`` of the i-th world; then the first successor
+until the run ends); Hypothesis searches such
+lists for one whose run violates a property and then shrinks it, so a counterexample
+comes back short and readable. Simulation can find violations and witnesses; it can
+never establish that a property holds, so an unviolated property is UNKNOWN (exit 3)
+with the number of runs and steps tried. Deterministic: derandomized, no example
+database, fixed seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from checker.config import CheckConfig
+from checker.property_eval import goals_met, required_goals, violated_at
+from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats, Trace
+from checker.semantics import Semantics, Step, World
+from checker.spec import Property, Spec
+
+DEFAULT_RUNS = 300
+DEFAULT_STEPS = 60
+
+
+def simulate(
+    spec: Spec, config: CheckConfig, runs: int = DEFAULT_RUNS, max_steps: int = DEFAULT_STEPS,
+    progress: Callable[[Stats], None] | None = None,
+) -> CheckResult:
+    """Search ``runs`` random runs of at most ``max_steps`` steps per property."""
+    sem = Semantics(spec, config)
+    props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+    stats = Stats(coverage={h: 0 for h in sem.handler_ids()},
+                  reduction="none: random simulation counts the worlds of every run")
+    start = time.perf_counter()
+    results = [_one(sem, p, runs, max_steps, stats) for p in props]
+    stats.seconds = time.perf_counter() - start
+    if progress is not None:
+        progress(stats)
+    return CheckResult(spec.name, spec.source, spec.describe(config.params), config, "simulate", results, stats)
+
+
+def _walk(sem: Semantics, picks: list[int], stats: Stats, max_steps: int) -> list[tuple[Step, World]]:
+    """The run that ``picks`` selects: the i-th step takes successor ``picks[i] % count``,
+    and after the picks run out the first successor, until no step is possible or
+    ``max_steps`` (so every run is driven to its end, where quiescence is checked)."""
+    w = sem.initial()
+    out: list[tuple[Step, World]] = []
+    for i in range(max_steps):
+        succs = list(sem.successors(w))
+        if not succs:
+            break
+        n = picks[i] if i < len(picks) else 0
+        step, w = succs[n % len(succs)]
+        stats.transitions += 1
+        if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
+            key = f"{sem.kind_of(step.pid)}:{step.handler}"
+            stats.coverage[key] = stats.coverage.get(key, 0) + 1
+        out.append((step, w))
+    stats.max_depth = max(stats.max_depth, len(out))
+    return out
+
+
+def _search(sem: Semantics, bad: Callable[[list[tuple[Step, World]]], bool], runs: int, max_steps: int,
+            stats: Stats) -> list[tuple[Step, World]] | None:
+    """The shrunk run whose prefix first satisfies ``bad``, or None within ``runs`` runs."""
+
+    def hit(picks: list[int]) -> bool:
+        steps = _walk(sem, picks, stats, max_steps)
+        stats.states += len(steps) + 1
+        return any(bad(steps[:k]) for k in range(len(steps) + 1))
+
+    cfg = settings(
+        max_examples=runs, derandomize=True, database=None, deadline=None,
+        phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
+    )
+    try:
+        picks = find(st.lists(st.integers(0, 2**16), max_size=max_steps), hit, settings=cfg)
+    except NoSuchExample:
+        return None
+    steps = _walk(sem, picks, stats, max_steps)
+    for k in range(len(steps) + 1):  # cut at the first world that shows it
+        if bad(steps[:k]):
+            return steps[:k]
+    return steps
+
+
+def _one(sem: Semantics, p: Property, runs: int, max_steps: int, stats: Stats) -> PropertyResult:
+    init = sem.initial()
+    scope = f"{runs} random runs of ≤ {max_steps} steps (simulation never proves)"
+
+    def last(steps: list[tuple[Step, World]]) -> World:
+        return steps[-1][1] if steps else init
+
+    def result(verdict: str, bound: str, trace: list[tuple[Step, World]] | None = None,
+               detail: str = "") -> PropertyResult:
+        t = Trace(init, tuple(trace)) if trace is not None else None
+        return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound, p.expected_to_fail, t, detail,
+                              engine="simulate")
+
+    if p.kind == "sometimes":
+        run: list[tuple[Step, World]] | None = []
+        found: list[str] = []
+        for g in required_goals(sem, p):
+
+            def witnessed(steps: list[tuple[Step, World]], g: str = g) -> bool:
+                return g in goals_met(sem, p, last(steps))
+
+            run = _search(sem, witnessed, runs, max_steps, stats)
+            if run is None:
+                return result(UNKNOWN, f"no witness for {g!r} in {scope}", detail=f"witnessed: {', '.join(found)}")
+            found.append(f"{g} in {len(run)} steps")
+        return result(HOLDS, "witnessed: " + ", ".join(found), run)
+    run = _search(sem, lambda steps: violated_at(sem, p, last(steps)), runs, max_steps, stats)
+    if run is None:
+        return result(UNKNOWN, f"no violation in {scope}")
+    verdict = EXPECTED_FAIL if p.expected_to_fail else VIOLATED
+    return result(verdict, f"shrunk counterexample: {len(run)} steps (not guaranteed shortest)", run)
