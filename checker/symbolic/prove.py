@@ -138,7 +138,7 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     preds = [z3.Function(f"S{sh.sid}", *([z3.IntSort()] * (len(sh.vars) + np)), z3.BoolSort()) for sh in g.shapes]
 
     def app(sid: int, args: tuple[z3.ArithRef, ...] | list[z3.ArithRef]) -> z3.BoolRef:
-        return preds[sid](*args, *g.params)  # type: ignore[no-any-return]
+        return preds[sid](*args, *g.params)
 
     def rule(vs: list[z3.ArithRef], body: z3.BoolRef, head: z3.BoolRef) -> z3.BoolRef:
         return z3.ForAll(vs, z3.Implies(body, head)) if vs else z3.Implies(body, head)
