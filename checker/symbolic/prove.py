@@ -26,7 +26,7 @@ from checker.result import PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResul
 from checker.spec import Property, Spec
 from checker.symbolic.bmc import bmc, scope_text
 from checker.symbolic.semantics import SymSemantics
-from checker.symbolic.shapes import ShapeGraph, build_graph
+from checker.symbolic.shapes import Edge, ShapeGraph, build_graph
 from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
 
 Cert = dict[int, z3.BoolRef]
@@ -177,11 +177,72 @@ def _quantifier_free(f: z3.BoolRef, rlimit: int) -> z3.BoolRef:
     return f
 
 
+def _reach(ss: SymSemantics, g: ShapeGraph, max_states: int, rlimit: int) -> tuple[Cert | None, str]:
+    """The strongest invariant for finite-depth scenarios: execute the shape graph
+    symbolically from the initial shape (pruning infeasible edges) and take, per shape,
+    ∃ inputs. ⋁ (path condition ∧ slots = terms). Consecution is re-checked anyway."""
+    out: dict[int, list[Edge]] = {sh.sid: [] for sh in g.shapes}
+    for e in g.edges:
+        out[e.src].append(e)
+    solver = make_solver(rlimit)
+    start: tuple[int, tuple[Any, ...], tuple[Any, ...]] = (
+        g.init, tuple(z3.simplify(a) for a in g.init_args), (g.param_constraint,))
+    seen: set[tuple[Any, ...]] = {(start[0], tuple(a.get_id() for a in start[1]))}
+    todo = [start]
+    disj: dict[int, list[z3.BoolRef]] = {}
+    params = set(g.params)
+    n = 0
+    while todo:
+        sid, vals, pc = todo.pop()
+        n += 1
+        if n > max_states:
+            return None, f"symbolic execution of the shape graph stopped at {max_states} states"
+        vs = g.shapes[sid].vars
+        body = z3.And(*pc, *[v == x for v, x in zip(vs, vals)])
+        inputs = [c for c in _free(z3.And(*pc, *[x == x for x in vals])) if c not in params]
+        disj.setdefault(sid, []).append(z3.Exists(inputs, body) if inputs else body)
+        sub = list(zip(vs, vals))
+        for e in out[sid]:
+            guard = z3.simplify(z3.substitute(e.guard, *sub)) if sub else e.guard
+            if z3.is_false(guard):
+                continue
+            pc2 = pc if z3.is_true(guard) else pc + (guard,)
+            solver.push()
+            try:
+                solver.add(*pc2)
+                r = solver.check()
+            finally:
+                solver.pop()
+            if r == z3.unsat:
+                continue
+            if r == z3.unknown:
+                return None, f"solver unknown ({solver.reason_unknown()})"
+            args = tuple(z3.simplify(z3.substitute(a, *sub)) if sub else a for a in e.args)
+            key = (e.dst, tuple(a.get_id() for a in args), tuple(c.get_id() for c in pc2))
+            if key not in seen:
+                seen.add(key)
+                todo.append((e.dst, args, pc2))
+    cert: Cert = {sh.sid: _quantifier_free(z3.Or(*disj[sh.sid]), rlimit) if sh.sid in disj else z3.BoolVal(False)
+                  for sh in g.shapes}
+    return cert, ""
+
+
+def _free(e: z3.ExprRef) -> list[z3.ArithRef]:
+    from checker.symbolic.shapes import _consts
+
+    return _consts([e])
+
+
 def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, method: str = "auto",
           rlimit: int = 50 * DEFAULT_RLIMIT, timeout_ms: int | None = None, max_shapes: int = 20_000,
-          bmc_depth: int = 40) -> CheckResult:
+          bmc_depth: int = 40, max_states: int = 50_000) -> CheckResult:
     """Prove always / at-quiescence properties for any depth and any data values, with the
-    configured number of processes and operations. ``method``: auto | kind | chc."""
+    configured number of processes and operations.
+
+    ``method``: ``kind`` (1-induction, with the spec's invariants), ``reach`` (strongest
+    invariant from an exhaustive symbolic exploration), ``chc`` (Spacer) or ``auto``
+    (kind, then reach, then chc). Every PROVED certificate is re-checked independently.
+    """
     start = time.perf_counter()
     wanted = [p for p in spec.properties if p.kind in ("always", "at-quiescence")
               and (properties is None or p.name in properties)
@@ -192,16 +253,17 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
     g = build_graph(ss, checked, max_shapes)
     scope = scope_text(ss)
-    results = [_prove_one(spec, cfg, g, p, [i.name for i in invs if i.name != p.name], method, rlimit,
-                          timeout_ms, scope, bmc_depth) for p in wanted]
+    results = [_prove_one(spec, cfg, ss, g, p, [i.name for i in invs if i.name != p.name], method, rlimit,
+                          timeout_ms, scope, bmc_depth, max_states) for p in wanted]
     stats = Stats(states=len(g.shapes), transitions=len(g.edges), seconds=time.perf_counter() - start,
                   limit_hit=None if g.complete else f"max-shapes {max_shapes}")
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
                        engine="prove", results=results, stats=stats)
 
 
-def _prove_one(spec: Spec, cfg: CheckConfig, g: ShapeGraph, p: Property, invs: list[str], method: str,
-               rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int) -> PropertyResult:
+def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p: Property, invs: list[str],
+               method: str, rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int,
+               max_states: int) -> PropertyResult:
     base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
                                 expected_to_fail=p.expected_to_fail, engine="prove")
     claim = f"any depth, any data values; {scope}"
@@ -217,6 +279,13 @@ def _prove_one(spec: Spec, cfg: CheckConfig, g: ShapeGraph, p: Property, invs: l
                                   base, claim, rlimit)
             notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
         if method == "kind":
+            return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+    if method in ("auto", "reach"):
+        cert0, why0 = _reach(ss, g, max_states, rlimit)
+        if cert0 is not None:
+            return _certified(g, cert0, p, "exhaustive symbolic reachability (strongest invariant)", base, claim, rlimit)
+        notes.append(f"reach: {why0}")
+        if method == "reach":
             return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
     cert2, why2, reachable = _chc(g, p.name, rlimit, timeout_ms)
     if cert2 is not None:

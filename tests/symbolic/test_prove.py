@@ -64,7 +64,8 @@ def test_certificate_checker_rejects_a_wrong_certificate() -> None:
     assert check_certificate(g, nothing, prop.name, 10**7) == "initiation: fails"
 
 
-@pytest.mark.parametrize("name", sorted(MUTANT_SCENARIOS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if MUTANT_SCENARIOS[n]["ops"] > 1 else n
+                                  for n in sorted(MUTANT_SCENARIOS)])
 def test_mutants_never_proved(name: str) -> None:
     spec = mutants()[name]
     sc = MUTANT_SCENARIOS[name]
