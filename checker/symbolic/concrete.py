@@ -81,15 +81,26 @@ def _fit_domains(spec: Spec, params: Any, used: dict[str, set[int]]) -> Any:
     raise InternalError(f"no 'ints' parameter of {spec.name} makes its domains contain the model's values {used}")
 
 
+def step_id(step: Step) -> tuple[Any, ...]:
+    """What identifies a step here: its replay key *and* what it sends.
+
+    ``Step.key()`` leaves out the sends, and an adversary injection's key is the same
+    for every message it may inject (the message is its only send); matching on the key
+    alone replays the first injection instead of the one the model chose.
+    """
+    return (*step.key(), step.sends)
+
+
 def replay(spec: Spec, config: CheckConfig, keys: list[tuple[Any, ...]]) -> Trace:
-    """Walk the concrete ``Semantics`` along ``keys``; raise if a step does not exist."""
+    """Walk the concrete ``Semantics`` along ``keys`` (``step_id``s); raise if a step
+    does not exist."""
     sem = Semantics(spec, config)
     w = sem.initial()
     init = w
     out: list[tuple[Step, World]] = []
     for i, key in enumerate(keys):
         for step, w2 in sem.successors(w):
-            if step.key() == key:
+            if step_id(step) == key:
                 out.append((step, w2))
                 w = w2
                 break
@@ -101,7 +112,7 @@ def replay(spec: Spec, config: CheckConfig, keys: list[tuple[Any, ...]]) -> Trac
 def concrete_trace(ss: SymSemantics, steps: list[Step], model: z3.ModelRef) -> tuple[Trace, CheckConfig]:
     """The concrete trace and scenario of a symbolic path under ``model``."""
     config = concrete_config(ss, steps, model)
-    keys = [concretize(s, model).key() for s in steps]
+    keys = [step_id(concretize(s, model)) for s in steps]
     return replay(ss.spec, config, keys), config
 
 
