@@ -7,6 +7,16 @@ carries its path condition; a property is violated at a state when
 the first violation found is at the smallest depth. A satisfying model becomes an
 ordinary concrete trace (checker/symbolic/concrete.py) that is replayed in the concrete
 semantics and re-checked before it is reported.
+
+Adversary injections are *delayed* (with one injection and an unordered network): a
+state with an injected message in flight is checked but only expanded by the steps that
+consume that message. Sound and exact: an injection commutes with every step that does
+not consume its message (it only adds a message to the bag, which enables nothing and
+disables nothing else), so any path can be reordered, at the same length, to inject just
+before the consuming step; a state ``s + m`` (``m`` injected, still in flight) is reached
+by ``s`` then the injection, at the smallest depth of ``s`` plus one, as in the full
+search. The same states are checked at the same smallest depths; only the many
+interleavings of an idle adversary message with everything else are not expanded.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import z3
 
 from checker.config import CheckConfig
 from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats
-from checker.semantics import Step
+from checker.semantics import ADVERSARY, Step
 from checker.spec import Property, Spec
 from checker.symbolic.concrete import concrete_trace, violated_concretely
 from checker.symbolic.semantics import SymSemantics, SymState
@@ -57,6 +67,13 @@ class _Bmc:
         self.witness: dict[tuple[str, str], tuple[int, z3.ModelRef]] = {}
         self.unknown: dict[str, str] = {}
         self.nodes: list[tuple[SymState, int, Step | None, int]] = []  # state, parent, step, depth
+        self.delay_injections = self.ss.sem.adversary and not self.ss.fifo and config.adversary_messages <= 1
+
+    def _successors(self, st: SymState) -> Any:
+        """The successors to expand (see the module docstring on delayed injections)."""
+        if self.delay_injections and any(m.src == ADVERSARY for m in st.world.net):
+            return self.ss.successors(st, only_src=ADVERSARY)
+        return self.ss.successors(st)
 
     def _model(self, pc: tuple[z3.BoolRef, ...], extra: z3.BoolRef | None, name: str) -> z3.ModelRef | None:
         s = self.solver
@@ -134,7 +151,7 @@ class _Bmc:
                 break
             nxt: list[int] = []
             for i in frontier:
-                for step, st2 in self.ss.successors(self.nodes[i][0]):
+                for step, st2 in self._successors(self.nodes[i][0]):
                     transitions += 1
                     if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
                         k = f"{kind_of[step.pid]}:{step.handler}"

@@ -242,11 +242,17 @@ class SymSemantics:
 
     # -- the step relation -------------------------------------------------------------
 
-    def successors(self, st: SymState) -> Iterator[tuple[Step, SymState]]:
-        """Every (step, successor) with a feasible path condition, in Semantics' order."""
+    def successors(self, st: SymState, only_src: str | None = None) -> Iterator[tuple[Step, SymState]]:
+        """Every (step, successor) with a feasible path condition, in Semantics' order.
+
+        ``only_src`` restricts them to the steps that consume a message from that sender
+        (delivery, handler-error, loss); no initiatives, no injections.
+        """
         w = st.world
         sem = self.sem
         for handle, msg in self._deliverable(w.net):
+            if only_src is not None and msg.src != only_src:
+                continue
             rest = self._take(w.net, handle)
             idx = sem.index[msg.dst]
             h = None if idx < 0 else sem.match(idx, msg)
@@ -259,8 +265,12 @@ class SymSemantics:
                 yield Step("handler-error", msg.dst, h.name, msg, (), ()), SymState(w2, st.fresh, st.pc)
         if sem.loss and w.faults_left > 0:
             for handle, msg in self._droppable(w.net):
+                if only_src is not None and msg.src != only_src:
+                    continue
                 w2 = World(w.procs, self._take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
                 yield Step("lose", msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
+        if only_src is not None:
+            return
         for idx, inst in enumerate(self.instances):
             for it in inst.decl.initiatives:
                 yield from self._run(st, idx, it.name, it.fn, None, w.net)
