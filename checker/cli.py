@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from checker.report import render_check, result_json, verdict_table
 from checker.result import EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATED, EXPECTED_FAIL, VIOLATED, CheckResult, Stats
 from checker.spec import Spec
 
-ENGINES = ("explore",)  # bmc | prove | all will join here
+ENGINES = ("explore", "simulate", "bmc", "prove", "all")
 
 F = Callable[..., Any]
 
@@ -114,7 +115,17 @@ def scenario_options(f: F) -> F:
         click.option("--symmetry/--no-symmetry", default=True, show_default=True,
                      help="explore one world per orbit of interchangeable users (sound; see README)"),
         click.option("--engine", type=click.Choice(ENGINES), default="explore", show_default=True,
-                     help="verification engine"),
+                     help="explore (exhaustive BFS), simulate (random runs), bmc (z3, symbolic amounts), "
+                          "prove (z3, unbounded), all (explore + bmc + prove)"),
+        click.option("--depth", type=click.IntRange(min=1), default=None,
+                     help="bmc: steps to unroll [default: 10 for check, 20 for audit's small scenario]; "
+                          "cost grows steeply, pair with --timeout"),
+        click.option("--runs", type=click.IntRange(min=1), default=300, show_default=True,
+                     help="simulate: random runs per property"),
+        click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
+                     help="simulate: steps per run"),
+        click.option("--method", type=click.Choice(("auto", "kind", "chc")), default="auto", show_default=True,
+                     help="prove: k-induction, CHC/Spacer, or both (auto)"),
         click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
                      help="output format (json: see docs/json-format.md)"),
         click.option("--quiet", is_flag=True, help="no progress display; text output is the verdict table only"),
@@ -147,11 +158,40 @@ def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callab
         yield update
 
 
-def run_check(spec: Spec, config: CheckConfig, engine: str, progress: Callable[[Stats], None] | None) -> CheckResult:
-    """Run ``engine`` on ``spec`` under ``config``."""
-    if engine != "explore":
-        raise UsageError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    return explore(spec, config, progress)
+def run_check(spec: Spec, config: CheckConfig, engine: str, progress: Callable[[Stats], None] | None,
+              opts: EngineOptions | None = None) -> CheckResult:
+    """Run ``engine`` on ``spec`` under ``config`` (``all``: explore, then bmc, then prove)."""
+    o = opts or EngineOptions()
+    if engine == "explore":
+        return explore(spec, config, progress)
+    if engine == "simulate":
+        from checker.simulate import simulate
+
+        return simulate(spec, config, runs=o.runs, max_steps=o.steps)
+    if engine == "bmc":
+        from checker.bmc import bmc
+
+        return bmc(spec, config, o.depth, progress)
+    if engine == "prove":
+        from checker.prove import prove
+
+        return prove(spec, config, method=o.method)
+    if engine == "all":
+        parts = [run_check(spec, config, e, progress, o) for e in ("explore", "bmc", "prove")]
+        first = parts[0]
+        return CheckResult(first.spec_name, first.spec_source, first.scenario, config, "all",
+                           [r for part in parts for r in part.results], first.stats)
+    raise UsageError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Settings of the non-default engines (``--depth``, ``--runs``, ``--steps``, ``--method``)."""
+
+    depth: int = 10
+    runs: int = 300
+    steps: int = 60
+    method: str = "auto"
 
 
 def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path) -> None:
@@ -163,8 +203,8 @@ def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: 
     todo = [r for r in result.results if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None]
     if not todo:
         return
-    sem = Semantics(spec, result.config)
     for r in todo:
+        sem = Semantics(spec, r.trace_config or result.config)
         data = counterexample_data(result, r, sem, module)
         try:
             path = write_counterexample(data, out_dir)
@@ -209,10 +249,11 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
     """
     spec, module = load_spec(spec_ref)
+    eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, **options)
     with progress_display(not quiet) as progress:
-        result = run_check(spec, config, engine, progress)
+        result = run_check(spec, config, engine, progress, eopts)
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name)
     if fmt == "json":
@@ -223,10 +264,12 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
 
 
 @main.command()
+@click.option("--z3", "z3_engine", type=click.Choice(("bmc", "prove", "none")), default="bmc", show_default=True,
+              help="z3 engine for the second verdict of every cell (bmc uses --depth)")
 @click.option("--fault-set", "fault_sets", metavar="F1,F2|none", multiple=True,
               help="fault settings to audit (repeatable); default: none, each spec fault, loss, handler-error, adversary")
 @scenario_options
-def audit(spec_ref: str | None, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
+def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
           properties: tuple[str, ...], **options: Any) -> int:
     """Check every coordinator version under every fault setting and print the matrix.
 
@@ -238,9 +281,13 @@ def audit(spec_ref: str | None, fault_sets: tuple[str, ...], engine: str, fmt: s
     from checker.cli_audit import audit_json, render_audit, run_audit
 
     spec, module = load_spec(spec_ref)
+    eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"))
     with progress_display(not quiet, "auditing") as progress:
+        z3 = None
+        if z3_engine != "none":
+            z3 = (z3_engine, lambda s, c: run_check(s, c, z3_engine, progress, eopts))
         matrix = run_audit(spec, options, list(fault_sets), properties or None,
-                           lambda s, c: run_check(s, c, engine, progress))
+                           lambda s, c: run_check(s, c, engine, progress, eopts), z3)
     if fmt == "json":
         click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
     else:

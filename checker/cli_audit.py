@@ -63,6 +63,8 @@ class AuditMatrix:
     properties: list[str]
     cells: dict[tuple[str, str], CheckResult] = field(default_factory=dict)
     scenario_note: str = ""
+    z3cells: dict[tuple[str, str], CheckResult] = field(default_factory=dict)
+    z3_engine: str | None = None
 
     @property
     def candidate(self) -> str:
@@ -75,9 +77,13 @@ class AuditMatrix:
         for s in self.settings:
             if s.informational:
                 continue
-            for r in self.cells[(self.candidate, s.name)].results:
-                if r.verdict in (VIOLATED, UNKNOWN):
-                    out.append((s.name, r.name, r.verdict))
+            for cells, tag in ((self.cells, ""), (self.z3cells, f" ({self.z3_engine})")):
+                cell = cells.get((self.candidate, s.name))
+                if cell is None:
+                    continue
+                for r in cell.results:
+                    if r.verdict in (VIOLATED, UNKNOWN):
+                        out.append((s.name + tag, r.name, r.verdict))
         return out
 
     @property
@@ -121,9 +127,11 @@ def version_param(spec: Spec) -> str | None:
 
 
 def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
-              properties: Sequence[str] | None, runner: Runner) -> AuditMatrix:
+              properties: Sequence[str] | None, runner: Runner,
+              z3: tuple[str, Runner] | None = None) -> AuditMatrix:
     """Run ``runner`` on every (version, setting) cell with the scenario ``options``
-    (the keyword options of ``config_from_options`` except faults/version/properties)."""
+    (the keyword options of ``config_from_options`` except faults/version/properties),
+    and ``z3 = (engine name, runner)`` too when given: the z3 column of every cell."""
     settings = parse_settings(spec, fault_sets)
     opts = dict(options)
     given = {str(s).partition("=")[0].strip().replace("-", "_") for s in opts.get("params", ())}
@@ -139,7 +147,8 @@ def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
     base = config_from_options(spec, properties=selected, **opts)  # validates the options once
     props = list(base.properties) if base.properties is not None else [p.name for p in spec.properties]
     note = f"audit default scenario ({' '.join(notes)}; pass them to change)" if notes else ""
-    matrix = AuditMatrix(spec, vp, versions, settings, props, scenario_note=note)
+    matrix = AuditMatrix(spec, vp, versions, settings, props, scenario_note=note,
+                         z3_engine=z3[0] if z3 is not None else None)
     for v in versions:
         params = list(opts.get("params", ()))
         if vp is not None:
@@ -147,6 +156,8 @@ def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
         for s in settings:
             cfg = config_from_options(spec, **{**opts, "params": params}, faults=s.faults, properties=selected)
             matrix.cells[(v, s.name)] = runner(spec, cfg)
+            if z3 is not None:
+                matrix.z3cells[(v, s.name)] = z3[1](spec, cfg)
     return matrix
 
 
@@ -182,11 +193,20 @@ def render_audit(m: AuditMatrix) -> RenderableType:
         for p in m.properties:
             row: list[Text | str] = [p]
             for s in m.settings:
-                r = next((x for x in m.cells[(v, s.name)].results if x.name == p), None)
-                row.append(_cell(r.verdict) if r is not None else Text("—"))
+                cell = Text()
+                for cells in (m.cells, m.z3cells):
+                    if (v, s.name) not in cells:
+                        continue
+                    r = next((x for x in cells[(v, s.name)].results if x.name == p), None)
+                    if cell:
+                        cell.append(" ")
+                    cell.append_text(_cell(r.verdict) if r is not None else Text("—"))
+                row.append(cell)
             t.add_row(*row)
         parts.append(t)
     legend = Text("legend ", style="dim")
+    if m.z3_engine is not None:
+        legend.append(f"each cell: explore verdict, then {m.z3_engine} (z3, any amounts/collateral/max supply); ")
     legend.append(", ".join(f"{sym} {VERDICT_LABEL[k]}" for k, sym in SYMBOL.items()))
     legend.append("; * informational (loss/handler-error: no design without acknowledgements and retries "
                   "survives them; not part of the release gate)")
@@ -235,6 +255,14 @@ def audit_json(m: AuditMatrix, spec_module: str | None) -> dict[str, Any]:
                     for r in m.cells[(v, s.name)].results
                 ],
                 "stats": m.cells[(v, s.name)].stats.to_json(),
+                "z3": None if (v, s.name) not in m.z3cells else {
+                    "engine": m.z3_engine,
+                    "results": [
+                        {"name": r.name, "verdict": r.verdict, "bound": r.bound, "detail": r.detail,
+                         "certificate": r.certificate}
+                        for r in m.z3cells[(v, s.name)].results
+                    ],
+                },
             }
             for v in m.versions
             for s in m.settings

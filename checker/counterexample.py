@@ -220,8 +220,10 @@ def counterexample_data(
 ) -> dict[str, Any]:
     """The JSON document for ``prop``'s trace (a counterexample, or a ``sometimes`` witness).
 
-    ``sem`` must be the semantics the trace was produced under. Raises ``InternalError``
-    if ``prop`` has no trace or names a property the spec does not have.
+    ``sem`` must be the semantics the trace was produced under: built from
+    ``prop.trace_config`` when set (a z3 engine's concrete scenario), else from
+    ``result.config``. Raises ``InternalError`` if ``prop`` has no trace or names a
+    property the spec does not have.
     """
     if prop.trace is None:
         raise InternalError(f"property {prop.name!r} has no trace to save ({prop.verdict})")
@@ -232,7 +234,9 @@ def counterexample_data(
     if spec_module is not None:
         module = spec_module
     trace = prop.trace
-    label = result.config.label() + ("" if result.engine == "explore" else f"-{result.engine}")
+    cfg = prop.trace_config or result.config
+    engine = prop.engine or result.engine
+    label = cfg.label() + ("" if engine == "explore" else f"-{engine}")
     steps = []
     prev = trace.initial
     for i, (step, w) in enumerate(trace.steps, start=1):
@@ -243,10 +247,10 @@ def counterexample_data(
         "schema_version": SCHEMA_VERSION,
         "tool": TOOL,
         "spec": {"name": sem.spec.name, "module": module, "source": source},
-        "scenario": result.scenario,
-        "config": result.config.to_json(),
+        "scenario": sem.spec.describe(cfg.params) if prop.trace_config is not None else result.scenario,
+        "config": cfg.to_json(),
         "config_label": label,
-        "engine": result.engine,
+        "engine": engine,
         "property": {
             "name": prop.name,
             "kind": spec_prop.kind,

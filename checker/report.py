@@ -89,7 +89,10 @@ def header(result: CheckResult) -> Text:
 def verdict_table(result: CheckResult) -> Table:
     """One row per property: name, kind, verdict, bound (or detail), counterexample path."""
     table = Table(show_header=True, header_style="bold", expand=False)
+    several = len({r.engine for r in result.results}) > 1
     table.add_column("property", no_wrap=True)
+    if several:
+        table.add_column("engine")
     table.add_column("kind")
     table.add_column("verdict")
     table.add_column("bound", ratio=3)
@@ -97,6 +100,7 @@ def verdict_table(result: CheckResult) -> Table:
     for r in result.results:
         table.add_row(
             r.name,
+            *((r.engine,) if several else ()),
             r.kind,
             Text(verdict_label(r), style=VERDICT_STYLE.get(r.verdict, "")),
             short_bound(r),
@@ -131,9 +135,31 @@ def stats_text(result: CheckResult) -> Text:
     return t
 
 
+def certificates_text(result: CheckResult, max_lines: int = 40) -> Text | None:
+    """The proof certificate of every PROVED property (the first ``max_lines`` lines each;
+    ``--format json`` carries them whole)."""
+    proved = [r for r in result.results if r.verdict == PROVED and r.certificate]
+    if not proved:
+        return None
+    t = Text()
+    for r in proved:
+        t.append(f"certificate of {r.name}", style="bold green")
+        t.append(f" ({r.detail})\n" if r.detail else "\n")
+        lines = (r.certificate or "").splitlines()
+        t.append("\n".join(lines[:max_lines]) + "\n")
+        if len(lines) > max_lines:
+            t.append(f"… {len(lines) - max_lines} more lines (see --format json)\n", style="dim")
+    return t
+
+
 def render_check(result: CheckResult) -> RenderableType:
     """The whole text report of one check."""
-    return Group(header(result), verdict_table(result), stats_text(result))
+    parts: list[RenderableType] = [header(result), verdict_table(result)]
+    cert = certificates_text(result)
+    if cert is not None:
+        parts.append(cert)
+    parts.append(stats_text(result))
+    return Group(*parts)
 
 
 def to_plain_text(renderable: RenderableType, width: int = 160) -> str:

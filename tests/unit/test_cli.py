@@ -72,7 +72,7 @@ def test_unknown_version_is_one_line() -> None:
     (["--network", "lifo"], "--network"),
     (["--no-such-flag"], "--no-such-flag"),
     (["--spec", "nosuch.model"], "nosuch"),
-    (["--engine", "bmc"], "--engine"),
+    (["--engine", "bogus"], "--engine"),
 ])
 def test_bad_input_exits_2(args: list[str], fragment: str) -> None:
     r = run("check", *args)
