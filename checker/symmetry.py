@@ -123,8 +123,8 @@ class Symmetry:
         if trivial:
             return w
         combos: list[tuple[tuple[int, ...], ...]] = [()]
-        for orders in per_group:
-            combos = [c + (o,) for c in combos for o in orders]
+        for group_orders in per_group:
+            combos = [c + (o,) for c in combos for o in group_orders]
             if len(combos) > MAX_TIE_ORDERS:
                 combos = [tuple(orders_[0] for orders_ in per_group)]
                 break
