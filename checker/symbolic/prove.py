@@ -77,6 +77,16 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
     return None
 
 
+def render_named(g: ShapeGraph, parts: list[Property], method: str) -> str:
+    """A k-induction certificate as text: the conjunction of named, readable properties
+    (the property and the declared invariants), each instantiated in every shape."""
+    lines = [f"inductive invariant ({method}) over {len(g.shapes)} control shapes, {len(g.edges)} edges: "
+             f"the conjunction of the following, each instantiated in every control shape; "
+             f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
+    lines += [f"  {p.name}: {p.meaning}" for p in parts]
+    return "\n".join(lines)
+
+
 def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
     """The certificate as text: one line per reachable shape with a non-trivial formula."""
     unreachable = sum(1 for c in cert.values() if z3.is_false(c))
@@ -95,15 +105,25 @@ def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
 
 
 def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple[Cert | None, str]:
-    """1-induction of property ∧ invariants; on failure, the counterexample-to-induction."""
-    cert: Cert = {sh.sid: z3.And(sh.holds[prop], *[sh.holds[i] for i in invariants]) for sh in g.shapes}
+    """1-induction of property ∧ invariants; on failure, the counterexample-to-induction,
+    naming the conjuncts (property or declared invariant) that fail."""
+    names = [prop, *invariants]
+    cert: Cert = {sh.sid: z3.And(*[sh.holds[n] for n in names]) for sh in g.shapes}
     s = make_solver(rlimit)
+
+    def failing(m: z3.ModelRef, sid: int, args: tuple[z3.ArithRef, ...]) -> str:
+        sh = g.shapes[sid]
+        bad = [n for n in names
+               if z3.is_false(m.eval(z3.substitute(sh.holds[n], *zip(sh.vars, args)) if sh.vars else sh.holds[n],
+                                     model_completion=True))]
+        return ", ".join(bad) or "the candidate"
+
     s.push()
     try:
         s.add(g.param_constraint, z3.Not(_apply(g, cert, g.init, g.init_args)))
         r = s.check()
         if r == z3.sat:
-            return None, "the initial state violates the candidate invariant"
+            return None, f"the initial state violates {failing(s.model(), g.init, g.init_args)}"
         if r == z3.unknown:
             return None, f"solver unknown ({s.reason_unknown()})"
     finally:
@@ -125,7 +145,7 @@ def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple
                     f"counterexample-to-induction (not a violation: the first state need not be reachable): "
                     f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
                     f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to S{e.dst} "
-                    f"[{dst.summary}] with {after or 'no data'}, which violates it")
+                    f"[{dst.summary}] with {after or 'no data'}, which violates {failing(m, e.dst, e.args)}")
         finally:
             s.pop()
     return cert, ""
@@ -275,8 +295,9 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
         for use in ([invs, []] if invs else [[]]):
             cert, why = _kind(g, p.name, use, rlimit)
             if cert is not None:
-                return _certified(g, cert, p, f"1-induction{' with invariants ' + ', '.join(use) if use else ''}",
-                                  base, claim, rlimit)
+                how = f"1-induction{' with invariants ' + ', '.join(use) if use else ''}"
+                parts = [p, *[i for i in spec.invariants if i.name in use]]
+                return _certified(g, cert, p, how, base, claim, rlimit, render_named(g, parts, "1-induction"))
             notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
         if method == "kind":
             return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
@@ -301,12 +322,14 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
 
 
 def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[str, Any], claim: str,
-               rlimit: int) -> PropertyResult:
+               rlimit: int, text: str | None = None) -> PropertyResult:
+    """PROVED with the certificate (``text``, else one formula per shape) once the
+    separate plain solver accepts ``cert``; otherwise UNKNOWN with the reason."""
     err = check_certificate(g, cert, p.name, rlimit)
     if err is not None:
         return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
                               detail=f"{method} produced an invariant that the independent re-check rejects: {err}")
     return PropertyResult(**base, verdict=PROVED, bound=f"PROVED for {claim} (fixed number of users)",
-                          certificate=render_certificate(g, cert, method),
+                          certificate=text if text is not None else render_certificate(g, cert, method),
                           detail=f"{method}; certificate re-checked by a separate solver "
                                  f"(initiation, consecution of {len(g.edges)} edges, implies the property)")

@@ -95,4 +95,5 @@ SPEC = Spec(
     describe=describe,
     symmetric_kinds=("user",),
     symbolic_params=("collateral", "max_supply"),
+    invariants=__import__("spec.tim3.invariants", fromlist=["INVARIANTS"]).INVARIANTS,  # strengthening invariants (prove)
 )

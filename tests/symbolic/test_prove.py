@@ -41,7 +41,10 @@ def test_v1_never_proved() -> None:
 
 
 def test_kind_alone_reports_counterexample_to_induction_not_violation() -> None:
-    r = prove(SPEC, config(version="v3", users=1, ops=1), properties=["positions-match-supply-inflight"],
+    import dataclasses
+
+    bare = dataclasses.replace(SPEC, invariants=())  # the property alone is not inductive
+    r = prove(bare, config(version="v3", users=1, ops=1), properties=["positions-match-supply-inflight"],
               method="kind").results[0]
     assert r.verdict == UNKNOWN
     assert "counterexample-to-induction" in r.detail

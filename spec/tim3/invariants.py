@@ -1,0 +1,122 @@
+"""Strengthening invariants of TIM3 (v3), for ``tim3check prove --method kind``.
+
+Each one is an ``always`` property that the prover proves together with the property
+it strengthens (the conjunction must be inductive); none is ever assumed. They are the
+readable part of a k-induction certificate: why supply, positions and collateral stay
+in step while requests are open.
+
+Vocabulary. An *open request* is an entry ``r ↦ p`` of the coordinator's ``pending``.
+A message *about* ``r`` is one in flight between the system's own processes (never the
+adversary's) whose ``Request`` tag is ``r``. ``applied(r)`` is the Token Manager's
+``applied.get(r, 0)``: the supply change request ``r`` has caused.
+
+They hold for the corrected coordinator (v3) with no fault and with the spec faults
+(lock-fail, mint-fail, unlock-fail). They do not hold with lost messages (an open
+request then has no message about it), nor for v1/v2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from checker.spec import Property
+
+_SYSTEM = ("coordinator", "lock", "token")
+
+
+def _conj(conds: Iterable[Any]) -> Any:
+    """The conjunction of plain or symbolic booleans, without branching on them."""
+    acc: Any = True
+    for c in conds:
+        if c is True:
+            continue
+        if c is False:
+            return False
+        acc = c if acc is True else acc & c
+    return acc
+
+
+def _about(w: Any, req: str) -> list[Any]:
+    """Messages in flight about request ``req`` between the system's own processes."""
+    return [m for m in w.in_flight if m.src in _SYSTEM and m.get("Request") == req]
+
+
+def _has(msgs: list[Any], action: str, status: str | None = None) -> bool:
+    return any(m.action == action and (status is None or m["Status"] == status) for m in msgs)
+
+
+def _applied(w: Any, req: str) -> Any:
+    return w.token.applied.get(req, 0)
+
+
+def amounts_positive(w: Any) -> Any:
+    """Every open request and every MintTIM3/BurnTIM3 in flight has an amount ≥ 1."""
+    return _conj([p.amount >= 1 for p in w.coordinator.pending.values()]
+                 + [m["Amount"] >= 1 for m in w.in_flight if m.action in ("MintTIM3", "BurnTIM3")])
+
+
+def messages_carry_request_amount(w: Any) -> Any:
+    """Every message about an open request that has an Amount carries the request's amount."""
+    return _conj(m["Amount"] == p.amount
+                 for r, p in w.coordinator.pending.items() for m in _about(w, r) if m.get("Amount") is not None)
+
+
+def supply_is_sum_of_applied(w: Any) -> Any:
+    """The total supply is the sum of the supply changes applied per request."""
+    return w.token.supply == sum(w.token.applied.values())
+
+
+def expected_applied(w: Any, req: str, p: Any) -> Any:
+    """The supply change an open request has caused, read off its stage and messages:
+    a mint has added its amount once a successful Mint-Response is on its way; a burn
+    has removed its amount once a successful Burn-Response is on its way, and for good
+    once it is unlocking; nothing otherwise."""
+    msgs = _about(w, req)
+    if p.stage == "minting" and _has(msgs, "Mint-Response", "success"):
+        return p.amount
+    if p.stage == "unlocking" or (p.stage == "burning" and _has(msgs, "Burn-Response", "success")):
+        return -p.amount
+    return 0
+
+
+def applied_matches_stage(w: Any) -> Any:
+    """Each open request has caused exactly the supply change its stage says."""
+    return _conj(_applied(w, r) == expected_applied(w, r, p) for r, p in w.coordinator.pending.items())
+
+
+def collateral_moved(w: Any, req: str, p: Any) -> Any:
+    """The locked collateral an open request has moved so far: a mint has locked its
+    amount once LockCollateral-Success is on its way, and until a rollback's
+    UnlockCollateral-Success is on its way; a burn has unlocked its amount once its
+    UnlockCollateral-Success is on its way."""
+    msgs = _about(w, req)
+    unlocked = _has(msgs, "UnlockCollateral-Success")
+    if p.stage == "locking":
+        return p.amount if _has(msgs, "LockCollateral-Success") else 0
+    if p.stage == "minting" or (p.stage == "rollback" and not unlocked):
+        return p.amount
+    if p.stage == "unlocking" and unlocked:
+        return -p.amount
+    return 0
+
+
+def collateral_accounting(w: Any) -> Any:
+    """Locked collateral − supply = Σ over open requests of (collateral it has moved −
+    supply change it has applied); a closed request has moved as much as it applied."""
+    excess = sum(w.lock.locked.values()) - w.token.supply
+    return excess == sum(collateral_moved(w, r, p) - _applied(w, r) for r, p in w.coordinator.pending.items())
+
+
+def _inv(name: str, check: Any) -> Property:
+    doc = " ".join((check.__doc__ or "").split())
+    return Property(name, "always", doc, check=check)
+
+
+INVARIANTS: tuple[Property, ...] = (
+    _inv("inv-amounts-positive", amounts_positive),
+    _inv("inv-messages-carry-request-amount", messages_carry_request_amount),
+    _inv("inv-supply-is-sum-of-applied", supply_is_sum_of_applied),
+    _inv("inv-applied-matches-stage", applied_matches_stage),
+    _inv("inv-collateral-accounting", collateral_accounting),
+)
