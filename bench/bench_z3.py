@@ -1,10 +1,14 @@
 """Benchmark of the z3 engines (not a timed test). Prints:
 
 * time to v1's BMC counterexample (each violated property, 2 users, 2 ops);
-* time to prove each always-property of v3 (PROVED or not, with the shape count);
+* time to prove each always-property of v3 (PROVED or not, with the shape count), per
+  scenario (users×ops) and per method (``kind`` = 1-induction with the spec's declared
+  invariants; ``reach``; ``auto``);
+* v3 BMC with and without the adversary (1 user, 2 ops, depth 14);
 * the deepest BMC depth finished on v3 within a time budget (default 60 s).
 
-Usage: python bench/bench_z3.py [--budget 60] [--users 1] [--ops 1] [--bmc-users 2] [--bmc-ops 2]
+Usage: python bench/bench_z3.py [--budget 60] [--prove 1x1,1x2,2x1] [--methods kind]
+       [--bmc-users 2] [--bmc-ops 2] [--adversary-depth 14]
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ def cfg(version: str, users: int, ops: int) -> CheckConfig:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=60.0, help="seconds for the deepest-BMC-depth run on v3")
-    ap.add_argument("--users", type=int, default=1, help="users for the v3 proofs")
-    ap.add_argument("--ops", type=int, default=1, help="ops per user for the v3 proofs")
+    ap.add_argument("--prove", default="1x1,1x2,2x1", help="v3 proof scenarios, users x ops, comma-separated")
+    ap.add_argument("--methods", default="kind", help="prove methods to time (kind, reach, chc, auto)")
+    ap.add_argument("--adversary-depth", type=int, default=14, help="BMC depth with/without the adversary (0: skip)")
     ap.add_argument("--bmc-users", type=int, default=2)
     ap.add_argument("--bmc-ops", type=int, default=2)
     a = ap.parse_args()
@@ -46,15 +51,27 @@ def main() -> None:
         n = len(r.trace) if r.trace else None
         print(f"  {prop:34s} {r.verdict:9s} {n} steps  {time.perf_counter() - t:6.2f} s")
 
-    print(f"== v3 proofs ({a.users} users, {a.ops} ops)")
-    for p in SPEC.properties:
-        if p.kind != "always" or p.expected_to_fail:
-            continue
-        t = time.perf_counter()
-        res = prove(SPEC, cfg("v3", a.users, a.ops), properties=[p.name])
-        r = res.results[0]
-        print(f"  {p.name:34s} {r.verdict:9s} {time.perf_counter() - t:6.2f} s  "
-              f"({res.stats.states} shapes, {res.stats.transitions} edges) {r.detail[:80]}")
+    for scen in a.prove.split(","):
+        users, ops = (int(x) for x in scen.split("x"))
+        for method in a.methods.split(","):
+            print(f"== v3 proofs ({users} users, {ops} ops, method {method})")
+            for p in SPEC.properties:
+                if p.kind != "always" or p.expected_to_fail:
+                    continue
+                t = time.perf_counter()
+                res = prove(SPEC, cfg("v3", users, ops), properties=[p.name], method=method)
+                r = res.results[0]
+                print(f"  {p.name:34s} {r.verdict:9s} {time.perf_counter() - t:6.2f} s  "
+                      f"({res.stats.states} shapes, {res.stats.transitions} edges) {r.detail[:60]}")
+
+    if a.adversary_depth:
+        print(f"== v3 BMC, 1 user, 2 ops, depth {a.adversary_depth}: without / with the adversary")
+        for faults in (frozenset(), frozenset({"adversary"})):
+            c = dataclasses.replace(cfg("v3", 1, 2), faults=faults)
+            t = time.perf_counter()
+            res = bmc(SPEC, c, a.adversary_depth)
+            print(f"  faults {', '.join(faults) or 'none':10s} {time.perf_counter() - t:7.2f} s "
+                  f"({res.stats.states:,} symbolic states, {res.stats.transitions:,} transitions)")
 
     print(f"== v3 BMC depth within {a.budget:g} s ({a.bmc_users} users, {a.bmc_ops} ops)")
     reached: list[tuple[int, float, int]] = []
