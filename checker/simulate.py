@@ -1,6 +1,6 @@
 """Random simulation with Hypothesis: long random runs, shrunk to short counterexamples.
 
-For scenarios too large to explore exhaustively. A run is driven by a list of integers
+For scenarios too large to explore exhaustively. A run is driven by a list of small integers
 (the i-th picks successor ``n % count`` of the i-th world; then the first successor
 until the run ends); Hypothesis searches such
 lists for one whose run violates a property and then shrinks it, so a counterexample
@@ -26,6 +26,10 @@ from checker.semantics import Semantics, Step, World
 from checker.spec import Property, Spec
 
 DEFAULT_RUNS = 300
+# Picks are drawn as booleans, never as integers: Hypothesis mixes constants found in
+# the source of every loaded module into integer draws, which would make a run depend
+# on what else was imported. Boolean draws take no constants, so runs are reproducible.
+PICK_BITS = 8
 DEFAULT_STEPS = 60
 
 
@@ -49,7 +53,8 @@ def simulate(
 def _walk(sem: Semantics, picks: list[int], stats: Stats, max_steps: int) -> list[tuple[Step, World]]:
     """The run that ``picks`` selects: the i-th step takes successor ``picks[i] % count``,
     and after the picks run out the first successor, until no step is possible or
-    ``max_steps`` (so every run is driven to its end, where quiescence is checked)."""
+    ``max_steps`` (every run is driven to its end, where quiescence is checked; a
+    shrunk list of picks therefore still gives a complete, short run)."""
     w = sem.initial()
     out: list[tuple[Step, World]] = []
     for i in range(max_steps):
@@ -67,6 +72,11 @@ def _walk(sem: Semantics, picks: list[int], stats: Stats, max_steps: int) -> lis
     return out
 
 
+def _picks(bits: list[tuple[bool, ...]]) -> list[int]:
+    """Each tuple of booleans as an integer (most significant first)."""
+    return [sum(1 << i for i, b in enumerate(reversed(t)) if b) for t in bits]
+
+
 def _search(sem: Semantics, bad: Callable[[list[tuple[Step, World]]], bool], runs: int, max_steps: int,
             stats: Stats) -> list[tuple[Step, World]] | None:
     """The shrunk run whose prefix first satisfies ``bad``, or None within ``runs`` runs."""
@@ -81,9 +91,11 @@ def _search(sem: Semantics, bad: Callable[[list[tuple[Step, World]]], bool], run
         phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
     )
     try:
-        picks = find(st.lists(st.integers(0, 2**16), max_size=max_steps), hit, settings=cfg)
+        bits = find(st.lists(st.tuples(*[st.booleans()] * PICK_BITS), max_size=max_steps),
+                    lambda b: hit(_picks(b)), settings=cfg)
     except NoSuchExample:
         return None
+    picks = _picks(bits)
     steps = _walk(sem, picks, stats, max_steps)
     for k in range(len(steps) + 1):  # cut at the first world that shows it
         if bad(steps[:k]):

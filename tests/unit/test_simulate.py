@@ -31,7 +31,12 @@ def test_never_reports_holds_for_a_safety_property() -> None:
 
 
 def test_deterministic() -> None:
-    cfg = config(version="v2", users=1, ops=2, faults=("unlock-fail",))
-    a = simulate(SPEC, cfg, runs=300).result("positions-match-supply").trace
-    b = simulate(SPEC, cfg, runs=300).result("positions-match-supply").trace
+    """Same verdicts and traces, whatever else was imported before (Hypothesis mixes the
+    constants of loaded modules into integer draws; the engine draws booleans only)."""
+    cfg = config(version="v1", users=2, ops=2)
+    a = simulate(SPEC, cfg, runs=100).result("positions-match-supply").trace
+    import checker.prove  # noqa: F401  (loads many modules with many constants)
+    import checker.symbolic.shapes  # noqa: F401
+
+    b = simulate(SPEC, cfg, runs=100).result("positions-match-supply").trace
     assert a is not None and b is not None and a.steps == b.steps
