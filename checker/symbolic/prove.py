@@ -291,6 +291,17 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
         return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
                               detail=f"more than {len(g.shapes) - 1} control shapes: raise max_shapes or shrink the scenario")
     notes: list[str] = []
+
+    def unproved(detail: str) -> PropertyResult:
+        """Not proved: a real counterexample if BMC finds one (it replays concretely),
+        else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
+        cex = bmc(spec, dataclasses.replace(cfg, properties=(p.name,)), bmc_depth).result(p.name)
+        if cex.verdict in (VIOLATED, "EXPECTED-FAIL") and cex.trace is not None:
+            return PropertyResult(**base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
+                                  trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
+        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
+                              detail=f"{detail}; no concrete counterexample within BMC depth {bmc_depth}")
+
     if method in ("auto", "kind"):
         for use in ([invs, []] if invs else [[]]):
             cert, why = _kind(g, p.name, use, rlimit)
@@ -300,25 +311,23 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
                 return _certified(g, cert, p, how, base, claim, rlimit, render_named(g, parts, "1-induction"))
             notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
         if method == "kind":
-            return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+            return unproved("; ".join(notes))
     if method in ("auto", "reach"):
         cert0, why0 = _reach(ss, g, max_states, rlimit)
         if cert0 is not None:
-            return _certified(g, cert0, p, "exhaustive symbolic reachability (strongest invariant)", base, claim, rlimit)
+            done = _certified(g, cert0, p, "exhaustive symbolic reachability (strongest invariant)", base, claim,
+                              rlimit)
+            if done.verdict == PROVED:
+                return done
+            return unproved(done.detail)  # the exact reachable set does not imply the property
         notes.append(f"reach: {why0}")
         if method == "reach":
-            return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+            return unproved("; ".join(notes))
     cert2, why2, reachable = _chc(g, p.name, rlimit, timeout_ms)
     if cert2 is not None:
         return _certified(g, cert2, p, "CHC/Spacer", base, claim, rlimit)
-    notes.append(why2)
-    if reachable:
-        cex = bmc(spec, dataclasses.replace(cfg, properties=(p.name,)), bmc_depth).result(p.name)
-        if cex.verdict in (VIOLATED, "EXPECTED-FAIL") and cex.trace is not None:
-            return PropertyResult(**base, verdict=cex.verdict, bound=f"{cex.bound}", trace=cex.trace,
-                                  trace_config=cex.trace_config, detail="; ".join(notes) + f"; {cex.detail}")
-        notes.append(f"no concrete counterexample within BMC depth {bmc_depth}")
-    return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join(notes))
+    notes.append(why2 + (" (Spacer: reachable)" if reachable else ""))
+    return unproved("; ".join(notes))
 
 
 def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[str, Any], claim: str,

@@ -10,7 +10,7 @@ import pytest
 
 from checker.explore import explore
 from checker.prove import prove
-from checker.result import HOLDS, PROVED, UNKNOWN
+from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED
 from checker.spec import Property
 from spec.tim3 import SPEC
 from spec.tim3.invariants import INVARIANTS
@@ -66,10 +66,15 @@ def test_invariants_hold_in_explicit_search() -> None:
 
 
 def test_v1_never_proved_by_kind() -> None:
+    """Induction fails; the prover then hands back BMC's real counterexample (which
+    replays concretely) or, where it finds none, UNKNOWN with the counterexample to
+    induction — never PROVED."""
     res = prove(SPEC, config(version="v1", users=1, ops=1), properties=PROPS, method="kind")
     for r in res.results:
-        assert r.verdict == UNKNOWN, r.name
+        assert r.verdict in (VIOLATED, UNKNOWN), r.name
         assert "counterexample-to-induction" in r.detail or "initial state" in r.detail
+        if r.verdict == VIOLATED:
+            assert r.trace is not None and r.trace_config is not None
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if MUTANT_SCENARIOS[n]["ops"] > 1 else n
@@ -80,7 +85,8 @@ def test_mutants_never_proved_by_kind(name: str) -> None:
                 properties=list(sc["props"]), method="kind")  # the properties the mutant breaks
     assert [r.name for r in res.results] == list(sc["props"])
     for r in res.results:
-        assert r.verdict == UNKNOWN, (name, r.name)
+        assert r.verdict in (VIOLATED, UNKNOWN), (name, r.name)
+        assert r.verdict != VIOLATED or r.trace is not None
 
 
 def _supply_never_moves(w: object) -> object:
