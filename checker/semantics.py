@@ -92,8 +92,9 @@ class Step:
 _Outcome = tuple[Step, Any, int, tuple[Message, ...], int, tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]]
 
 
-class _Ctx:
-    """The ``Ctx`` a handler sees during one execution path."""
+class StepContext:
+    """The ``Ctx`` a handler sees during one execution path (the symbolic engine
+    subclasses it and overrides ``params`` and ``choose_value``)."""
 
     __slots__ = ("_sem", "self_id", "_ch", "sends", "choices", "faults_left")
 
@@ -327,8 +328,8 @@ class Semantics:
         pid = self.pids[idx]
         kind = "deliver" if msg is not None else "initiative"
 
-        def one(ch: Chooser) -> tuple[str, Any, _Ctx]:
-            ctx = _Ctx(self, pid, ch, faults_left)
+        def one(ch: Chooser) -> tuple[str, Any, StepContext]:
+            ctx = StepContext(self, pid, ch, faults_left)
             try:
                 return "ok", (fn(before, ctx) if msg is None else fn(before, msg, ctx)), ctx
             except HandlerError as e:

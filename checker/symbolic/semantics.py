@@ -30,7 +30,7 @@ from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
 from checker.network import FifoNetwork
-from checker.semantics import ADVERSARY, Semantics, Step, View, World
+from checker.semantics import ADVERSARY, Semantics, Step, StepContext, View, World
 from checker.spec import Param, Property, Spec, StepInfo
 from checker.symbolic.translate import order_key
 from checker.symbolic.values import Infeasible, Oracle, SymInt, to_z3_bool
@@ -91,51 +91,20 @@ class SymView(View):
         return self._params
 
 
-class _SymCtx:
-    """The ``Ctx`` a handler sees during one symbolic execution path."""
+class _SymCtx(StepContext):
+    """The ``Ctx`` a handler sees during one symbolic execution path: the concrete one,
+    with symbolic parameters and fresh z3 constants for integer domains."""
 
-    __slots__ = ("_ss", "self_id", "_ch", "sends", "choices", "faults_left", "fresh")
+    __slots__ = ("_ss", "fresh")
 
     def __init__(self, ss: SymSemantics, pid: str, ch: Chooser, faults_left: int, fresh: Fresh) -> None:
+        super().__init__(ss.sem, pid, ch, faults_left)
         self._ss = ss
-        self.self_id = pid
-        self._ch = ch
-        self.sends: list[Message] = []
-        self.choices: list[tuple[str, Any]] = []
-        self.faults_left = faults_left
         self.fresh = fresh
 
     @property
     def params(self) -> Any:
         return self._ss.params
-
-    def send(self, dst: str, action: str, **tags: Any) -> None:
-        sem = self._ss.sem
-        if action not in sem.action_names:
-            raise SpecError(f"{sem.spec.source}: {self.self_id} sends undeclared Action {action!r}")
-        if dst not in sem.index:
-            raise SpecError(f"{sem.spec.source}: {self.self_id} sends {action} to unknown process {dst!r}")
-        self.sends.append(make_message(self.self_id, dst, action, tags))
-
-    def reply(self, msg: Message, action: str, **tags: Any) -> None:
-        self.send(msg.src, action, **tags)
-
-    def fault(self, name: str) -> bool:
-        sem = self._ss.sem
-        if name not in sem.spec.faults:
-            raise SpecError(f"{sem.spec.source}: ctx.fault({name!r}) names an undeclared fault")
-        if name not in sem.config.faults or self.faults_left <= 0:
-            return False
-        hit = self._ch.pick(name, 2) == 1
-        self.choices.append((name, hit))
-        if hit:
-            self.faults_left -= 1
-        return hit
-
-    def choose(self, label: str, options: Any) -> Any:
-        v = options[self._ch.pick(label, len(options))]
-        self.choices.append((label, v))
-        return v
 
     def choose_value(self, label: str, domain: str) -> Any:
         ss = self._ss
@@ -146,12 +115,6 @@ class _SymCtx:
         v, self.fresh = ss.fresh_var(f"{label}@{self.self_id}", bound, self.fresh)
         self.choices.append((label, v))
         return v
-
-    def error(self, reason: str) -> Any:
-        raise HandlerError(reason)
-
-    def pids(self, kind: str) -> tuple[str, ...]:
-        return self._ss.sem.pids_of_kind.get(kind, ())
 
 
 class SymSemantics:
