@@ -74,14 +74,12 @@ def test_no_design_without_retries_survives_loss(fault: str) -> None:
     assert v["update-follows-success"] == "VIOLATED"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_default_scenario_holds(version: str) -> None:
     r = run(version=version)
     assert verdicts(r) == ALL_BUT_STRICT
 
 
-@pytest.mark.slow
 def test_v3_survives_all_spec_faults_with_two_users() -> None:
     r = run(version="v3", faults=("lock-fail", "mint-fail", "unlock-fail"))
     assert verdicts(r) == ALL_BUT_STRICT
