@@ -19,6 +19,9 @@ CASES = [
     dict(version="v2", users=2, ops=1, faults=("unlock-fail",)),
     dict(version="v2", users=3, ops=1, faults=("mint-fail",)),
     dict(version="v3", users=2, ops=1, amounts=(1, 2)),
+    dict(version="v2", users=2, ops=1, faults=("adversary",)),
+    dict(version="v1", users=2, ops=2, network="fifo"),
+    dict(version="v3", users=2, ops=1, faults=("loss",)),
 ]
 
 
