@@ -30,7 +30,7 @@ from checker.result import (
     Stats,
     Trace,
 )
-from checker.property_eval import goals_met, required_goals, violated_at
+from checker.property_eval import goal_met, required_goals, violated_at
 from checker.semantics import Semantics, Step, World
 from checker.spec import Property, Spec
 from checker.symmetry import canonicaliser
@@ -61,6 +61,8 @@ class _Explorer:
         self.progress = progress
         self.safety = [p for p in props if p.kind != "sometimes"]
         self.reach = [p for p in props if p.kind == "sometimes"]
+        # goals still to witness, per sometimes-property (shrinks as witnesses are found)
+        self.open_goals: dict[str, list[str]] = {p.name: required_goals(sem, p) for p in self.reach}
         self.violation: dict[str, int] = {}
         self.witness: dict[tuple[str, str], int] = {}
         self.states: list[World] = []
@@ -76,9 +78,10 @@ class _Explorer:
             if p.name not in self.violation and violated_at(sem, p, w, view):
                 self.violation[p.name] = idx
         for p in self.reach:
-            if any((p.name, g) not in self.witness for g in required_goals(sem, p)):
-                for g in goals_met(sem, p, w, view):
-                    self.witness.setdefault((p.name, g), idx)
+            goals = self.open_goals[p.name]
+            for g in [g for g in goals if goal_met(sem, p, g, view)]:
+                self.witness[(p.name, g)] = idx
+                goals.remove(g)
 
     def run(self) -> CheckResult:
         sem = self.sem
@@ -96,8 +99,10 @@ class _Explorer:
         via.append(None)
         depth.append(0)
         self._check(0, init)
-        coverage = stats.coverage
-        kind_of = {pid: sem.kind_of(pid) for pid in sem.index}
+        # firings counted per step object (outcomes are memoised, so steps are shared);
+        # turned into handler coverage once at the end, off the hot path
+        fired: dict[int, int] = {}
+        fired_steps: dict[int, Step] = {}
         transitions = 0
         canon = self.canon
         i = 0
@@ -113,9 +118,14 @@ class _Explorer:
                 if canon is not None:
                     w2 = canon(w2)
                 transitions += 1
-                if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
-                    key = f"{kind_of[step.pid]}:{step.handler}"
-                    coverage[key] = coverage.get(key, 0) + 1
+                if step.handler is not None:
+                    sid = id(step)
+                    n = fired.get(sid)
+                    if n is None:
+                        fired[sid] = 1
+                        fired_steps[sid] = step
+                    else:
+                        fired[sid] = n + 1
                 if w2 in index:
                     continue
                 j = len(states)
@@ -147,6 +157,11 @@ class _Explorer:
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
         self._stats(stats, transitions, start, i)
+        for sid, n in fired.items():
+            step = fired_steps[sid]
+            if step.kind in ("deliver", "error", "initiative"):
+                key = f"{sem.kind_of(step.pid)}:{step.handler}"
+                stats.coverage[key] = stats.coverage.get(key, 0) + n
         if self.progress is not None:
             self.progress(stats)
         return CheckResult(

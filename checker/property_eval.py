@@ -71,18 +71,18 @@ def required_goals(sem: Semantics, prop: Property) -> list[str]:
     return list(prop.goals)
 
 
+def goal_met(sem: Semantics, prop: Property, goal: str, view: View) -> bool:
+    """Whether the world seen through ``view`` witnesses ``goal`` of a ``sometimes`` property."""
+    fn = prop.goals.get(goal)
+    if fn is None:
+        raise SpecError(f"{sem.spec.source}: property {prop.name!r} requires unknown goal {goal!r}")
+    try:
+        return bool(fn(view))
+    except (AttributeError, KeyError, TypeError) as e:
+        raise SpecError(f"{sem.spec.source}: goal {goal!r} of property {prop.name!r} failed to evaluate: {e}") from e
+
+
 def goals_met(sem: Semantics, prop: Property, world: World, view: View | None = None) -> list[str]:
     """The required goals of a ``sometimes`` property that ``world`` witnesses, in order."""
     v = view if view is not None else sem.view(world)
-    out: list[str] = []
-    for g in required_goals(sem, prop):
-        fn = prop.goals.get(g)
-        if fn is None:
-            raise SpecError(f"{sem.spec.source}: property {prop.name!r} requires unknown goal {g!r}")
-        try:
-            hit = bool(fn(v))
-        except (AttributeError, KeyError, TypeError) as e:
-            raise SpecError(f"{sem.spec.source}: goal {g!r} of property {prop.name!r} failed to evaluate: {e}") from e
-        if hit:
-            out.append(g)
-    return out
+    return [g for g in required_goals(sem, prop) if goal_met(sem, prop, g, v)]
