@@ -10,9 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 from checker.result import EXPECTED_FAIL, HOLDS, VIOLATED
-from checker.spec import Handler
-from spec.tim3 import SPEC
 from spec.tim3.coordinator import COORDINATORS
+from tests.symbolic.mutants import coordinator_variant, mutants
 from tests.tim3_helpers import run, shortest, verdicts
 
 
@@ -80,23 +79,11 @@ def test_adversary_breaks_v2_which_has_no_sender_checks() -> None:
     assert r.stats.states == 25475
 
 
-def _without_sender_checks() -> object:
-    v3 = COORDINATORS["v3"]
-    open_handlers = tuple(dataclasses.replace(h, sender=None) for h in v3.handlers)
-    decl = dataclasses.replace(v3, handlers=open_handlers)
-
-    def build(params):  # type: ignore[no-untyped-def]
-        return tuple(
-            dataclasses.replace(p, decl=decl) if p.pid == "coordinator" else p for p in SPEC.build(params)
-        )
-
-    return dataclasses.replace(SPEC, build=build)
-
-
 def test_adversary_breaks_v3_once_sender_checks_are_removed() -> None:
     """The sender checks are what protects v3: remove them and the adversary wins."""
-    mutant = _without_sender_checks()
-    r = run(mutant, version="v3", users=1, ops=1, faults=("adversary",))  # type: ignore[arg-type]
+    open_handlers = tuple(dataclasses.replace(h, sender=None) for h in COORDINATORS["v3"].handlers)
+    mutant = coordinator_variant("no-sender-checks", open_handlers)
+    r = run(mutant, version="v3", users=1, ops=1, faults=("adversary",))
     assert verdicts(r)["positions-match-supply-inflight"] == VIOLATED
     r3 = run(version="v3", users=1, ops=1, faults=("adversary",))
     assert verdicts(r3)["positions-match-supply-inflight"] == HOLDS
@@ -104,25 +91,7 @@ def test_adversary_breaks_v3_once_sender_checks_are_removed() -> None:
 
 def test_mutant_missing_burn_update_is_caught() -> None:
     """v3 with the burn's UpdatePosition deleted: caught as a response violation."""
-    from spec.tim3 import coordinator as c
-
-    def burn_response_no_update(s, msg, ctx):  # type: ignore[no-untyped-def]
-        p = c._expect(s, msg, ctx, ("burning",))
-        if msg["Status"] != "success":
-            c._answer(ctx, p, msg["Request"], "error")
-            return c._close(s, msg["Request"])
-        ctx.send("lock", "UnlockCollateral", Request=msg["Request"], User=p.user, Amount=p.amount)
-        return c._stage(s, msg["Request"], "unlocking", update_sent=True)
-
-    v3 = COORDINATORS["v3"]
-    decl = dataclasses.replace(
-        v3, handlers=c.replace_handler(v3.handlers, Handler("Burn-Response", "Burn-Response", burn_response_no_update, sender="token"))
-    )
-
-    def build(params):  # type: ignore[no-untyped-def]
-        return tuple(dataclasses.replace(p, decl=decl) if p.pid == "coordinator" else p for p in SPEC.build(params))
-
-    r = run(dataclasses.replace(SPEC, build=build), version="v3", users=1, ops=2)
+    r = run(mutants()["missing-burn-update"], version="v3", users=1, ops=2)
     v = verdicts(r)
     assert v["update-follows-success"] == VIOLATED
     assert v["positions-match-supply"] == VIOLATED

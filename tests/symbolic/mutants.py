@@ -82,7 +82,12 @@ def _mutant(name: str, *handlers: Handler) -> Spec:
     hs = c.V3_HANDLERS
     for h in handlers:
         hs = c.replace_handler(hs, h)
-    decl = dataclasses.replace(c.COORDINATORS["v3"], label=f"Coordinator v3 mutant {name}", handlers=hs)
+    return coordinator_variant(name, hs)
+
+
+def coordinator_variant(name: str, handlers: tuple[Handler, ...]) -> Spec:
+    """The TIM3 spec whose coordinator (run it with version v3) has ``handlers``."""
+    decl = dataclasses.replace(c.COORDINATORS["v3"], label=f"Coordinator v3 mutant {name}", handlers=handlers)
 
     def build(params: Params) -> tuple[ProcessInstance, ...]:
         insts = SPEC.build(params)
