@@ -190,7 +190,6 @@ class Spec:
     properties: tuple[Property, ...]
     resolve: Callable[[Params], Params] = lambda p: p
     describe: Callable[[Params], str] = lambda p: ""
-    default_faults: tuple[str, ...] = ()
     symmetric_kinds: tuple[str, ...] = ()
     # z3 engines (additive): integer parameters that the symbolic engines treat as
     # "any value >= the parameter's minimum", and strengthening invariants (``always``
