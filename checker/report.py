@@ -110,12 +110,18 @@ def verdict_table(result: CheckResult) -> Table:
 
 
 def stats_text(result: CheckResult) -> Text:
-    """Distinct states, transitions, depth, time, rate, limit hit, and handler coverage."""
+    """Distinct states, transitions, depth, time, rate, limit hit, and handler coverage
+    (for ``prove``: the size of the control-shape graph and the time)."""
     s = result.stats
     t = Text()
     t.append("statistics ", style="bold")
+    if result.engine == "prove":  # a graph of control shapes, not a search by depth
+        t.append(f"{s.states:,} control shapes, {s.transitions:,} edges (data are z3 variables), "
+                 f"{s.seconds:.2f} s, limit hit: {s.limit_hit or 'none'}\n")
+        return t
     t.append(
-        f"{s.states:,} distinct states, {s.transitions:,} transitions, max depth {s.max_depth}, "
+        f"{s.states:,} {'symbolic ' if result.engine == 'bmc' else 'distinct '}states, "
+        f"{s.transitions:,} transitions, max depth {s.max_depth}, "
         f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
         + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")
         + "\n"

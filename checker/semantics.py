@@ -179,6 +179,14 @@ class View:
     def quiescent(self) -> bool:
         return not self._w.net
 
+    def obligations(self, prop: str) -> tuple[Any, ...] | None:
+        """The open obligations (trigger keys not yet discharged) of response property
+        ``prop``, or ``None`` where this run does not track it (not selected)."""
+        for i, p in enumerate(self._sem.response_props):
+            if p.name == prop:
+                return tuple(self._w.ghost[i])
+        return None
+
     @property
     def params(self) -> Any:
         return self._sem.config.params

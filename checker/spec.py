@@ -156,6 +156,11 @@ class Property:
     ``expected_to_fail`` marks a property that documents a known, accepted behaviour.
     ``explain(view) -> str`` (optional) says in one line what the values are in a state
     where the property fails (shown in counterexamples).
+    ``obligations_of`` (strengthening invariants only) names the response property whose
+    open obligations the check reads through ``view.obligations(name)``; ``prove`` uses
+    such an invariant only when it proves that response property.
+    A check must be a pure function of the view; to serve the z3 engines too, combine
+    conditions on data with ``checker.logic`` (``conj``, ``disj``, ``same_multiset``).
     """
 
     name: str
@@ -169,6 +174,7 @@ class Property:
     expected_to_fail: bool = False
     kind_label: str | None = None
     explain: Callable[[Any], str] | None = None
+    obligations_of: str | None = None
 
     @property
     def shown_kind(self) -> str:

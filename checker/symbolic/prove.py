@@ -30,6 +30,7 @@ from checker.symbolic.shapes import Edge, ShapeGraph, build_graph
 from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
 
 Cert = dict[int, z3.BoolRef]
+PROVABLE_KINDS = ("always", "at-quiescence", "response")
 
 
 class _Outcome:
@@ -256,29 +257,60 @@ def _free(e: z3.ExprRef) -> list[z3.ArithRef]:
 def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, method: str = "auto",
           rlimit: int = 50 * DEFAULT_RLIMIT, timeout_ms: int | None = None, max_shapes: int = 20_000,
           bmc_depth: int = 40, max_states: int = 50_000) -> CheckResult:
-    """Prove always / at-quiescence properties for any depth and any data values, with the
-    configured number of processes and operations.
+    """Prove always, at-quiescence and response properties for any depth and any data
+    values, with the configured number of processes and operations.
 
+    A response property is proved in the form every engine checks it: at every
+    quiescent state no obligation is open (its obligations are a ghost of the world).
     ``method``: ``kind`` (1-induction, with the spec's invariants), ``reach`` (strongest
     invariant from an exhaustive symbolic exploration), ``chc`` (Spacer) or ``auto``
     (kind, then reach, then chc). Every PROVED certificate is re-checked independently.
     """
     start = time.perf_counter()
-    wanted = [p for p in spec.properties if p.kind in ("always", "at-quiescence")
+    wanted = [p for p in spec.properties if p.kind in PROVABLE_KINDS
               and (properties is None or p.name in properties)
               and (properties is not None or config.properties is None or p.name in config.properties)]
-    invs = [p for p in spec.invariants if p.kind == "always"]
-    checked = wanted + [p for p in invs if p.name not in {w.name for w in wanted}]
-    cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
-    ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
-    g = build_graph(ss, checked, max_shapes)
-    scope = scope_text(ss)
-    results = [_prove_one(spec, cfg, ss, g, p, [i.name for i in invs if i.name != p.name], method, rlimit,
-                          timeout_ms, scope, bmc_depth, max_states) for p in wanted]
-    stats = Stats(states=len(g.shapes), transitions=len(g.edges), seconds=time.perf_counter() - start,
-                  limit_hit=None if g.complete else f"max-shapes {max_shapes}")
+    plain = [p for p in wanted if p.kind != "response"]
+    responses = [p for p in wanted if p.kind == "response"]
+    # one shape graph per group: the obligations ghost multiplies the shapes, so only
+    # the graph for response properties carries it
+    groups = [(plain, [i for i in spec.invariants if i.kind == "always" and i.obligations_of is None])]
+    if responses:
+        names = {r.name for r in responses}
+        groups.append((responses, [i for i in spec.invariants if i.kind == "always"
+                                   and (i.obligations_of is None or i.obligations_of in names)]))
+    results: dict[str, PropertyResult] = {}
+    shapes = edges = 0
+    limit_hit: str | None = None
+    scope = scope_text(SymSemantics(spec, config, Oracle(DEFAULT_RLIMIT, timeout_ms)))
+    for group, invs in groups:
+        if not group:
+            continue
+        checked = group + [i for i in invs if i.name not in {w.name for w in group}]
+        cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
+        ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
+        g = build_graph(ss, [_as_state_check(p) for p in checked], max_shapes)
+        shapes, edges = shapes + len(g.shapes), edges + len(g.edges)
+        if not g.complete:
+            limit_hit = f"max-shapes {max_shapes}"
+        for p in group:
+            results[p.name] = _prove_one(spec, cfg, ss, g, p, [i.name for i in invs if i.name != p.name], method,
+                                         rlimit, timeout_ms, scope, bmc_depth, max_states)
+    stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit)
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
-                       engine="prove", results=results, stats=stats)
+                       engine="prove", results=[results[p.name] for p in wanted], stats=stats)
+
+
+def _as_state_check(p: Property) -> Property:
+    """``p`` as a check on one state: a response property holds where the world is not
+    quiescent or none of its obligations is open (``view.obligations``)."""
+    if p.kind != "response":
+        return p
+
+    def no_open_obligation_at_quiescence(v: Any) -> bool:
+        return not (v.quiescent and v.obligations(p.name))
+
+    return dataclasses.replace(p, kind="always", check=no_open_obligation_at_quiescence)
 
 
 def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p: Property, invs: list[str],
@@ -287,6 +319,8 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
     base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
                                 expected_to_fail=p.expected_to_fail, engine="prove")
     claim = f"any depth, any data values; {scope}"
+    if p.kind == "response":
+        claim += "; response checked as: no open obligation at any quiescent state"
     if not g.complete:
         return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
                               detail=f"more than {len(g.shapes) - 1} control shapes: raise max_shapes or shrink the scenario")

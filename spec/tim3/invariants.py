@@ -17,24 +17,12 @@ request then has no message about it), nor for v1/v2.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+from checker.logic import conj, same_multiset
 from checker.spec import Property
 
 _SYSTEM = ("coordinator", "lock", "token")
-
-
-def _conj(conds: Iterable[Any]) -> Any:
-    """The conjunction of plain or symbolic booleans, without branching on them."""
-    acc: Any = True
-    for c in conds:
-        if c is True:
-            continue
-        if c is False:
-            return False
-        acc = c if acc is True else acc & c
-    return acc
 
 
 def _about(w: Any, req: str) -> list[Any]:
@@ -52,13 +40,13 @@ def _applied(w: Any, req: str) -> Any:
 
 def amounts_positive(w: Any) -> Any:
     """Every open request and every MintTIM3/BurnTIM3 in flight has an amount ≥ 1."""
-    return _conj([p.amount >= 1 for p in w.coordinator.pending.values()]
+    return conj([p.amount >= 1 for p in w.coordinator.pending.values()]
                  + [m["Amount"] >= 1 for m in w.in_flight if m.action in ("MintTIM3", "BurnTIM3")])
 
 
 def messages_carry_request_amount(w: Any) -> Any:
     """Every message about an open request that has an Amount carries the request's amount."""
-    return _conj(m["Amount"] == p.amount
+    return conj(m["Amount"] == p.amount
                  for r, p in w.coordinator.pending.items() for m in _about(w, r) if m.get("Amount") is not None)
 
 
@@ -67,22 +55,28 @@ def supply_is_sum_of_applied(w: Any) -> Any:
     return w.token.supply == sum(w.token.applied.values())
 
 
-def expected_applied(w: Any, req: str, p: Any) -> Any:
-    """The supply change an open request has caused, read off its stage and messages:
-    a mint has added its amount once a successful Mint-Response is on its way; a burn
-    has removed its amount once a successful Burn-Response is on its way, and for good
-    once it is unlocking; nothing otherwise."""
+def change_sign(w: Any, req: str, p: Any) -> int:
+    """The sign of the supply change an open request has caused, read off its stage
+    and messages: +1 once a mint's successful Mint-Response is on its way; −1 once a
+    burn's successful Burn-Response is on its way, and for good once it is unlocking;
+    0 otherwise."""
     msgs = _about(w, req)
     if p.stage == "minting" and _has(msgs, "Mint-Response", "success"):
-        return p.amount
+        return 1
     if p.stage == "unlocking" or (p.stage == "burning" and _has(msgs, "Burn-Response", "success")):
-        return -p.amount
+        return -1
     return 0
+
+
+def expected_applied(w: Any, req: str, p: Any) -> Any:
+    """The supply change an open request has caused: its amount times ``change_sign``."""
+    sign = change_sign(w, req, p)
+    return 0 if sign == 0 else (p.amount if sign > 0 else -p.amount)
 
 
 def applied_matches_stage(w: Any) -> Any:
     """Each open request has caused exactly the supply change its stage says."""
-    return _conj(_applied(w, r) == expected_applied(w, r, p) for r, p in w.coordinator.pending.items())
+    return conj(_applied(w, r) == expected_applied(w, r, p) for r, p in w.coordinator.pending.items())
 
 
 def collateral_moved(w: Any, req: str, p: Any) -> Any:
@@ -108,9 +102,34 @@ def collateral_accounting(w: Any) -> Any:
     return excess == sum(collateral_moved(w, r, p) - _applied(w, r) for r, p in w.coordinator.pending.items())
 
 
-def _inv(name: str, check: Any) -> Property:
+RESPONSE = "update-follows-success"
+
+
+def updates_owed(w: Any) -> list[tuple[Any, Any]]:
+    """The position updates the system owes, as (user, signed amount): every
+    UpdatePosition in flight from the coordinator to the State Manager, and every open
+    request whose supply change has happened but whose UpdatePosition is not yet sent."""
+    owed = [(m["User"], m["Amount"]) for m in w.in_flight
+            if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"]
+    for r, p in w.coordinator.pending.items():
+        sign = change_sign(w, r, p)
+        if sign != 0 and not p.update_sent:
+            owed.append((p.user, p.amount if sign > 0 else -p.amount))
+    return owed
+
+
+def obligations_are_owed_updates(w: Any) -> Any:
+    """The open obligations of update-follows-success (supply changes at the Token
+    Manager not yet followed by their UpdatePosition) are, one for one, the position
+    updates the system owes: an UpdatePosition in flight, or a changed request whose
+    update is not yet sent."""
+    open_ = w.obligations(RESPONSE)
+    return True if open_ is None else same_multiset(list(open_), updates_owed(w))
+
+
+def _inv(name: str, check: Any, obligations_of: str | None = None) -> Property:
     doc = " ".join((check.__doc__ or "").split())
-    return Property(name, "always", doc, check=check)
+    return Property(name, "always", doc, check=check, obligations_of=obligations_of)
 
 
 INVARIANTS: tuple[Property, ...] = (
@@ -119,4 +138,5 @@ INVARIANTS: tuple[Property, ...] = (
     _inv("inv-supply-is-sum-of-applied", supply_is_sum_of_applied),
     _inv("inv-applied-matches-stage", applied_matches_stage),
     _inv("inv-collateral-accounting", collateral_accounting),
+    _inv("inv-obligations-are-owed-updates", obligations_are_owed_updates, obligations_of=RESPONSE),
 )

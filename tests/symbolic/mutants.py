@@ -119,7 +119,7 @@ def mutants() -> dict[str, Spec]:
 # The scenario in which the explicit engine (small amount domain, enough collateral,
 # non-binding cap) can see each mutant's bug, and the properties that catch it.
 MUTANT_SCENARIOS: dict[str, dict[str, Any]] = {
-    "missing-burn-update": {"ops": 2, "faults": (), "props": ("positions-match-supply",)},
+    "missing-burn-update": {"ops": 2, "faults": (), "props": ("positions-match-supply", "update-follows-success")},
     "update-before-mint-confirmed": {"ops": 1, "faults": (), "props": ("positions-match-supply-inflight",)},
     "no-rollback-on-refused-mint": {"ops": 1, "faults": ("mint-fail",), "props": ("collateral-backs-supply",)},
     "request-matched-by-user": {"ops": 2, "faults": (), "props": ("collateral-backs-supply",)},

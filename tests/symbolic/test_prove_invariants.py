@@ -19,7 +19,7 @@ from tests.tim3_helpers import config
 
 PROPS = ["positions-match-supply-inflight", "collateral-backs-supply"]
 SPEC_FAULTS = ("lock-fail", "mint-fail", "unlock-fail")
-INV_NAMES = [i.name for i in INVARIANTS]
+INV_NAMES = [i.name for i in INVARIANTS if i.obligations_of is None]  # those the always-properties use
 
 
 def _kind_proved(users: int, ops: int, faults: tuple[str, ...] = ()) -> None:
@@ -107,3 +107,51 @@ def test_false_declared_invariant_is_reported_not_assumed() -> None:
         assert r.verdict == PROVED
         assert "inv-bogus-supply-zero" not in (r.certificate or "")
         assert "inv-bogus-supply-zero" in r.detail or not r.detail.startswith("1-induction with invariants")
+
+
+RESPONSE = "update-follows-success"
+
+
+def _response(spec: object, version: str, users: int, ops: int, faults: tuple[str, ...] = ()) -> object:
+    (r,) = prove(spec, config(version=version, users=users, ops=ops, faults=faults),  # type: ignore[arg-type]
+                 properties=[RESPONSE], method="kind").results
+    return r
+
+
+@pytest.mark.parametrize("users, ops, faults", [(1, 1, ()), (1, 1, SPEC_FAULTS), (1, 2, ())])
+def test_v3_response_proved_by_kind_with_the_obligation_invariant(users: int, ops: int,
+                                                                  faults: tuple[str, ...]) -> None:
+    r = _response(SPEC, "v3", users, ops, faults)
+    assert r.verdict == PROVED, r.detail  # type: ignore[attr-defined]
+    assert "inv-obligations-are-owed-updates" in r.detail  # type: ignore[attr-defined]
+    assert "no open obligation at any quiescent state" in r.bound  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("users, ops, faults", [(2, 1, ()), (1, 2, SPEC_FAULTS)])
+def test_v3_response_proved_by_kind_larger(users: int, ops: int, faults: tuple[str, ...]) -> None:
+    assert _response(SPEC, "v3", users, ops, faults).verdict == PROVED  # type: ignore[attr-defined]
+
+
+def test_response_needs_the_obligation_invariant() -> None:
+    """Without an invariant about the obligations, 1-induction fails on the response
+    property (a counterexample to induction), and the result is UNKNOWN, not PROVED."""
+    bare = dataclasses.replace(SPEC, invariants=tuple(i for i in INVARIANTS if i.obligations_of is None))
+    r = _response(bare, "v3", 1, 2)
+    assert r.verdict == UNKNOWN and "counterexample-to-induction" in r.detail  # type: ignore[attr-defined]
+
+
+def test_v1_response_never_proved() -> None:
+    """v1 never sends UpdatePosition: prove hands back BMC's real counterexample."""
+    r = _response(SPEC, "v1", 1, 1)
+    assert r.verdict == VIOLATED and r.trace is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("version, holds", [("v3", True), ("v1", False)])
+def test_obligation_invariant_in_explicit_search(version: str, holds: bool) -> None:
+    """With update-follows-success tracked, the explicit engine finds the obligation
+    invariant true in every reachable state of v3, and false for v1 (not vacuous)."""
+    inv = next(i for i in INVARIANTS if i.obligations_of == RESPONSE)
+    spec = dataclasses.replace(SPEC, properties=(inv, SPEC.prop(RESPONSE)), invariants=())  # type: ignore[arg-type]
+    res = explore(spec, config(version=version, users=1, ops=2, amounts=(1, 2), faults=SPEC_FAULTS))
+    assert (res.result(inv.name).verdict == HOLDS) is holds
