@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import z3
@@ -39,18 +40,28 @@ class _Outcome:
 
 
 def _apply(g: ShapeGraph, cert: Cert, sid: int, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
-    sh = g.shapes[sid]
-    return z3.substitute(cert[sid], *zip(sh.vars, args)) if sh.vars else cert[sid]
+    return g.shapes[sid].substitute(cert[sid], args)
+
+
+def _by_source(g: ShapeGraph) -> dict[int, list[Edge]]:
+    """The edges grouped by source shape (shape order, then edge order)."""
+    out: dict[int, list[Edge]] = {sh.sid: [] for sh in g.shapes}
+    for e in g.edges:
+        out[e.src].append(e)
+    return out
 
 
 def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str | None:
-    """Re-check ``cert`` with a fresh plain solver; ``None`` if valid, else why not."""
+    """Re-check ``cert`` with a fresh plain solver; ``None`` if valid, else why not.
+
+    Initiation; then per source shape, with the parameter constraint and its formula
+    asserted once: consecution of each outgoing edge (one check each) and safety."""
     s = make_solver(rlimit)
 
-    def valid(f: z3.BoolRef, what: str) -> str | None:
+    def unsat(what: str, *fs: z3.BoolRef) -> str | None:
         s.push()
         try:
-            s.add(z3.Not(f))
+            s.add(*fs)
             r = s.check()
         finally:
             s.pop()
@@ -60,28 +71,33 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
             return f"{what}: solver unknown ({s.reason_unknown()})"
         return f"{what}: fails"
 
-    pc = g.param_constraint
-    err = valid(z3.Implies(pc, _apply(g, cert, g.init, g.init_args)), "initiation")
+    s.add(g.param_constraint)
+    err = unsat("initiation", z3.Not(_apply(g, cert, g.init, g.init_args)))
     if err:
         return err
-    for e in g.edges:
-        src = g.shapes[e.src]
-        f = z3.Implies(z3.And(pc, cert[e.src], e.guard), _apply(g, cert, e.dst, e.args))
-        err = valid(f, f"consecution S{e.src}→S{e.dst} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})")
-        if err:
-            return err
-        del src
-    for sh in g.shapes:
-        err = valid(z3.Implies(z3.And(pc, cert[sh.sid]), sh.holds[prop]), f"safety in S{sh.sid}")
-        if err:
-            return err
+    for sid, out in _by_source(g).items():
+        if z3.is_false(cert[sid]):
+            continue  # no state: consecution and safety hold vacuously
+        s.push()
+        try:
+            s.add(cert[sid])
+            for e in out:
+                err = unsat(f"consecution S{e.src}→S{e.dst} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})",
+                            e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
+                if err:
+                    return err
+            err = unsat(f"safety in S{sid}", z3.Not(g.shapes[sid].holds[prop]))
+            if err:
+                return err
+        finally:
+            s.pop()
     return None
 
 
 def render_named(g: ShapeGraph, parts: list[Property], method: str) -> str:
     """A k-induction certificate as text: the conjunction of named, readable properties
     (the property and the declared invariants), each instantiated in every shape."""
-    lines = [f"inductive invariant ({method}) over {len(g.shapes)} control shapes, {len(g.edges)} edges: "
+    lines = [f"inductive invariant ({method}) over {g.scope()}, {len(g.edges)} edges: "
              f"the conjunction of the following, each instantiated in every control shape; "
              f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
     lines += [f"  {p.name}: {p.meaning}" for p in parts]
@@ -92,7 +108,7 @@ def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
     """The certificate as text: one line per reachable shape with a non-trivial formula."""
     unreachable = sum(1 for c in cert.values() if z3.is_false(c))
     trivial = sum(1 for c in cert.values() if z3.is_true(c))
-    lines = [f"inductive invariant ({method}) over {len(g.shapes)} control shapes, {len(g.edges)} edges; "
+    lines = [f"inductive invariant ({method}) over {g.scope()}, {len(g.edges)} edges; "
              f"{unreachable} shapes unreachable (false), {trivial} with no data constraint (true); "
              f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
     for sh in g.shapes:
@@ -119,9 +135,10 @@ def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple
                                      model_completion=True))]
         return ", ".join(bad) or "the candidate"
 
+    s.add(g.param_constraint)
     s.push()
     try:
-        s.add(g.param_constraint, z3.Not(_apply(g, cert, g.init, g.init_args)))
+        s.add(z3.Not(_apply(g, cert, g.init, g.init_args)))
         r = s.check()
         if r == z3.sat:
             return None, f"the initial state violates {failing(s.model(), g.init, g.init_args)}"
@@ -129,27 +146,43 @@ def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple
             return None, f"solver unknown ({s.reason_unknown()})"
     finally:
         s.pop()
-    for e in g.edges:
+    for sid, out in _by_source(g).items():
+        s.push()  # the candidate in the source shape, asserted once for its edges
+        try:
+            s.add(cert[sid])
+            why = _kind_edges(g, cert, s, out, failing)
+        finally:
+            s.pop()
+        if why:
+            return None, why
+    return cert, ""
+
+
+def _kind_edges(g: ShapeGraph, cert: Cert, s: z3.Solver, out: list[Edge],
+                failing: Callable[[z3.ModelRef, int, tuple[z3.ArithRef, ...]], str]) -> str:
+    """Consecution of each edge in ``out`` under the source's candidate (asserted in
+    ``s``): "" when all hold, else the counterexample-to-induction or solver unknown."""
+    for e in out:
         s.push()
         try:
-            s.add(g.param_constraint, cert[e.src], e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
+            s.add(e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
             r = s.check()
             if r == z3.unknown:
-                return None, f"solver unknown ({s.reason_unknown()})"
+                return f"solver unknown ({s.reason_unknown()})"
             if r == z3.sat:
                 m = s.model()
                 src, dst = g.shapes[e.src], g.shapes[e.dst]
                 before = ", ".join(f"{n}={m.eval(v, model_completion=True)}" for n, v in zip(src.names, src.vars))
                 after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
                 params = ", ".join(f"{p}={m.eval(p, model_completion=True)}" for p in g.params)
-                return None, (
+                return (
                     f"counterexample-to-induction (not a violation: the first state need not be reachable): "
                     f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
                     f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to S{e.dst} "
                     f"[{dst.summary}] with {after or 'no data'}, which violates {failing(m, e.dst, e.args)}")
         finally:
             s.pop()
-    return cert, ""
+    return ""
 
 
 def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple[Cert | None, str, bool]:
@@ -375,4 +408,5 @@ def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[s
     return PropertyResult(**base, verdict=PROVED, bound=f"PROVED for {claim} (fixed number of users)",
                           certificate=text if text is not None else render_certificate(g, cert, method),
                           detail=f"{method}; certificate re-checked by a separate solver "
-                                 f"(initiation, consecution of {len(g.edges)} edges, implies the property)")
+                                 f"(initiation, consecution of {len(g.edges)} edges, implies the property) "
+                                 f"over {g.scope()}")

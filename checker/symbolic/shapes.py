@@ -21,13 +21,16 @@ from typing import Any
 import z3
 
 from checker.semantics import Step
-from checker.symbolic.semantics import SymSemantics, SymState
-from checker.symbolic.translate import instantiate, shape_of
+from checker.symbolic.semantics import Fresh, SymSemantics, SymState
+from checker.symbolic.shape_symmetry import ShapeCanon, Template
+from checker.values import Message
 
 
 @dataclass
 class Shape:
-    """One control shape: its key, slot variables and per-property 'holds' formulas."""
+    """One control shape: its key, slot variables and per-property 'holds' formulas.
+
+    ``template`` rebuilds the shape's state (``ShapeCanon.instantiate``)."""
 
     sid: int
     key: Any
@@ -35,7 +38,28 @@ class Shape:
     vars: list[z3.ArithRef]
     quiescent: bool
     summary: str
+    template: Template
     holds: dict[str, z3.BoolRef] = field(default_factory=dict)
+    _from: Any = field(default=None, repr=False)
+
+    def substitute(self, f: z3.BoolRef, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
+        """``f`` (a formula over this shape's variables) with ``vars[i]`` := ``args[i]``.
+
+        ``z3.substitute`` without its per-pair Python checks (every slot is an Int)."""
+        n = len(self.vars)
+        if n == 0:
+            return f
+        if len(args) != n:
+            raise ValueError(f"S{self.sid} has {n} variables, got {len(args)} terms")
+        if self._from is None:
+            arr = (z3.Ast * n)()
+            for i, v in enumerate(self.vars):
+                arr[i] = v.as_ast()
+            self._from = arr
+        to = (z3.Ast * n)()
+        for i, a in enumerate(args):
+            to[i] = a.as_ast()
+        return z3.BoolRef(z3.Z3_substitute(f.ctx_ref(), f.as_ast(), n, self._from, to), f.ctx)
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,11 @@ class Edge:
 
 @dataclass
 class ShapeGraph:
+    """The shapes (``init`` is the initial one, entered with ``init_args``) and edges.
+
+    ``complete`` is False when ``max_shapes`` stopped the exploration. ``symmetry``
+    names the symmetric kinds the shapes are representatives over (empty: none)."""
+
     shapes: list[Shape]
     edges: list[Edge]
     init: int
@@ -59,88 +88,96 @@ class ShapeGraph:
     params: tuple[z3.ArithRef, ...]
     param_constraint: z3.BoolRef
     complete: bool
+    symmetry: tuple[str, ...] = ()
+
+    def scope(self) -> str:
+        """``N control shapes`` (``up to symmetry of users``), for verdicts and certificates."""
+        up_to = f" up to symmetry of {', '.join(k + 's' for k in self.symmetry)}" if self.symmetry else ""
+        return f"{len(self.shapes)} control shapes{up_to}"
 
 
-def _readable(ss: SymSemantics, path: str) -> str:
-    for i, inst in enumerate(ss.instances):
-        p = f".procs[{i}]"
-        if path.startswith(p):
-            return inst.pid + path[len(p):]
-    if path.startswith(".net"):
-        return path[1:]
-    return path.lstrip(".")
+def _summary(msgs: list[Message], faults_left: int) -> str:
+    out = []
+    for m in msgs:
+        req = m.get("Request")
+        out.append(f"{m.action}→{m.dst}" + (f"({req})" if isinstance(req, str) else ""))
+    inflight = ", ".join(out) if out else "nothing"
+    return f"in flight: {inflight}; faults left {faults_left}"
 
 
-def _summary(world: Any) -> str:
-    msgs = []
-    for m in world.net:
-        if hasattr(m, "action"):
-            req = dict(m.tags).get("Request")
-            msgs.append(f"{m.action}→{m.dst}" + (f"({req})" if isinstance(req, str) else ""))
-    inflight = ", ".join(msgs) if msgs else "nothing"
-    return f"in flight: {inflight}; faults left {world.faults_left}"
-
-
-def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int) -> ShapeGraph:
+def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: bool | None = None) -> ShapeGraph:
     """Explore every control shape (up to ``max_shapes``) with its edges and, for each
-    property in ``props`` (always / at-quiescence), the formula saying it holds there."""
+    property in ``props`` (always / at-quiescence), the formula saying it holds there.
+
+    ``symmetry`` (default ``ss.config.symmetry``): keep one shape per orbit of the
+    spec's ``symmetric_kinds`` (see checker/symbolic/shape_symmetry.py for the contract
+    that makes this sound)."""
+    canon = ShapeCanon(ss, ss.config.symmetry if symmetry is None else symmetry)
     params = tuple(ss.param_vars[n] for n in sorted(ss.param_vars))
     pcon = z3.And(*ss.init_pc) if ss.init_pc else z3.BoolVal(True)
-    init = ss.initial()
     shapes: list[Shape] = []
     index: dict[Any, int] = {}
     edges: list[Edge] = []
 
     def intern(st: SymState) -> tuple[int, tuple[z3.ArithRef, ...]]:
-        shape, slots = shape_of(st.world)
-        key = (shape, st.fresh)
-        args = tuple(x.e for _, x in slots)
+        key, args, template = canon.canonical(st)
         sid = index.get(key)
         if sid is None:
             sid = len(shapes)
             index[key] = sid
-            names = [_readable(ss, p) for p, _ in slots]
-            vs = [z3.Int(n) for n in names]
-            shapes.append(Shape(sid, key, names, vs, not st.world.net, _summary(st.world)))
+            names = canon.names(template)
+            msgs = canon.messages(template)
+            shapes.append(Shape(sid, key, names, [z3.Int(n) for n in names], not msgs,
+                                _summary(msgs, template[3]), template))
         return sid, args
 
-    init_sid, init_args = intern(init)
+    init_sid, init_args = intern(ss.initial())
     i = 0
     complete = True
-    known = set(params)
+    base = set(ss.init_pc)
     while i < len(shapes):
         if len(shapes) > max_shapes:
             complete = False
             break
         sh = shapes[i]
-        shape_world, fresh = sh.key
-        world = instantiate(shape_world, ss.oracle, sh.vars)
-        st = SymState(world, fresh, ss.init_pc)
+        canon.forget_local()
+        st = canon.instantiate(sh.template, sh.vars)
         for p in props:
             if p.kind == "at-quiescence" and not sh.quiescent:
                 sh.holds[p.name] = z3.BoolVal(True)
             else:
                 sh.holds[p.name] = ss.holds(st, p.check)
-        base = set(ss.init_pc)
-        local = set(sh.vars) | known
         for step, st2 in ss.successors(st):
             dst, args = intern(st2)
             guard_parts = [c for c in st2.pc if c not in base]
             guard = z3.And(*guard_parts) if guard_parts else z3.BoolVal(True)
-            inputs = tuple(v for v in _consts([guard, *args]) if v not in local)
-            edges.append(Edge(sh.sid, dst, guard, args, inputs, step))
+            edges.append(Edge(sh.sid, dst, guard, args, _inputs(st.fresh, st2.fresh), step))
         i += 1
-    return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete)
+    canon.forget_local()
+    return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete, canon.kinds if canon.enabled else ())
+
+
+def _inputs(before: Fresh, after: Fresh) -> tuple[z3.ArithRef, ...]:
+    """The fresh constants a step created (``SymSemantics.fresh_var`` names them
+    ``<key>#<n>`` from the counters), sorted by name."""
+    out = [z3.Int(f"{k}#{n}") for k, top in after.items() for n in range(before.get(k, 0), top)]
+    return tuple(sorted(out, key=str))
 
 
 def _consts(exprs: list[Any]) -> list[z3.ArithRef]:
     """Uninterpreted integer constants occurring in ``exprs`` (sorted by name)."""
     seen: dict[str, z3.ArithRef] = {}
+    done: set[int] = set()
     todo = list(exprs)
     while todo:
         e = todo.pop()
-        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            seen[str(e)] = e
+        i = e.get_id()
+        if i in done:
+            continue
+        done.add(i)
+        if e.num_args() == 0:
+            if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                seen[e.decl().name()] = e
         else:
             todo.extend(e.children())
     return [seen[k] for k in sorted(seen)]
