@@ -149,6 +149,8 @@ class ShapeCanon:
         self._renamed: list[dict[int, tuple[int, tuple[int, ...]]]] = [{} for _ in self.perms]
         self._paths: dict[int, list[str]] = {}
         self._local: dict[int, tuple[Any, Comp]] = {}  # id(value) -> (value, component), per expansion
+        # (component, ids of its slot variables) -> the instantiated value (immutable, shared)
+        self._instances: dict[tuple[int, tuple[int, ...]], Any] = {}
         if len(self.perms) > 1:
             self._check_initial()
 
@@ -296,15 +298,22 @@ class ShapeCanon:
         return out
 
     def instantiate(self, t: Template, variables: list[z3.ArithRef]) -> SymState:
-        """The state of shape ``t`` with slot ``i`` holding ``variables[i]`` (no path condition)."""
+        """The state of shape ``t`` with slot ``i`` holding ``variables[i]`` (no path condition).
+
+        Its components are remembered as decomposed until ``forget_local``."""
         pos = 0
         oracle = self.ss.oracle
 
         def inst(cid: int) -> Any:
             nonlocal pos
             k = len(self._slots(cid))
-            v = instantiate(self._objs[cid], oracle, variables[pos:pos + k])
+            terms = tuple(variables[pos:pos + k])
+            key = (cid, tuple(x.get_id() for x in terms))
+            v = self._instances.get(key)
+            if v is None:
+                v = self._instances[key] = instantiate(self._objs[cid], oracle, list(terms))
             pos += k
+            self._local[id(v)] = (v, (cid, terms))  # its decomposition is known
             return v
 
         procs = tuple(inst(c) for c in t[0])

@@ -119,6 +119,14 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
     index: dict[Any, int] = {}
     edges: list[Edge] = []
 
+    variables: dict[str, z3.ArithRef] = {}
+
+    def var(name: str) -> z3.ArithRef:
+        v = variables.get(name)
+        if v is None:
+            v = variables[name] = z3.Int(name)
+        return v
+
     def intern(st: SymState) -> tuple[int, tuple[z3.ArithRef, ...]]:
         key, args, template = canon.canonical(st)
         sid = index.get(key)
@@ -127,7 +135,7 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
             index[key] = sid
             names = canon.names(template)
             msgs = canon.messages(template)
-            shapes.append(Shape(sid, key, names, [z3.Int(n) for n in names], not msgs,
+            shapes.append(Shape(sid, key, names, [var(n) for n in names], not msgs,
                                 _summary(msgs, template[3]), template))
         return sid, args
 
@@ -146,7 +154,7 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
             if p.kind == "at-quiescence" and not sh.quiescent:
                 sh.holds[p.name] = z3.BoolVal(True)
             else:
-                sh.holds[p.name] = ss.holds(st, p.check)
+                sh.holds[p.name] = _holds(ss, st, p.check)
         for step, st2 in ss.successors(st):
             dst, args = intern(st2)
             guard_parts = [c for c in st2.pc if c not in base]
@@ -155,6 +163,15 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
         i += 1
     canon.forget_local()
     return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete, canon.kinds if canon.enabled else ())
+
+
+def _holds(ss: SymSemantics, st: SymState, check: Any) -> z3.BoolRef:
+    """``ss.holds``: the formula saying ``check`` is true in ``st`` (simplified), built
+    without the disjunction when evaluating it took one unconditional path."""
+    paths = ss.evaluate(st, check)
+    if len(paths) == 1 and not paths[0][0]:
+        return z3.simplify(paths[0][1])
+    return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in paths]))
 
 
 def _inputs(before: Fresh, after: Fresh) -> tuple[z3.ArithRef, ...]:
