@@ -1,14 +1,16 @@
 """Benchmark of the z3 engines (not a timed test). Prints:
 
 * time to v1's BMC counterexample (each violated property, 2 users, 2 ops);
-* time to prove each always-property of v3 (PROVED or not, with the shape count), per
-  scenario (users×ops) and per method (``kind`` = 1-induction with the spec's declared
-  invariants; ``reach``; ``auto``);
+* per v3 proof scenario (users×ops) and symmetry setting: the control-shape graph
+  (shapes, edges, seconds to build it), then the time to prove each always-property
+  (PROVED or not; each a separate ``prove`` call, graph build included) per method
+  (``kind`` = 1-induction with the spec's declared invariants; ``reach``; ``auto``);
 * v3 BMC with and without the adversary (1 user, 2 ops, depth 14);
 * the deepest BMC depth finished on v3 within a time budget (default 60 s).
 
 Usage: python bench/bench_z3.py [--budget 60] [--prove 1x1,1x2,2x1] [--methods kind]
-       [--bmc-users 2] [--bmc-ops 2] [--adversary-depth 14]
+       [--symmetry on,off] [--max-shapes 20000] [--bmc-users 2] [--bmc-ops 2]
+       [--adversary-depth 14] [--skip-bmc]
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from checker.bmc import bmc  # noqa: E402
 from checker.config import CheckConfig, Limits  # noqa: E402
 from checker.prove import prove  # noqa: E402
 from checker.result import Stats  # noqa: E402
+from checker.symbolic.semantics import SymSemantics  # noqa: E402
+from checker.symbolic.shapes import build_graph  # noqa: E402
+from checker.symbolic.values import Oracle  # noqa: E402
 from spec.tim3 import SPEC  # noqa: E402
 
 
@@ -39,48 +44,74 @@ def main() -> None:
     ap.add_argument("--prove", default="1x1,1x2,2x1", help="v3 proof scenarios, users x ops, comma-separated")
     ap.add_argument("--methods", default="kind", help="prove methods to time (kind, reach, chc, auto)")
     ap.add_argument("--adversary-depth", type=int, default=14, help="BMC depth with/without the adversary (0: skip)")
+    ap.add_argument("--symmetry", default="on", help="shape symmetry settings to time: on, off or on,off")
+    ap.add_argument("--max-shapes", type=int, default=20_000, help="prove's control-shape limit (hit: UNKNOWN)")
     ap.add_argument("--bmc-users", type=int, default=2)
     ap.add_argument("--bmc-ops", type=int, default=2)
+    ap.add_argument("--skip-bmc", action="store_true", help="only the proof scenarios")
     a = ap.parse_args()
 
-    print(f"== v1 BMC counterexamples ({a.bmc_users} users, {a.bmc_ops} ops, symbolic amounts/collateral/cap)")
+    if not a.skip_bmc:
+        bmc_counterexamples(a.bmc_users, a.bmc_ops)
+    for scen in filter(None, a.prove.split(",")):
+        users, ops = (int(x) for x in scen.split("x"))
+        for sym in a.symmetry.split(","):
+            proofs(users, ops, sym == "on", a.methods.split(","), a.max_shapes)
+    if not a.skip_bmc:
+        bmc_runs(a.adversary_depth, a.budget, a.bmc_users, a.bmc_ops)
+
+
+def proofs(users: int, ops: int, symmetry: bool, methods: list[str], max_shapes: int) -> None:
+    """The shape graph of the scenario, then one ``prove`` call per always-property."""
+    c = dataclasses.replace(cfg("v3", users, ops), symmetry=symmetry)
+    props = [p for p in SPEC.properties if p.kind == "always" and not p.expected_to_fail]
+    checked = props + [i for i in SPEC.invariants if i.kind == "always" and i.obligations_of is None]
+    ss = SymSemantics(SPEC, dataclasses.replace(c, properties=tuple(p.name for p in checked)), Oracle())
+    t = time.perf_counter()
+    g = build_graph(ss, checked, max_shapes)
+    print(f"== v3 proofs ({users} users, {ops} ops, symmetry {'on' if symmetry else 'off'}): "
+          f"{g.scope()}, {len(g.edges):,} edges, built in {time.perf_counter() - t:.1f} s"
+          f"{'' if g.complete else f' (stopped: more than {max_shapes:,} shapes)'}", flush=True)
+    for method in methods:
+        print(f"  -- method {method}")
+        for p in props:
+            t = time.perf_counter()
+            res = prove(SPEC, c, properties=[p.name], method=method, max_shapes=max_shapes)
+            r = res.results[0]
+            print(f"  {p.name:34s} {r.verdict:9s} {time.perf_counter() - t:6.2f} s  "
+                  f"({res.stats.states} shapes, {res.stats.transitions} edges) {r.detail[:60]}", flush=True)
+
+
+def bmc_counterexamples(users: int, ops: int) -> None:
+    """Time to v1's BMC counterexample of each violated property."""
+    print(f"== v1 BMC counterexamples ({users} users, {ops} ops, symbolic amounts/collateral/cap)")
     for prop in ("update-follows-success", "positions-match-supply", "positions-match-supply-inflight"):
-        c = dataclasses.replace(cfg("v1", a.bmc_users, a.bmc_ops), properties=(prop,))
+        c = dataclasses.replace(cfg("v1", users, ops), properties=(prop,))
         t = time.perf_counter()
         r = bmc(SPEC, c, 20).result(prop)
         n = len(r.trace) if r.trace else None
         print(f"  {prop:34s} {r.verdict:9s} {n} steps  {time.perf_counter() - t:6.2f} s")
 
-    for scen in a.prove.split(","):
-        users, ops = (int(x) for x in scen.split("x"))
-        for method in a.methods.split(","):
-            print(f"== v3 proofs ({users} users, {ops} ops, method {method})")
-            for p in SPEC.properties:
-                if p.kind != "always" or p.expected_to_fail:
-                    continue
-                t = time.perf_counter()
-                res = prove(SPEC, cfg("v3", users, ops), properties=[p.name], method=method)
-                r = res.results[0]
-                print(f"  {p.name:34s} {r.verdict:9s} {time.perf_counter() - t:6.2f} s  "
-                      f"({res.stats.states} shapes, {res.stats.transitions} edges) {r.detail[:60]}")
 
-    if a.adversary_depth:
-        print(f"== v3 BMC, 1 user, 2 ops, depth {a.adversary_depth}: without / with the adversary")
+def bmc_runs(adversary_depth: int, budget: float, users: int, ops: int) -> None:
+    """v3 BMC with/without the adversary; the deepest depth within ``budget`` seconds."""
+    if adversary_depth:
+        print(f"== v3 BMC, 1 user, 2 ops, depth {adversary_depth}: without / with the adversary")
         for faults in (frozenset(), frozenset({"adversary"})):
             c = dataclasses.replace(cfg("v3", 1, 2), faults=faults)
             t = time.perf_counter()
-            res = bmc(SPEC, c, a.adversary_depth)
+            res = bmc(SPEC, c, adversary_depth)
             print(f"  faults {', '.join(faults) or 'none':10s} {time.perf_counter() - t:7.2f} s "
                   f"({res.stats.states:,} symbolic states, {res.stats.transitions:,} transitions)")
 
-    print(f"== v3 BMC depth within {a.budget:g} s ({a.bmc_users} users, {a.bmc_ops} ops)")
+    print(f"== v3 BMC depth within {budget:g} s ({users} users, {ops} ops)")
     reached: list[tuple[int, float, int]] = []
     start = time.perf_counter()
 
     def progress(s: Stats) -> None:
         reached.append((s.max_depth, time.perf_counter() - start, s.states))
 
-    c = dataclasses.replace(cfg("v3", a.bmc_users, a.bmc_ops), limits=Limits(timeout=a.budget))
+    c = dataclasses.replace(cfg("v3", users, ops), limits=Limits(timeout=budget))
     res = bmc(SPEC, c, 1000, progress=progress)
     d, secs, states = reached[-1] if reached else (0, 0.0, 0)
     print(f"  deepest depth finished: {d} at {secs:.1f} s ({states:,} symbolic states); stop: {res.stats.limit_hit}")
