@@ -5,8 +5,12 @@ so the first violation found for a property is a shortest counterexample. A reac
 limit (depth, states, time) never turns into a pass: properties without a violation
 are then UNKNOWN with the bound that was reached.
 
+States are compact keys (``Semantics.key_of``: serial numbers of interned local
+states and messages), expanded by ``Semantics.expand``; a ``World`` is built only for
+a new state's property checks and for traces.
+
 With symmetry reduction (``config.symmetry`` and a spec that declares symmetric
-kinds) each new world is replaced by its orbit representative before the visited-set
+kinds) each new key is replaced by its orbit representative before the visited-set
 lookup; counterexamples are turned back into concrete traces by ``trace_to``.
 Partial-order reduction would plug into the successor loop; specs do not change.
 """
@@ -31,7 +35,7 @@ from checker.result import (
     Trace,
 )
 from checker.property_eval import goal_met, required_goals, violated_at
-from checker.semantics import Semantics, Step, World
+from checker.semantics import Key, Semantics, Step
 from checker.spec import Property, Spec
 from checker.symmetry import canonicaliser
 
@@ -65,14 +69,16 @@ class _Explorer:
         self.open_goals: dict[str, list[str]] = {p.name: required_goals(sem, p) for p in self.reach}
         self.violation: dict[str, int] = {}
         self.witness: dict[tuple[str, str], int] = {}
-        self.states: list[World] = []
+        # states by index as compact keys (``Semantics.key_of``); worlds are built on demand
+        self.keys: list[Key] = []
         self.parent: list[int] = []
         self.via: list[Step | None] = []
         self.depth: list[int] = []
         self.canon = canonicaliser(sem, sem.config.symmetry)
 
-    def _check(self, idx: int, w: World) -> None:
+    def _check(self, idx: int, key: Key) -> None:
         sem = self.sem
+        w = sem.world_of(key)
         view = sem.view(w)
         for p in self.safety:
             if p.name not in self.violation and violated_at(sem, p, w, view):
@@ -91,9 +97,9 @@ class _Explorer:
             stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
         start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY
-        init = sem.initial()
-        index: dict[World, int] = {init: 0}
-        states, parent, via, depth = self.states, self.parent, self.via, self.depth
+        init = sem.initial_key()
+        index: dict[Key, int] = {init: 0}
+        states, parent, via, depth = self.keys, self.parent, self.via, self.depth
         states.append(init)
         parent.append(-1)
         via.append(None)
@@ -105,16 +111,17 @@ class _Explorer:
         fired_steps: dict[int, Step] = {}
         transitions = 0
         canon = self.canon
+        expand = sem.expand
         i = 0
         while i < len(states):
             w = states[i]
             d = depth[i]
             if limits.max_depth is not None and d >= limits.max_depth:
-                if next(iter(sem.successors(w)), None) is not None:
+                if next(iter(expand(w)), None) is not None:
                     stats.limit_hit = f"max-depth {limits.max_depth}"
                 i += 1
                 continue
-            for step, w2 in sem.successors(w):
+            for step, w2 in expand(w):
                 if canon is not None:
                     w2 = canon(w2)
                 transitions += 1
@@ -175,37 +182,39 @@ class _Explorer:
         )
 
     def _stats(self, stats: Stats, transitions: int, start: float, expanded: int) -> None:
-        stats.states = len(self.states)
+        stats.states = len(self.keys)
         stats.transitions = transitions
         stats.max_depth = self.depth[-1] if self.depth else 0
         stats.seconds = time.perf_counter() - start
 
     def trace_to(self, idx: int) -> Trace:
         """A shortest concrete run from the initial world to state ``idx``'s orbit."""
-        steps: list[tuple[Step, World]] = []
+        sem = self.sem
+        steps: list[tuple[Step, Key]] = []
         while self.parent[idx] >= 0:
             step = self.via[idx]
             if step is None:
                 raise InternalError("BFS tree broken: a non-initial state without a step")
-            steps.append((step, self.states[idx]))
+            steps.append((step, self.keys[idx]))
             idx = self.parent[idx]
         steps.reverse()
+        initial = sem.world_of(self.keys[0])
         if self.canon is None:
-            return Trace(self.states[0], tuple(steps))
-        return Trace(self.states[0], tuple(self._concretise([w for _, w in steps])))
+            return Trace(initial, tuple((step, sem.world_of(k)) for step, k in steps))
+        return Trace(initial, tuple((step, sem.world_of(k)) for step, k in self._concretise([k for _, k in steps])))
 
-    def _concretise(self, reps: list[World]) -> list[tuple[Step, World]]:
+    def _concretise(self, reps: list[Key]) -> list[tuple[Step, Key]]:
         """Follow representatives with real steps: each next world is a successor of the
         current concrete world whose representative is the next one on the BFS path."""
         canon = self.canon
         assert canon is not None
-        current = self.states[0]
-        out: list[tuple[Step, World]] = []
+        current = self.keys[0]
+        out: list[tuple[Step, Key]] = []
         for target in reps:
-            for step, w2 in self.sem.successors(current):
-                if canon(w2) == target:
-                    out.append((step, w2))
-                    current = w2
+            for step, k2 in self.sem.expand(current):
+                if canon(k2) == target:
+                    out.append((step, k2))
+                    current = k2
                     break
             else:
                 raise InternalError("symmetry reduction: no concrete step reaches the next representative")

@@ -24,7 +24,7 @@ from typing import Any
 from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
-from checker.network import network_for
+from checker.network import MessageTable, network_for, serial_network_for
 from checker.spec import Handler, ProcessInstance, Property, Spec, StepInfo
 from checker.values import Message, make_message
 
@@ -35,9 +35,9 @@ ADVERSARY = "adversary"
 class World:
     """A global state: local states (system order), network, obligations, budgets.
 
-    Hashed once at construction (worlds are keys of the visited set). ``phash`` holds
-    the content hash of each local state; leave it empty and it is computed, or pass
-    the parent's hashes with the changed one replaced (the explorer's fast path).
+    Hashed on first use (worlds are values; the explorer itself keys states by
+    ``Semantics.key_of``). ``phash`` holds the content hash of each local state; leave
+    it empty and it is computed, or pass the hashes you already have.
     """
 
     procs: tuple[Any, ...]
@@ -46,21 +46,24 @@ class World:
     faults_left: int
     injections_left: int
     phash: tuple[int, ...] = field(default=(), repr=False)
-    _h: int = field(default=0, init=False, repr=False)
+    _h: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ph = self.phash or tuple(map(hash, self.procs))
-        object.__setattr__(self, "phash", ph)
-        object.__setattr__(self, "_h", hash((ph, self.net, self.ghost, self.faults_left, self.injections_left)))
+        if not self.phash:
+            object.__setattr__(self, "phash", tuple(map(hash, self.procs)))
 
     def __hash__(self) -> int:
-        return self._h
+        h = self._h
+        if h is None:
+            h = hash((self.phash, self.net, self.ghost, self.faults_left, self.injections_left))
+            object.__setattr__(self, "_h", h)
+        return h
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, World):
             return NotImplemented
         return (
-            self._h == other._h
+            hash(self) == hash(other)
             and self.phash == other.phash
             and self.net == other.net
             and self.ghost == other.ghost
@@ -88,8 +91,13 @@ class Step:
         return (self.kind, self.pid, self.handler, self.msg, self.choices)
 
 
-# (step, new local state, its hash, sends, faults left, obligation changes)
-_Outcome = tuple[Step, Any, int, tuple[Message, ...], int, tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]]
+# (property index, opened keys, closed keys) for each response property a step touches
+_GhostOps = tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]
+# (step, serial of the new local state, serials of the sends, faults left, obligation changes)
+_Outcome = tuple[Step, int, tuple[int, ...], int, _GhostOps]
+# a compact world: (state serial per process..., network over message serials, ghost,
+# faults left, injections left); see ``Semantics.key_of``
+Key = tuple[Any, ...]
 
 
 class StepContext:
@@ -193,7 +201,13 @@ class View:
 
 
 class Semantics:
-    """The step relation of one spec under one ``CheckConfig``."""
+    """The step relation of one spec under one ``CheckConfig``.
+
+    Two equivalent views of it: ``successors(world)`` over ``World`` values, and
+    ``expand(key)`` over compact world keys (the explorer's hot path; see ``key_of``).
+    ``successors`` is defined through ``expand``, so both enumerate the same steps in
+    the same order.
+    """
 
     def __init__(self, spec: Spec, config: CheckConfig) -> None:
         self.spec = spec
@@ -224,23 +238,37 @@ class Semantics:
             for h in inst.decl.handlers:
                 by_action.setdefault(h.action, []).append(h)
             self._handlers.append(by_action)
-        self._injections = self._adversary_messages() if self.adversary else []
-        # equal local states are shared: saves memory and makes world equality cheap
-        self._intern: list[dict[Any, tuple[Any, int]]] = [{} for _ in self.instances]
-        # (process, id(local state), message or None, fault budget) -> (state, outcomes);
-        # the entry keeps the state alive, so its id cannot be reused while cached
-        self._memo: dict[tuple[Any, ...], tuple[Any, tuple[_Outcome, ...]]] = {}
+        n = len(self.instances)
+        self.nprocs = n
+        # equal local states are shared and numbered per process (serials, in order of
+        # first appearance): a world key holds serials, so keys hash and compare at C speed
+        self._serial: list[dict[Any, int]] = [{} for _ in range(n)]
+        self.states: list[list[Any]] = [[] for _ in range(n)]
+        self.hashes: list[list[int]] = [[] for _ in range(n)]
+        self.messages = MessageTable()
+        self.knet: Any = serial_network_for(config.network, self.messages)  # SerialBag | SerialFifo
+        self._dst: list[int] = []  # message serial -> index of its target (-1: the adversary)
+        self._plain: list[tuple[Step, Step]] = []  # message serial -> (unhandled, lose) steps
+        # per process: (state serial, message serial or -1, fault budget) -> outcomes
+        self._memo: list[dict[tuple[int, int, int], tuple[_Outcome, ...]]] = [{} for _ in range(n)]
+        self._ghost_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+        self._injections = (
+            [(Step("inject", ADVERSARY, None, None, (), (m,)), (self.message_serial(m),)) for m in self._adversary_messages()]
+            if self.adversary
+            else []
+        )
+        self._initiators = tuple(i for i, inst in enumerate(self.instances) if inst.decl.initiatives)
 
     # -- construction -------------------------------------------------------------
 
     def initial(self) -> World:
-        return World(
-            procs=tuple(self._interned(i, p.init)[0] for i, p in enumerate(self.instances)),
-            net=self.net.empty(),
-            ghost=tuple(() for _ in self.response_props),
-            faults_left=self.config.max_faults,
-            injections_left=self.config.adversary_messages if self.adversary else 0,
-        )
+        return self.world_of(self.initial_key())
+
+    def initial_key(self) -> Key:
+        """The key of the initial world."""
+        procs = tuple(self.serial_of(i, p.init) for i, p in enumerate(self.instances))
+        inj = self.config.adversary_messages if self.adversary else 0
+        return procs + ((), tuple(() for _ in self.response_props), self.config.max_faults, inj)
 
     def view(self, world: World) -> View:
         return View(self, world)
@@ -266,74 +294,136 @@ class Semantics:
                 return h
         return None
 
+    # -- compact keys ---------------------------------------------------------------
+
+    def serial_of(self, idx: int, state: Any) -> int:
+        """The serial of a local state of process ``idx`` (numbered on first sight)."""
+        table = self._serial[idx]
+        s = table.get(state)
+        if s is None:
+            s = len(self.states[idx])
+            table[state] = s
+            self.states[idx].append(state)
+            self.hashes[idx].append(hash(state))
+        return s
+
+    def intern_state(self, idx: int, state: Any) -> tuple[Any, int]:
+        """The shared copy of a local state of process ``idx`` and its hash."""
+        s = self.serial_of(idx, state)
+        return self.states[idx][s], self.hashes[idx][s]
+
+    def message_serial(self, m: Message) -> int:
+        """The serial of message ``m`` (numbered on first sight)."""
+        table = self.messages
+        s = table.serial.get(m)
+        if s is None:
+            s = table.add(m)
+            self._dst.append(self.index.get(m.dst, -1))
+            self._plain.append((Step("unhandled", m.dst, None, m, (), ()), Step("lose", m.dst, None, m, (), ())))
+        return s
+
+    def key_of(self, w: World) -> Key:
+        """The compact key of ``w``: ``(state serial per process..., network of message
+        serials, ghost, faults left, injections left)``. Equal worlds, equal keys."""
+        procs = tuple(self.serial_of(i, p) for i, p in enumerate(w.procs))
+        for m in self.net.messages(w.net):
+            self.message_serial(m)
+        return procs + (self.knet.from_world(w.net), w.ghost, w.faults_left, w.injections_left)
+
+    def world_of(self, key: Key) -> World:
+        """The world whose key is ``key``."""
+        n = self.nprocs
+        states, hashes = self.states, self.hashes
+        procs = tuple([states[i][key[i]] for i in range(n)])
+        phash = tuple([hashes[i][key[i]] for i in range(n)])
+        return World(procs, self.knet.to_world(key[n]), key[n + 1], key[n + 2], key[n + 3], phash)
+
     # -- the step relation --------------------------------------------------------
 
     def successors(self, w: World) -> Iterator[tuple[Step, World]]:
-        net = self.net
-        procs = w.procs
-        memo = self._memo
-        for handle, msg in net.deliverable(w.net):
-            rest = net.take(w.net, handle)
-            idx = self.index[msg.dst]
-            if idx < 0:  # the adversary ignores what it receives
-                yield Step("unhandled", msg.dst, None, msg, (), ()), _w(w, procs, rest)
-                continue
-            before = procs[idx]
-            key = (idx, id(before), msg, w.faults_left)
-            entry = memo.get(key)
-            if entry is None:
-                entry = (before, self._delivery_outcomes(idx, before, msg, w.faults_left))
-                memo[key] = entry
-            for out in entry[1]:
-                yield out[0], self._world(w, idx, out, rest)
-        if self.loss and w.faults_left > 0:
-            for handle, msg in net.droppable(w.net):
-                yield (
-                    Step("lose", msg.dst, None, msg, (), ()),
-                    World(procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left, w.phash),
-                )
-        for idx, inst in enumerate(self.instances):
-            if not inst.decl.initiatives:
-                continue
-            before = procs[idx]
-            key = (idx, id(before), None, w.faults_left)
-            entry = memo.get(key)
-            if entry is None:
-                outs: list[_Outcome] = []
-                for it in inst.decl.initiatives:
-                    outs.extend(self._outcomes(idx, it.name, it.fn, before, None, w.faults_left))
-                entry = (before, tuple(outs))
-                memo[key] = entry
-            for out in entry[1]:
-                yield out[0], self._world(w, idx, out, w.net)
-        if w.injections_left > 0:
-            for m in self._injections:
-                yield (
-                    Step("inject", ADVERSARY, None, None, (), (m,)),
-                    World(procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1, w.phash),
-                )
+        """Every ``(step, world)`` one atomic step from ``w``, in the order of the module docstring."""
+        world_of = self.world_of
+        for step, key in self.expand(self.key_of(w)):
+            yield step, world_of(key)
 
-    def _delivery_outcomes(self, idx: int, before: Any, msg: Message, faults_left: int) -> tuple[_Outcome, ...]:
-        """Every outcome of delivering ``msg`` to process ``idx`` in local state ``before``."""
+    def expand(self, key: Key) -> Iterator[tuple[Step, Key]]:
+        """``successors`` over keys: every ``(step, key)`` one atomic step from ``key``."""
+        n = self.nprocs
+        knet = self.knet
+        net, ghost, faults_left, inj = key[n], key[n + 1], key[n + 2], key[n + 3]
+        memo = self._memo
+        dst = self._dst
+        for handle, ms in knet.deliverable(net):
+            rest = knet.take(net, handle)
+            idx = dst[ms]
+            if idx < 0:  # the adversary ignores what it receives
+                yield self._plain[ms][0], key[:n] + (rest, ghost, faults_left, inj)
+                continue
+            s = key[idx]
+            outs = memo[idx].get((s, ms, faults_left))
+            if outs is None:
+                outs = self._delivery_outcomes(idx, s, ms, faults_left)
+                memo[idx][(s, ms, faults_left)] = outs
+            for step, a, sends, fl, gops in outs:
+                net2 = knet.put(rest, sends) if sends else rest
+                g2 = self._ghost_after(ghost, gops) if gops else ghost
+                if a == s:
+                    yield step, key[:n] + (net2, g2, fl, inj)
+                else:
+                    yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
+        if self.loss and faults_left > 0:
+            for handle, ms in knet.droppable(net):
+                yield self._plain[ms][1], key[:n] + (knet.take(net, handle), ghost, faults_left - 1, inj)
+        for idx in self._initiators:
+            s = key[idx]
+            outs = memo[idx].get((s, -1, faults_left))
+            if outs is None:
+                outs = self._initiative_outcomes(idx, s, faults_left)
+                memo[idx][(s, -1, faults_left)] = outs
+            for step, a, sends, fl, gops in outs:
+                net2 = knet.put(net, sends) if sends else net
+                g2 = self._ghost_after(ghost, gops) if gops else ghost
+                yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
+        if inj > 0:
+            for step, sends in self._injections:
+                yield step, key[:n] + (knet.put(net, sends), ghost, faults_left, inj - 1)
+
+    def _ghost_after(self, ghost: tuple[tuple[Any, ...], ...], gops: _GhostOps) -> tuple[tuple[Any, ...], ...]:
+        hit = self._ghost_memo.get((ghost, gops))
+        if hit is None:
+            hit = _apply_obligations(ghost, gops)
+            self._ghost_memo[(ghost, gops)] = hit
+        return hit
+
+    def _delivery_outcomes(self, idx: int, s: int, ms: int, faults_left: int) -> tuple[_Outcome, ...]:
+        """Every outcome of delivering message ``ms`` to process ``idx`` in state ``s``."""
         pid = self.pids[idx]
+        msg = self.messages.msgs[ms]
         h = self.match(idx, msg)
         if h is None:  # aos: no handler matched, the message goes to the Inbox
-            return ((Step("unhandled", pid, None, msg, (), ()), before, 0, (), faults_left, ()),)
-        outs = self._outcomes(idx, h.name, h.fn, before, msg, faults_left)
+            return ((Step("unhandled", pid, None, msg, (), ()), s, (), faults_left, ()),)
+        outs = self._outcomes(idx, h.name, h.fn, s, msg, faults_left)
         if self.handler_error and faults_left > 0:
-            outs.append((Step("handler-error", pid, h.name, msg, (), ()), before, 0, (), faults_left - 1, ()))
+            outs.append((Step("handler-error", pid, h.name, msg, (), ()), s, (), faults_left - 1, ()))
+        return tuple(outs)
+
+    def _initiative_outcomes(self, idx: int, s: int, faults_left: int) -> tuple[_Outcome, ...]:
+        outs: list[_Outcome] = []
+        for it in self.instances[idx].decl.initiatives:
+            outs.extend(self._outcomes(idx, it.name, it.fn, s, None, faults_left))
         return tuple(outs)
 
     def _outcomes(
-        self, idx: int, name: str, fn: Any, before: Any, msg: Message | None, faults_left: int
+        self, idx: int, name: str, fn: Any, s: int, msg: Message | None, faults_left: int
     ) -> list[_Outcome]:
         """Every branch of one handler or initiative, as outcomes ready to apply.
 
-        An outcome is (step, interned new local state, its hash, sends, faults left,
-        obligation changes). Outcomes depend only on (process, local state, message,
-        fault budget), so ``successors`` memoises them.
+        An outcome is (step, serial of the new local state, serials of the sends, faults
+        left, obligation changes). Outcomes depend only on (process, local state,
+        message, fault budget): handlers are pure, so ``expand`` memoises them.
         """
         pid = self.pids[idx]
+        before = self.states[idx][s]
         kind = "deliver" if msg is not None else "initiative"
 
         def one(ch: Chooser) -> tuple[str, Any, StepContext]:
@@ -347,7 +437,7 @@ class Semantics:
         for _, (status, value, ctx) in all_paths(one):
             choices = tuple(ctx.choices)
             if status == "error":
-                outs.append((Step("error", pid, name, msg, choices, (), value), before, 0, (), ctx.faults_left, ()))
+                outs.append((Step("error", pid, name, msg, choices, (), value), s, (), ctx.faults_left, ()))
                 continue
             if value is None:
                 if msg is None:
@@ -360,38 +450,13 @@ class Semantics:
                 )
             sends = tuple(ctx.sends)
             step = Step(kind, pid, name, msg, choices, sends)
-            after, ahash = self._interned(idx, value)
+            a = self.serial_of(idx, value)
+            after = self.states[idx][a]
             gops = self._obligation_changes(StepInfo(pid, kind, name, msg, before, after, sends))
-            outs.append((step, after, ahash, sends, ctx.faults_left, gops))
+            outs.append((step, a, tuple(self.message_serial(m) for m in sends), ctx.faults_left, gops))
         return outs
 
-    def intern_state(self, idx: int, state: Any) -> tuple[Any, int]:
-        """The shared copy of a local state of process ``idx`` and its hash."""
-        return self._interned(idx, state)
-
-    def _interned(self, idx: int, state: Any) -> tuple[Any, int]:
-        """The shared copy of a local state of process ``idx`` and its hash."""
-        table = self._intern[idx]
-        entry = table.get(state)
-        if entry is None:
-            entry = (state, hash(state))
-            table[state] = entry
-        return entry
-
-    def _world(self, w: World, idx: int, out: _Outcome, net: tuple[Any, ...]) -> World:
-        """The world after applying outcome ``out`` of process ``idx`` to ``w``."""
-        _, after, ahash, sends, faults_left, gops = out
-        if after is w.procs[idx]:
-            procs, phash = w.procs, w.phash
-        else:
-            procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
-            phash = w.phash[:idx] + (ahash,) + w.phash[idx + 1 :]
-        if sends:
-            net = self.net.put(net, sends)
-        ghost = _apply_obligations(w.ghost, gops) if gops else w.ghost
-        return World(procs, net, ghost, faults_left, w.injections_left, phash)
-
-    def _obligation_changes(self, info: StepInfo) -> tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]:
+    def _obligation_changes(self, info: StepInfo) -> _GhostOps:
         """(property index, opened keys, closed keys) for each response property the step touches."""
         out = []
         for i, p in enumerate(self.response_props):
@@ -418,9 +483,7 @@ class Semantics:
         return out
 
 
-def _apply_obligations(
-    ghost: tuple[tuple[Any, ...], ...], changes: tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]
-) -> tuple[tuple[Any, ...], ...]:
+def _apply_obligations(ghost: tuple[tuple[Any, ...], ...], changes: _GhostOps) -> tuple[tuple[Any, ...], ...]:
     """Close then open obligations (each ghost entry is a sorted multiset of keys)."""
     out = list(ghost)
     for i, opened, closed in changes:
@@ -431,10 +494,6 @@ def _apply_obligations(
         keys.extend(opened)
         out[i] = tuple(sorted(keys))
     return tuple(out)
-
-
-def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
-    return World(procs, net, w.ghost, w.faults_left, w.injections_left, w.phash)
 
 
 def _selected(p: Property, config: CheckConfig) -> bool:

@@ -7,30 +7,37 @@ so it suffices to explore one representative per orbit of worlds.
 
 The representative of a world orders the processes of each symmetric kind by a
 signature of their local state with their own id abstracted, and renames the world
-accordingly (one renaming, not one per permutation). Ties keep the current order, so
-two worlds of one orbit may get different representatives: less reduction, never
-unsoundness (each representative is a real member of its orbit).
+accordingly. Among processes whose signatures tie every order is tried and the least
+world (in a fixed order of their keys) is taken; beyond ``MAX_TIE_ORDERS`` orders the
+sorted one is taken: less reduction, never unsoundness (each representative is a
+real member of its orbit).
 
 Ids appear in values either as the whole string (``user1``) or as a prefix of a derived
 id written ``<pid>#<suffix>`` (``user1#0``); renaming rewrites both, inside strings,
 tuples, messages, ``FrozenMap`` keys and values, and frozen dataclasses.
+
+The explorer canonicalises compact world keys (``Semantics.key_of``): a renaming maps
+state and message serials to serials, cached per renaming, so a state or message is
+renamed once per renaming over the whole search.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from checker.errors import SpecError
-from checker.semantics import Semantics, World
+from checker.semantics import Key, Semantics, World
 from checker.values import FrozenMap, Message
 
 ABSTRACT = "*"
 MAX_TIE_ORDERS = 24  # beyond this many tie orders, take the sorted order (less reduction)
 
 Renaming = dict[str, str]
+_MISSING: Any = object()
 
 
 def rename_value(value: Any, ren: Renaming, fields: dict[type, tuple[str, ...]]) -> Any:
@@ -61,8 +68,25 @@ def rename_value(value: Any, ren: Renaming, fields: dict[type, tuple[str, ...]])
     return cls(**{n: rename_value(getattr(value, n), ren, fields) for n in names})
 
 
+class _Plan:
+    """One renaming of the symmetric processes, with its caches over serials."""
+
+    __slots__ = ("ren", "src", "srcpos", "maps", "msgs", "ghosts")
+
+    def __init__(self, ren: Renaming, where: list[int]) -> None:
+        self.ren = ren
+        srcpos = [0] * len(where)
+        for i, j in enumerate(where):
+            srcpos[j] = i
+        self.srcpos = srcpos  # target position -> source position
+        self.src = operator.itemgetter(*srcpos)  # a key -> source serials in target order
+        self.maps: list[dict[int, int]] = [{} for _ in where]  # per target: source serial -> serial
+        self.msgs: dict[int, int] = {}  # message serial -> renamed message serial
+        self.ghosts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
 class Symmetry:
-    """Maps each world to its orbit representative (``canonical``)."""
+    """Maps each world to its orbit representative (``canonical``, ``canonical_key``)."""
 
     def __init__(self, sem: Semantics) -> None:
         self.sem = sem
@@ -73,71 +97,106 @@ class Symmetry:
                 self.groups.append(tuple(sem.index[p] for p in pids))
         self.enabled = bool(self.groups)
         self._fields: dict[type, tuple[str, ...]] = {}
-        self._sig: dict[int, tuple[Any, int]] = {}  # id(local state) -> (state, signature)
-        self._renamed: dict[tuple[Any, ...], Any] = {}  # (renaming key, id or value) -> renamed
-        self._ren_keep: list[Any] = []
-        self._plans: dict[tuple[tuple[int, ...], ...], tuple[Renaming, tuple[Any, ...], list[int]]] = {}
+        self._sig: list[dict[int, int]] = [{} for _ in sem.pids]  # per process: serial -> signature
+        self._abstract: dict[Any, int] = {}  # abstracted state -> its number (a signature)
+        self._ghosts: dict[tuple[Any, ...], int] = {}  # ghost -> its number (orders ghosts)
+        # serials of the symmetric processes -> the renamings to try (None: keep the world)
+        self._orders: dict[tuple[int, ...], list[_Plan] | None] = {}
+        self._plans: dict[tuple[tuple[int, ...], ...], _Plan] = {}
+        self._members = operator.itemgetter(*[i for g in self.groups for i in g]) if self.enabled else None
         if self.enabled:
             self._check_initial_symmetry()
 
     def _check_initial_symmetry(self) -> None:
-        w = self.sem.initial()
+        sem = self.sem
+        key = sem.initial_key()
         for group in self.groups:
             a, b = group[0], group[1]
-            swap = {self.sem.pids[a]: self.sem.pids[b], self.sem.pids[b]: self.sem.pids[a]}
-            if self._apply(w, (swap, tuple(sorted(swap.items())), [self.sem.index[swap.get(p, p)] for p in self.sem.pids])) != w:
-                kind = self.sem.instances[a].decl.kind
+            swap = {sem.pids[a]: sem.pids[b], sem.pids[b]: sem.pids[a]}
+            if self._rename(key, _Plan(swap, [sem.index[swap.get(p, p)] for p in sem.pids])) != key:
+                kind = sem.instances[a].decl.kind
                 raise SpecError(
-                    f"{self.sem.spec.source}: kind {kind!r} is declared symmetric but swapping "
-                    f"{self.sem.pids[a]} and {self.sem.pids[b]} changes the initial state; "
+                    f"{sem.spec.source}: kind {kind!r} is declared symmetric but swapping "
+                    f"{sem.pids[a]} and {sem.pids[b]} changes the initial state; "
                     "give them equal initial states or remove it from symmetric_kinds"
                 )
 
-    def _signature(self, idx: int, state: Any) -> int:
-        """A hash of ``state`` with its own process id abstracted (cached per state)."""
-        entry = self._sig.get(id(state))
-        if entry is None:
-            abstracted = rename_value(state, {self.sem.pids[idx]: ABSTRACT}, self._fields)
-            entry = (state, hash(abstracted))
-            self._sig[id(state)] = entry
-        return entry[1]
+    def _signature(self, idx: int, s: int) -> int:
+        """State ``s`` of process ``idx`` with its own id abstracted, as a number: abstracted
+        states are numbered in order of first appearance (cached per state)."""
+        table = self._sig[idx]
+        sig = table.get(s)
+        if sig is None:
+            abstracted = rename_value(self.sem.states[idx][s], {self.sem.pids[idx]: ABSTRACT}, self._fields)
+            sig = self._abstract.setdefault(abstracted, len(self._abstract))
+            table[s] = sig
+        return sig
 
     def canonical(self, w: World) -> World:
-        """The representative of ``w``'s orbit.
+        """The representative of ``w``'s orbit (see ``canonical_key``)."""
+        sem = self.sem
+        return sem.world_of(self.canonical_key(sem.key_of(w)))
+
+    def canonical_key(self, key: Key) -> Key:
+        """The key of the representative of the orbit of the world with key ``key``.
 
         Processes are ordered by signature; among processes whose signatures tie,
-        every order is tried (up to ``MAX_TIE_ORDERS``) and the world with the least
-        hash is chosen, so the representative is unique up to hash collisions.
+        every order is tried (up to ``MAX_TIE_ORDERS``) and the least key is chosen
+        (``_less``), so the representative is unique. Signatures and keys are numbers
+        given in order of first appearance, never ``hash()`` values, so the choice does
+        not depend on ``PYTHONHASHSEED``. The orders depend only on the symmetric
+        processes' states, so they are cached.
         """
-        procs = w.procs
+        assert self._members is not None
+        members = self._members(key)
+        plans = self._orders.get(members, _MISSING)
+        if plans is _MISSING:
+            plans = self._orders[members] = self._plans_for(key)
+        if plans is None:
+            return key
+        if len(plans) == 1:
+            return self._rename(key, plans[0])
+        best = key if not plans[0].ren else self._rename(key, plans[0])
+        for plan in plans[1:]:
+            cand = self._rename(key, plan) if plan.ren else key
+            if self._less(cand, best):
+                best = cand
+        return best
+
+    def _less(self, a: Key, b: Key) -> bool:
+        """A total order on the keys of one orbit: state serials, then the network, then
+        the ghost (by number); budgets are equal within an orbit."""
+        n1 = self.sem.nprocs + 1
+        ha, hb = a[:n1], b[:n1]
+        if ha != hb:
+            return ha < hb
+        ghosts = self._ghosts
+        return ghosts.setdefault(a[n1], len(ghosts)) < ghosts.setdefault(b[n1], len(ghosts))
+
+    def _plans_for(self, key: Key) -> list[_Plan] | None:
+        """The renamings to try for a world whose symmetric processes are as in ``key``."""
         sig = self._signature
         per_group: list[list[tuple[int, ...]]] = []
         trivial = True
         for group in self.groups:
-            sigs = [sig(i, procs[i]) for i in group]
+            sigs = [sig(i, key[i]) for i in group]
             base = sorted(range(len(group)), key=sigs.__getitem__)
             orders = _tie_orders(base, sigs) if len(set(sigs)) < len(sigs) else [base]
             per_group.append([tuple(o) for o in orders])
             if len(orders) > 1 or base != sorted(base):
                 trivial = False
         if trivial:
-            return w
+            return None
         combos: list[tuple[tuple[int, ...], ...]] = [()]
         for group_orders in per_group:
             combos = [c + (o,) for c in combos for o in group_orders]
             if len(combos) > MAX_TIE_ORDERS:
                 combos = [tuple(orders_[0] for orders_ in per_group)]
                 break
-        best = w
-        first = True
-        for combo in combos:
-            cand = self._apply(w, self._plan(combo))
-            if first or cand._h < best._h:
-                best, first = cand, False
-        return best
+        return [self._plan(combo) for combo in combos]
 
-    def _plan(self, combo: tuple[tuple[int, ...], ...]) -> tuple[Renaming, tuple[Any, ...], list[int]]:
-        """For one order per group: the renaming, its cache key and the position map."""
+    def _plan(self, combo: tuple[tuple[int, ...], ...]) -> _Plan:
+        """The renaming that puts each group in the given order (cached)."""
         plan = self._plans.get(combo)
         if plan is None:
             pids = self.sem.pids
@@ -146,43 +205,58 @@ class Symmetry:
                 for k, src in enumerate(order):
                     if src != k:
                         ren[pids[group[src]]] = pids[group[k]]
-            where = [self.sem.index[ren.get(p, p)] for p in pids]
-            plan = (ren, tuple(sorted(ren.items())), where)
+            plan = _Plan(ren, [self.sem.index[ren.get(p, p)] for p in pids])
             self._plans[combo] = plan
         return plan
 
-    def _apply(self, w: World, plan: tuple[Renaming, tuple[Any, ...], list[int]]) -> World:
-        ren, rkey, where = plan
-        if not ren:
-            return w
+    def _rename(self, key: Key, plan: _Plan) -> Key:
+        """``key`` with the ids renamed by ``plan`` (states moved to their new positions)."""
+        if not plan.ren:
+            return key
         sem = self.sem
-        renamed = self._renamed
-        procs: list[Any] = list(w.procs)
-        phash: list[int] = list(w.phash)
-        for i, state in enumerate(w.procs):
-            j = where[i]
-            key = (rkey, id(state))
-            hit = renamed.get(key)
-            if hit is None:
-                hit = sem.intern_state(j, rename_value(state, ren, self._fields))
-                renamed[key] = hit
-                self._ren_keep.append(state)  # keeps id(state) from being reused
-            procs[j], phash[j] = hit
-        msgs = [self._message(m, ren, rkey) for m in sem.net.messages(w.net)]
-        net = sem.net.canonical(msgs)
-        ghost = w.ghost
+        n = sem.nprocs
+        try:
+            procs = tuple(map(operator.getitem, plan.maps, plan.src(key)))
+        except KeyError:
+            procs = self._fill(key, plan)
+        net = key[n]
+        if net:
+            mm = plan.msgs
+            serials = sem.knet.serials(net)
+            try:
+                renamed = list(map(mm.__getitem__, serials))
+            except KeyError:
+                renamed = [self._message(s, plan) for s in serials]
+            net = sem.knet.canonical(renamed)
+        ghost = key[n + 1]
         if any(ghost):
-            ghost = tuple(tuple(sorted(rename_value(k, ren, self._fields) for k in g)) for g in ghost)
-        return World(tuple(procs), net, ghost, w.faults_left, w.injections_left, tuple(phash))
+            g = plan.ghosts.get(ghost)
+            if g is None:
+                g = tuple(tuple(sorted(rename_value(k, plan.ren, self._fields) for k in e)) for e in ghost)
+                plan.ghosts[ghost] = g
+            ghost = g
+        return procs + (net, ghost, key[n + 2], key[n + 3])
 
-    def _message(self, m: Message, ren: Renaming, rkey: tuple[Any, ...]) -> Message:
-        key = (rkey, m)
-        hit = self._renamed.get(key)
-        if hit is None:
-            hit = rename_value(m, ren, self._fields)
-            self._renamed[key] = hit
-        out: Message = hit
-        return out
+    def _fill(self, key: Key, plan: _Plan) -> tuple[int, ...]:
+        """The renamed process serials of ``key``, renaming states not seen before."""
+        sem = self.sem
+        out: list[int] = []
+        for t, i in enumerate(plan.srcpos):
+            s = key[i]
+            r = plan.maps[t].get(s)
+            if r is None:
+                r = sem.serial_of(t, rename_value(sem.states[i][s], plan.ren, self._fields))
+                plan.maps[t][s] = r
+            out.append(r)
+        return tuple(out)
+
+    def _message(self, s: int, plan: _Plan) -> int:
+        r = plan.msgs.get(s)
+        if r is None:
+            sem = self.sem
+            r = sem.message_serial(rename_value(sem.messages.msgs[s], plan.ren, self._fields))
+            plan.msgs[s] = r
+        return r
 
 
 def _tie_orders(base: list[int], sigs: list[int]) -> list[list[int]]:
@@ -201,9 +275,9 @@ def _tie_orders(base: list[int], sigs: list[int]) -> list[list[int]]:
     return orders
 
 
-def canonicaliser(sem: Semantics, enabled: bool) -> Callable[[World], World] | None:
-    """``Symmetry(sem).canonical`` when the spec declares symmetric kinds and ``enabled``."""
+def canonicaliser(sem: Semantics, enabled: bool) -> Callable[[Key], Key] | None:
+    """``Symmetry(sem).canonical_key`` when the spec declares symmetric kinds and ``enabled``."""
     if not enabled:
         return None
     sym = Symmetry(sem)
-    return sym.canonical if sym.enabled else None
+    return sym.canonical_key if sym.enabled else None
