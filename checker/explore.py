@@ -34,7 +34,7 @@ from checker.result import (
     Stats,
     Trace,
 )
-from checker.property_eval import goal_met, required_goals, violated_at
+from checker.property_eval import Judge, required_goals
 from checker.semantics import Key, Semantics, Step
 from checker.spec import Property, Spec
 from checker.symmetry import canonicaliser
@@ -75,17 +75,17 @@ class _Explorer:
         self.via: list[Step | None] = []
         self.depth: list[int] = []
         self.canon = canonicaliser(sem, sem.config.symmetry)
+        self.judge = Judge(sem)  # property checks over keys, memoised (pure checks)
+        self.safety_tests = [(p.name, self.judge.violation_test(p)) for p in self.safety]
 
     def _check(self, idx: int, key: Key) -> None:
-        sem = self.sem
-        w = sem.world_of(key)
-        view = sem.view(w)
-        for p in self.safety:
-            if p.name not in self.violation and violated_at(sem, p, w, view):
-                self.violation[p.name] = idx
+        judge = self.judge
+        for name, violated in self.safety_tests:
+            if name not in self.violation and violated(key):
+                self.violation[name] = idx
         for p in self.reach:
             goals = self.open_goals[p.name]
-            for g in [g for g in goals if goal_met(sem, p, g, view)]:
+            for g in [g for g in goals if judge.goal(p, g, key)]:
                 self.witness[(p.name, g)] = idx
                 goals.remove(g)
 

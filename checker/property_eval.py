@@ -10,14 +10,19 @@
 
 A property whose check raises ``AttributeError``/``KeyError``/``TypeError`` is a broken
 spec: ``SpecError`` naming the spec file and the property.
+
+``Judge`` is the explorer's form of the same definitions over compact world keys: it
+memoises each check (``CheckMemo``), relying on the spec contract that a check is a
+pure function of what it reads through its ``View``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from checker.errors import InternalError, SpecError
-from checker.semantics import Semantics, View, World
+from checker.semantics import Key, KeyView, Semantics, View, World
 from checker.spec import Property
 
 
@@ -86,3 +91,172 @@ def goals_met(sem: Semantics, prop: Property, world: World, view: View | None = 
     """The required goals of a ``sometimes`` property that ``world`` witnesses, in order."""
     v = view if view is not None else sem.view(world)
     return [g for g in required_goals(sem, prop) if goal_met(sem, prop, g, v)]
+
+
+# A part of the world a check may read through its View: a process index (>= 0), the
+# network (NET), quiescence (QUIET), the obligations (GHOST), or the process indices of
+# one kind (a tuple).
+NET = -1
+QUIET = -2
+GHOST = -3
+Part = int | tuple[int, ...]
+MEMO_TRIAL = 4096  # evaluations before a memo that mostly misses is switched off
+
+
+class _RecordingView(KeyView):
+    """A ``KeyView`` that records each part of the world read, in order, with its value
+    as a key: a serial, a tuple of serials, the network key, a bool or the ghost."""
+
+    __slots__ = ("reads",)
+
+    def __init__(self, sem: Semantics, key: Key) -> None:
+        super().__init__(sem, key)
+        self.reads: list[tuple[Part, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        value = KeyView.__getattr__(self, name)
+        idx = self._sem.index[name]
+        self.reads.append((idx, self._key[idx]))
+        return value
+
+    __getitem__ = __getattr__
+
+    def of_kind(self, kind: str) -> tuple[Any, ...]:
+        sem = self._sem
+        part = tuple(sem.index[p] for p in sem.pids_of_kind.get(kind, ()))
+        self.reads.append((part, tuple(self._key[i] for i in part)))
+        return KeyView.of_kind(self, kind)
+
+    @property
+    def in_flight(self) -> tuple[Any, ...]:
+        self.reads.append((NET, self._key[self._sem.nprocs]))
+        return KeyView.in_flight.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def quiescent(self) -> bool:
+        quiet = not self._key[self._sem.nprocs]
+        self.reads.append((QUIET, quiet))
+        return quiet
+
+    def obligations(self, prop: str) -> tuple[Any, ...] | None:
+        self.reads.append((GHOST, self._key[self._sem.nprocs + 1]))
+        return KeyView.obligations(self, prop)
+
+
+class CheckMemo:
+    """``fn(view)`` over compact keys, memoised by the values of the parts it reads.
+
+    Sound because a check is a pure function of the world read through its View (the
+    spec contract, see ``checker.spec.Property``): the first evaluation records which
+    parts it read, in order; a later world whose values of those parts are equal, read
+    in the same order, gets the same result. The memo is a trie: each node names the
+    next part read and maps its value to the next node or to the result. A memo that
+    mostly misses after ``MEMO_TRIAL`` evaluations is dropped (direct evaluation).
+    """
+
+    __slots__ = ("sem", "fn", "root", "hits", "misses", "enabled")
+
+    def __init__(self, sem: Semantics, fn: Callable[[View], bool]) -> None:
+        self.sem = sem
+        self.fn = fn
+        self.root: Any = None  # a node [part, {value: node or result}] or a result (bool)
+        self.hits = 0
+        self.misses = 0
+        self.enabled = True
+
+    def __call__(self, key: Key) -> bool:
+        if not self.enabled:
+            return self.fn(KeyView(self.sem, key))
+        node = self.root
+        n = self.sem.nprocs
+        while type(node) is list:
+            part = node[0]
+            if type(part) is int:
+                value = key[part] if part >= 0 else key[n] if part == NET else not key[n] if part == QUIET else key[n + 1]
+            else:
+                value = tuple([key[i] for i in part])
+            node = node[1].get(value)
+        if node is not None:
+            self.hits += 1
+            result: bool = node
+            return result
+        return self._miss(key)
+
+    def _miss(self, key: Key) -> bool:
+        self.misses += 1
+        if self.misses >= MEMO_TRIAL and self.misses > self.hits:
+            self.enabled, self.root = False, None
+            return self.fn(KeyView(self.sem, key))
+        view = _RecordingView(self.sem, key)
+        result = self.fn(view)
+        reads = view.reads
+        if not reads:
+            self.root = result
+            return result
+        if self.root is None:
+            self.root = [reads[0][0], {}]
+        node = self.root
+        for k, (part, value) in enumerate(reads):
+            if type(node) is not list or node[0] != part:
+                raise SpecError(
+                    f"{self.sem.spec.source}: a property check read the world differently on equal "
+                    "values: checks must be pure functions of the world they are given"
+                )
+            nxt = node[1].get(value)
+            if nxt is None:
+                nxt = [reads[k + 1][0], {}] if k + 1 < len(reads) else result
+                node[1][value] = nxt
+            node = nxt
+        if node != result or type(node) is not bool:
+            raise SpecError(
+                f"{self.sem.spec.source}: a property check gave two results on equal values: "
+                "checks must be pure functions of the world they are given"
+            )
+        return result
+
+
+class Judge:
+    """``violated_at`` and ``goal_met`` over the explorer's compact keys, each check
+    memoised by a ``CheckMemo``."""
+
+    def __init__(self, sem: Semantics) -> None:
+        self.sem = sem
+        self._memos: dict[tuple[str, str], CheckMemo] = {}
+        self._ghost_index = {p.name: i for i, p in enumerate(sem.response_props)}
+
+    def _memo(self, prop: Property, goal: str | None) -> CheckMemo:
+        memo = self._memos.get((prop.name, goal or ""))
+        if memo is None:
+            sem = self.sem
+            if goal is None:
+                memo = CheckMemo(sem, lambda v: check_holds(sem, prop, v))
+            else:
+                memo = CheckMemo(sem, lambda v: goal_met(sem, prop, goal, v))
+            self._memos[(prop.name, goal or "")] = memo
+        return memo
+
+    def violated(self, prop: Property, key: Key) -> bool:
+        """``violated_at(sem, prop, sem.world_of(key))``."""
+        return self.violation_test(prop)(key)
+
+    def violation_test(self, prop: Property) -> Callable[[Key], bool]:
+        """``violated`` for one property, as a function of the key (kind dispatched once)."""
+        n = self.sem.nprocs
+        if prop.kind == "always":
+            memo = self._memo(prop, None)
+            return lambda key: not memo(key)
+        if prop.kind == "at-quiescence":
+            memo = self._memo(prop, None)
+            return lambda key: not key[n] and not memo(key)
+        if prop.kind == "response":
+            gi = self._ghost_index.get(prop.name)
+            if gi is None:
+                gi = response_index(self.sem, prop)  # raises the InternalError
+            return lambda key: not key[n] and bool(key[n + 1][gi])
+        if prop.kind == "sometimes":
+            return lambda key: False
+        raise InternalError(f"property {prop.name!r} has unknown kind {prop.kind!r}")
+
+    def goal(self, prop: Property, goal: str, key: Key) -> bool:
+        """``goal_met(sem, prop, goal, view of key)``."""
+        return self._memo(prop, goal)(key)

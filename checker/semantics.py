@@ -200,6 +200,47 @@ class View:
         return self._sem.config.params
 
 
+class KeyView(View):
+    """A ``View`` of the world with compact key ``key`` (see ``Semantics.key_of``),
+    reading local states straight from the serial tables: no ``World`` is built."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, sem: Semantics, key: Key) -> None:
+        self._sem = sem
+        self._key = key
+
+    def __getattr__(self, name: str) -> Any:
+        sem = self._sem
+        idx = sem.index.get(name)
+        if idx is None or idx < 0:
+            raise AttributeError(f"no process {name!r} (processes: {', '.join(sem.pids)})")
+        return sem.states[idx][self._key[idx]]
+
+    __getitem__ = __getattr__
+
+    def of_kind(self, kind: str) -> tuple[Any, ...]:
+        sem, key = self._sem, self._key
+        idx = sem.index
+        return tuple(sem.states[idx[p]][key[idx[p]]] for p in sem.pids_of_kind.get(kind, ()))
+
+    @property
+    def in_flight(self) -> tuple[Message, ...]:
+        sem = self._sem
+        msgs: tuple[Message, ...] = sem.net.messages(sem.knet.to_world(self._key[sem.nprocs]))
+        return msgs
+
+    @property
+    def quiescent(self) -> bool:
+        return not self._key[self._sem.nprocs]
+
+    def obligations(self, prop: str) -> tuple[Any, ...] | None:
+        for i, p in enumerate(self._sem.response_props):
+            if p.name == prop:
+                return tuple(self._key[self._sem.nprocs + 1][i])
+        return None
+
+
 class Semantics:
     """The step relation of one spec under one ``CheckConfig``.
 

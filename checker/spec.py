@@ -161,6 +161,10 @@ class Property:
     such an invariant only when it proves that response property.
     A check must be a pure function of the view; to serve the z3 engines too, combine
     conditions on data with ``checker.logic`` (``conj``, ``disj``, ``same_multiset``).
+    Checks and goals read the world only through the view's API (``view.<pid>``,
+    ``view[pid]``, ``of_kind``, ``in_flight``, ``quiescent``, ``obligations``, ``params``):
+    the explorer memoises them by the values of the parts they read
+    (``checker.property_eval.CheckMemo``).
     """
 
     name: str
