@@ -11,6 +11,11 @@ relation on a shape instantiated with those variables gives its outgoing edges:
 Shapes are explored from the initial world under *any* data (an over-approximation of
 the reachable shapes); the data constraints on the edges make the whole graph an exact
 encoding of the step relation, which the CHC and induction provers then reason about.
+
+Shapes are keyed by ``ShapeCanon`` (checker/symbolic/shape_symmetry.py): the network is
+a multiset, and with symmetry on (``config.symmetry``, the default) one shape stands for
+every renaming of the users (``spec.symmetric_kinds``); an edge then leads to the
+representative of its target, its argument terms permuted to that shape's slots.
 """
 
 from __future__ import annotations
