@@ -105,13 +105,15 @@ class _Explorer:
         via.append(None)
         depth.append(0)
         self._check(0, init)
-        # firings counted per step object (outcomes are memoised, so steps are shared);
-        # turned into handler coverage once at the end, off the hot path
+        # firings counted per step object (outcomes are memoised, so steps are shared and
+        # stay alive in ``sem``); turned into handler coverage once at the end
         fired: dict[int, int] = {}
-        fired_steps: dict[int, Step] = {}
+        fired_get = fired.get
         transitions = 0
         canon = self.canon
         expand = sem.expand
+        lookup = index.get
+        stop_early = limits.stop_at_first_violation
         i = 0
         while i < len(states):
             w = states[i]
@@ -122,19 +124,18 @@ class _Explorer:
                 i += 1
                 continue
             for step, w2 in expand(w):
-                if canon is not None:
-                    w2 = canon(w2)
                 transitions += 1
-                if step.handler is not None:
-                    sid = id(step)
-                    n = fired.get(sid)
-                    if n is None:
-                        fired[sid] = 1
-                        fired_steps[sid] = step
-                    else:
-                        fired[sid] = n + 1
-                if w2 in index:
+                sid = id(step)
+                fired[sid] = fired_get(sid, 0) + 1
+                # a key already stored is a representative: canonical already
+                if lookup(w2) is not None:
                     continue
+                if canon is not None:
+                    c = canon(w2)
+                    if c is not w2:
+                        if lookup(c) is not None:
+                            continue
+                        w2 = c
                 j = len(states)
                 index[w2] = j
                 states.append(w2)
@@ -142,7 +143,7 @@ class _Explorer:
                 via.append(step)
                 depth.append(d + 1)
                 self._check(j, w2)
-                if limits.stop_at_first_violation and self.violation:
+                if stop_early and self.violation:
                     break
             if limits.stop_at_first_violation and self.violation:
                 stats.limit_hit = "stopped at the first violation"
@@ -164,9 +165,9 @@ class _Explorer:
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
         self._stats(stats, transitions, start, i)
-        for sid, n in fired.items():
-            step = fired_steps[sid]
-            if step.kind in ("deliver", "error", "initiative"):
+        for step in sem.steps():
+            n = fired.get(id(step))
+            if n and step.kind in ("deliver", "error", "initiative"):
                 key = f"{sem.kind_of(step.pid)}:{step.handler}"
                 stats.coverage[key] = stats.coverage.get(key, 0) + n
         if self.progress is not None:

@@ -154,7 +154,7 @@ class CheckMemo:
     mostly misses after ``MEMO_TRIAL`` evaluations is dropped (direct evaluation).
     """
 
-    __slots__ = ("sem", "fn", "root", "hits", "misses", "enabled")
+    __slots__ = ("sem", "fn", "root", "hits", "misses", "enabled", "view")
 
     def __init__(self, sem: Semantics, fn: Callable[[View], bool]) -> None:
         self.sem = sem
@@ -163,10 +163,13 @@ class CheckMemo:
         self.hits = 0
         self.misses = 0
         self.enabled = True
+        self.view: KeyView | None = None  # reused for direct evaluation once switched off
 
     def __call__(self, key: Key) -> bool:
-        if not self.enabled:
-            return self.fn(KeyView(self.sem, key))
+        view = self.view
+        if view is not None:
+            view._key = key
+            return self.fn(view)
         node = self.root
         n = self.sem.nprocs
         while type(node) is list:
@@ -186,7 +189,8 @@ class CheckMemo:
         self.misses += 1
         if self.misses >= MEMO_TRIAL and self.misses > self.hits:
             self.enabled, self.root = False, None
-            return self.fn(KeyView(self.sem, key))
+            self.view = self.sem.key_view(key)
+            return self.fn(self.view)
         view = _RecordingView(self.sem, key)
         result = self.fn(view)
         reads = view.reads

@@ -299,6 +299,7 @@ class Semantics:
             else []
         )
         self._initiators = tuple(i for i, inst in enumerate(self.instances) if inst.decl.initiatives)
+        self._view_class: type[KeyView] | None = None
 
     # -- construction -------------------------------------------------------------
 
@@ -428,6 +429,31 @@ class Semantics:
         if inj > 0:
             for step, sends in self._injections:
                 yield step, key[:n] + (knet.put(net, sends), ghost, faults_left, inj - 1)
+
+    def key_view(self, key: Key) -> KeyView:
+        """A ``KeyView`` of ``key`` whose process names are class attributes (faster than
+        ``__getattr__``; for direct evaluation, not for ``CheckMemo`` recording)."""
+        cls = self._view_class
+        if cls is None:
+            def reader(i: int) -> property:
+                return property(lambda v: self.states[i][v._key[i]])
+
+            attrs: dict[str, Any] = {"__slots__": ()}
+            attrs.update({pid: reader(i) for i, pid in enumerate(self.pids) if pid.isidentifier() and not hasattr(KeyView, pid)})
+            cls = self._view_class = type("FastKeyView", (KeyView,), attrs)
+        view: KeyView = cls(self, key)
+        return view
+
+    def steps(self) -> Iterator[Step]:
+        """Every distinct step object ``expand`` has yielded so far (each once)."""
+        for memo in self._memo:
+            for outs in memo.values():
+                for out in outs:
+                    yield out[0]
+        for pair in self._plain:
+            yield from pair
+        for step, _ in self._injections:
+            yield step
 
     def _ghost_after(self, ghost: tuple[tuple[Any, ...], ...], gops: _GhostOps) -> tuple[tuple[Any, ...], ...]:
         hit = self._ghost_memo.get((ghost, gops))
