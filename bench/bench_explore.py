@@ -6,7 +6,7 @@ states/s and peak memory (max RSS of a fresh process per row). Each row runs in 
 own process so memory figures do not accumulate; a row that reaches ``--timeout``
 is reported with the states it reached.
 
-    python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2]
+    python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2] [--no-symmetry] [--only u3o2]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _row(kind: str, users: int, ops: int, timeout: float, out: Any) -> None:
+def _row(kind: str, users: int, ops: int, timeout: float, symmetry: bool, out: Any) -> None:
     from checker.config import CheckConfig, Limits
     from checker.explore import explore
     from spec.tim3 import SPEC
@@ -32,7 +32,7 @@ def _row(kind: str, users: int, ops: int, timeout: float, out: Any) -> None:
     params = SPEC.resolve(p.set("collateral", None).set("max_supply", None))
     limits = Limits(timeout=timeout, stop_at_first_violation=kind == "v1-first-cex")
     start = time.perf_counter()
-    r = explore(SPEC, CheckConfig(params=params, limits=limits))
+    r = explore(SPEC, CheckConfig(params=params, limits=limits, symmetry=symmetry))
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put((r.stats.states, r.stats.transitions, seconds, r.stats.limit_hit, rss_mb))
@@ -43,13 +43,18 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per row (default 120)")
     ap.add_argument("--users", type=int, default=3)
     ap.add_argument("--ops", type=int, default=2)
+    ap.add_argument("--no-symmetry", action="store_true", help="explore without symmetry reduction over users")
+    ap.add_argument("--only", default=None, help="one v3 row, e.g. u3o2")
     args = ap.parse_args()
     rows = [("v1-first-cex", 2, 2)] + [("v3", u, o) for u in range(1, args.users + 1) for o in range(1, args.ops + 1)]
+    if args.only:
+        rows = [r for r in rows if r[0] == "v3" and f"u{r[1]}o{r[2]}" == args.only]
+    print("symmetry reduction over users:", "off" if args.no_symmetry else "on")
     ctx = mp.get_context("spawn")
     print(f"{'config':<22}{'states':>12}{'transitions':>14}{'seconds':>10}{'states/s':>12}{'peak MB':>10}  note")
     for kind, users, ops in rows:
         q = ctx.Queue()
-        proc = ctx.Process(target=_row, args=(kind, users, ops, args.timeout, q))
+        proc = ctx.Process(target=_row, args=(kind, users, ops, args.timeout, not args.no_symmetry, q))
         proc.start()
         states, transitions, seconds, limit, rss = q.get()
         proc.join()

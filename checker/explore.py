@@ -63,10 +63,6 @@ class _Explorer:
         self.sem = sem
         self.props = props
         self.progress = progress
-        self.safety = [p for p in props if p.kind != "sometimes"]
-        self.reach = [p for p in props if p.kind == "sometimes"]
-        # goals still to witness, per sometimes-property (shrinks as witnesses are found)
-        self.open_goals: dict[str, list[str]] = {p.name: required_goals(sem, p) for p in self.reach}
         self.violation: dict[str, int] = {}
         self.witness: dict[tuple[str, str], int] = {}
         # states by index as compact keys (``Semantics.key_of``); worlds are built on demand
@@ -75,19 +71,22 @@ class _Explorer:
         self.via: list[Step | None] = []
         self.depth: list[int] = []
         self.canon = canonicaliser(sem, sem.config.symmetry)
-        self.judge = Judge(sem)  # property checks over keys, memoised (pure checks)
-        self.safety_tests = [(p.name, self.judge.violation_test(p)) for p in self.safety]
+        judge = Judge(sem)  # property checks over keys, memoised (pure checks)
+        # what is still to be found, in property order: (property, goal or None for a
+        # violation, its test on a key); an entry leaves the list once found
+        self.pending: list[tuple[str, str | None, Callable[[Key], bool]]] = [
+            (p.name, None, judge.violation_test(p)) for p in props if p.kind != "sometimes"
+        ] + [(p.name, g, judge.goal_test(p, g)) for p in props if p.kind == "sometimes" for g in required_goals(sem, p)]
 
     def _check(self, idx: int, key: Key) -> None:
-        judge = self.judge
-        for name, violated in self.safety_tests:
-            if name not in self.violation and violated(key):
+        found = [t for t in self.pending if t[2](key)]
+        for t in found:
+            name, goal, _ = t
+            if goal is None:
                 self.violation[name] = idx
-        for p in self.reach:
-            goals = self.open_goals[p.name]
-            for g in [g for g in goals if judge.goal(p, g, key)]:
-                self.witness[(p.name, g)] = idx
-                goals.remove(g)
+            else:
+                self.witness[(name, goal)] = idx
+            self.pending.remove(t)
 
     def run(self) -> CheckResult:
         sem = self.sem

@@ -264,3 +264,7 @@ class Judge:
     def goal(self, prop: Property, goal: str, key: Key) -> bool:
         """``goal_met(sem, prop, goal, view of key)``."""
         return self._memo(prop, goal)(key)
+
+    def goal_test(self, prop: Property, goal: str) -> Callable[[Key], bool]:
+        """``goal`` for one goal, as a function of the key."""
+        return self._memo(prop, goal)

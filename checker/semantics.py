@@ -24,7 +24,7 @@ from typing import Any
 from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
-from checker.network import MessageTable, network_for, serial_network_for
+from checker.network import MessageTable, SerialBag, network_for, serial_network_for
 from checker.spec import Handler, ProcessInstance, Property, Spec, StepInfo
 from checker.values import Message, make_message
 
@@ -300,6 +300,7 @@ class Semantics:
         )
         self._initiators = tuple(i for i, inst in enumerate(self.instances) if inst.decl.initiatives)
         self._view_class: type[KeyView] | None = None
+        self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
 
     # -- construction -------------------------------------------------------------
 
@@ -395,11 +396,12 @@ class Semantics:
         net, ghost, faults_left, inj = key[n], key[n + 1], key[n + 2], key[n + 3]
         memo = self._memo
         dst = self._dst
+        head = key[:n]
         for handle, ms in knet.deliverable(net):
-            rest = knet.take(net, handle)
+            rest = net[:handle] + net[handle + 1 :] if self._bag else knet.take(net, handle)
             idx = dst[ms]
             if idx < 0:  # the adversary ignores what it receives
-                yield self._plain[ms][0], key[:n] + (rest, ghost, faults_left, inj)
+                yield self._plain[ms][0], head + (rest, ghost, faults_left, inj)
                 continue
             s = key[idx]
             outs = memo[idx].get((s, ms, faults_left))
@@ -410,7 +412,7 @@ class Semantics:
                 net2 = knet.put(rest, sends) if sends else rest
                 g2 = self._ghost_after(ghost, gops) if gops else ghost
                 if a == s:
-                    yield step, key[:n] + (net2, g2, fl, inj)
+                    yield step, head + (net2, g2, fl, inj)
                 else:
                     yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
         if self.loss and faults_left > 0:
