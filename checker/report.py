@@ -116,7 +116,8 @@ def stats_text(result: CheckResult) -> Text:
     t = Text()
     t.append("statistics ", style="bold")
     if result.engine == "prove":  # a graph of control shapes, not a search by depth
-        t.append(f"{s.states:,} control shapes, {s.transitions:,} edges (data are z3 variables), "
+        up_to = f" up to {s.reduction}" if s.reduction else ""
+        t.append(f"{s.states:,} control shapes{up_to}, {s.transitions:,} edges (data are z3 variables), "
                  f"{s.seconds:.2f} s, limit hit: {s.limit_hit or 'none'}\n")
         return t
     t.append(

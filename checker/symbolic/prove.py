@@ -40,15 +40,24 @@ class _Outcome:
 
 
 def _apply(g: ShapeGraph, cert: Cert, sid: int, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
+    """The certificate in shape ``sid`` with its slots bound to ``args``; false for the
+    target of a refuted edge (-1: no state may take it)."""
+    if sid < 0:
+        return z3.BoolVal(False)
     return g.shapes[sid].substitute(cert[sid], args)
 
 
 def _by_source(g: ShapeGraph) -> dict[int, list[Edge]]:
-    """The edges grouped by source shape (shape order, then edge order)."""
+    """The edges grouped by source shape (shape order, then edge order), refuted edges
+    (whose target is -1) last."""
     out: dict[int, list[Edge]] = {sh.sid: [] for sh in g.shapes}
-    for e in g.edges:
+    for e in [*g.edges, *g.refuted]:
         out[e.src].append(e)
     return out
+
+
+def _target(g: ShapeGraph, e: Edge) -> str:
+    return f"S{e.dst}" if e.dst >= 0 else "(refuted by the invariants, not explored)"
 
 
 def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str | None:
@@ -82,7 +91,7 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
         try:
             s.add(cert[sid])
             for e in out:
-                err = unsat(f"consecution S{e.src}→S{e.dst} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})",
+                err = unsat(f"consecution S{e.src}→{_target(g, e)} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})",
                             e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
                 if err:
                     return err
@@ -171,15 +180,21 @@ def _kind_edges(g: ShapeGraph, cert: Cert, s: z3.Solver, out: list[Edge],
                 return f"solver unknown ({s.reason_unknown()})"
             if r == z3.sat:
                 m = s.model()
-                src, dst = g.shapes[e.src], g.shapes[e.dst]
+                src = g.shapes[e.src]
                 before = ", ".join(f"{n}={m.eval(v, model_completion=True)}" for n, v in zip(src.names, src.vars))
-                after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
                 params = ", ".join(f"{p}={m.eval(p, model_completion=True)}" for p in g.params)
+                if e.dst < 0:
+                    where = (f"a step the exploration refuted under the invariants {', '.join(g.assumed)}, "
+                             f"which this candidate does not exclude")
+                else:
+                    dst = g.shapes[e.dst]
+                    after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
+                    where = (f"S{e.dst} [{dst.summary}] with {after or 'no data'}, which violates "
+                             f"{failing(m, e.dst, e.args)}")
                 return (
                     f"counterexample-to-induction (not a violation: the first state need not be reachable): "
                     f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
-                    f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to S{e.dst} "
-                    f"[{dst.summary}] with {after or 'no data'}, which violates {failing(m, e.dst, e.args)}")
+                    f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to {where}")
         finally:
             s.pop()
     return ""
@@ -315,6 +330,7 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     results: dict[str, PropertyResult] = {}
     shapes = edges = 0
     limit_hit: str | None = None
+    reduction: str | None = None
     scope = scope_text(SymSemantics(spec, config, Oracle(DEFAULT_RLIMIT, timeout_ms)))
     for group, invs in groups:
         if not group:
@@ -322,14 +338,29 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
         checked = group + [i for i in invs if i.name not in {w.name for w in group}]
         cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
         ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
-        g = build_graph(ss, [_as_state_check(p) for p in checked], max_shapes)
-        shapes, edges = shapes + len(g.shapes), edges + len(g.edges)
-        if not g.complete:
-            limit_hit = f"max-shapes {max_shapes}"
+        props = [_as_state_check(p) for p in checked]
+        built: dict[bool, ShapeGraph] = {}
+        assume = tuple(i.name for i in invs) if method in ("auto", "kind") else ()
+
+        def graph(guided: bool, ss: SymSemantics = ss, props: list[Property] = props,
+                  assume: tuple[str, ...] = assume, built: dict[bool, ShapeGraph] = built) -> ShapeGraph:
+            """The shape graph, guided by the group's invariants or not (built once each)."""
+            key = guided and bool(assume)
+            if key not in built:
+                built[key] = build_graph(ss, props, max_shapes, assume=assume if key else (), rlimit=rlimit)
+            return built[key]
+
         for p in group:
-            results[p.name] = _prove_one(spec, cfg, ss, g, p, [i.name for i in invs if i.name != p.name], method,
-                                         rlimit, timeout_ms, scope, bmc_depth, max_states)
-    stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit)
+            results[p.name] = _prove_one(spec, cfg, ss, graph, p, [i.name for i in invs if i.name != p.name],
+                                         method, rlimit, timeout_ms, scope, bmc_depth, max_states)
+        for g in built.values():
+            shapes, edges = shapes + len(g.shapes), edges + len(g.edges)
+            if not g.complete:
+                limit_hit = f"max-shapes {max_shapes}"
+            if g.symmetry:
+                reduction = "symmetry over " + ", ".join(g.symmetry)
+    stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit,
+                  reduction=reduction)
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
                        engine="prove", results=[results[p.name] for p in wanted], stats=stats)
 
@@ -346,18 +377,23 @@ def _as_state_check(p: Property) -> Property:
     return dataclasses.replace(p, kind="always", check=no_open_obligation_at_quiescence)
 
 
-def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p: Property, invs: list[str],
-               method: str, rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int,
+def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, graph: Callable[[bool], ShapeGraph], p: Property,
+               invs: list[str], method: str, rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int,
                max_states: int) -> PropertyResult:
+    """Prove ``p``: 1-induction with the invariants ``invs`` over the graph guided by
+    them (``graph(True)``), then, under ``auto``, the other methods over the plain graph."""
     base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
                                 expected_to_fail=p.expected_to_fail, engine="prove")
     claim = f"any depth, any data values; {scope}"
     if p.kind == "response":
         claim += "; response checked as: no open obligation at any quiescent state"
-    if not g.complete:
-        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
-                              detail=f"more than {len(g.shapes) - 1} control shapes: raise max_shapes or shrink the scenario")
     notes: list[str] = []
+
+    def too_big(g: ShapeGraph) -> str | None:
+        if g.complete:
+            return None
+        return (f"the control-shape limit stopped the graph ({len(g.shapes):,} shapes found, more remain): "
+                f"raise max_shapes or shrink the scenario")
 
     def unproved(detail: str) -> PropertyResult:
         """Not proved: a real counterexample if BMC finds one (it replays concretely),
@@ -371,6 +407,10 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
 
     if method in ("auto", "kind"):
         for use in ([invs, []] if invs else [[]]):
+            g = graph(bool(use))
+            big = too_big(g)
+            if big:
+                return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail=big)
             cert, why = _kind(g, p.name, use, rlimit)
             if cert is not None:
                 how = f"1-induction{' with invariants ' + ', '.join(use) if use else ''}"
@@ -379,6 +419,10 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, g: ShapeGraph, p:
             notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
         if method == "kind":
             return unproved("; ".join(notes))
+    g = graph(False)
+    big = too_big(g)
+    if big:
+        return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join([*notes, big]))
     if method in ("auto", "reach"):
         cert0, why0 = _reach(ss, g, max_states, rlimit)
         if cert0 is not None:
@@ -408,5 +452,6 @@ def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[s
     return PropertyResult(**base, verdict=PROVED, bound=f"PROVED for {claim} (fixed number of users)",
                           certificate=text if text is not None else render_certificate(g, cert, method),
                           detail=f"{method}; certificate re-checked by a separate solver "
-                                 f"(initiation, consecution of {len(g.edges)} edges, implies the property) "
+                                 f"(initiation, consecution of {len(g.edges)} edges"
+                                 f"{f' and refutation of {len(g.refuted)} more' if g.refuted else ''}, implies the property) "
                                  f"over {g.scope()}")

@@ -28,6 +28,7 @@ import z3
 from checker.semantics import Step
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.shape_symmetry import ShapeCanon, Template
+from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
 from checker.values import Message
 
 
@@ -84,7 +85,12 @@ class ShapeGraph:
     """The shapes (``init`` is the initial one, entered with ``init_args``) and edges.
 
     ``complete`` is False when ``max_shapes`` stopped the exploration. ``symmetry``
-    names the symmetric kinds the shapes are representatives over (empty: none)."""
+    names the symmetric kinds the shapes are representatives over (empty: none).
+    ``assumed`` names the invariants the exploration was guided by: a step whose guard
+    contradicts them in its source shape is not followed but kept in ``refuted`` (its
+    ``dst`` is -1). Such a graph is only complete for states satisfying ``assumed``; a
+    certificate over it must imply them and must refute every edge in ``refuted``
+    (``prove.check_certificate`` checks both)."""
 
     shapes: list[Shape]
     edges: list[Edge]
@@ -94,11 +100,15 @@ class ShapeGraph:
     param_constraint: z3.BoolRef
     complete: bool
     symmetry: tuple[str, ...] = ()
+    assumed: tuple[str, ...] = ()
+    refuted: list[Edge] = field(default_factory=list)
 
     def scope(self) -> str:
         """``N control shapes`` (``up to symmetry of users``), for verdicts and certificates."""
         up_to = f" up to symmetry of {', '.join(k + 's' for k in self.symmetry)}" if self.symmetry else ""
-        return f"{len(self.shapes)} control shapes{up_to}"
+        cut = (f"; {len(self.refuted)} steps refuted by the invariants {', '.join(self.assumed)}"
+               if self.assumed else "")
+        return f"{len(self.shapes)} control shapes{up_to}{cut}"
 
 
 def _summary(msgs: list[Message], faults_left: int) -> str:
@@ -110,13 +120,17 @@ def _summary(msgs: list[Message], faults_left: int) -> str:
     return f"in flight: {inflight}; faults left {faults_left}"
 
 
-def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: bool | None = None) -> ShapeGraph:
+def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: bool | None = None,
+                assume: tuple[str, ...] = (), rlimit: int = DEFAULT_RLIMIT) -> ShapeGraph:
     """Explore every control shape (up to ``max_shapes``) with its edges and, for each
     property in ``props`` (always / at-quiescence), the formula saying it holds there.
 
     ``symmetry`` (default ``ss.config.symmetry``): keep one shape per orbit of the
     spec's ``symmetric_kinds`` (see checker/symbolic/shape_symmetry.py for the contract
-    that makes this sound)."""
+    that makes this sound). ``assume``: names of properties in ``props`` (declared
+    invariants) that guide the exploration: a step whose guard z3 shows unsatisfiable
+    together with them in the source shape is refuted, not followed (solver unknown:
+    followed)."""
     canon = ShapeCanon(ss, ss.config.symmetry if symmetry is None else symmetry)
     params = tuple(ss.param_vars[n] for n in sorted(ss.param_vars))
     pcon = z3.And(*ss.init_pc) if ss.init_pc else z3.BoolVal(True)
@@ -148,6 +162,10 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
     i = 0
     complete = True
     base = set(ss.init_pc)
+    refuted: list[Edge] = []
+    solver = make_solver(rlimit) if assume else None
+    if solver is not None:
+        solver.add(pcon)
     while i < len(shapes):
         if len(shapes) > max_shapes:
             complete = False
@@ -160,14 +178,39 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
                 sh.holds[p.name] = z3.BoolVal(True)
             else:
                 sh.holds[p.name] = _holds(ss, st, p.check)
-        for step, st2 in ss.successors(st):
-            dst, args = intern(st2)
-            guard_parts = [c for c in st2.pc if c not in base]
-            guard = z3.And(*guard_parts) if guard_parts else z3.BoolVal(True)
-            edges.append(Edge(sh.sid, dst, guard, args, _inputs(st.fresh, st2.fresh), step))
+        empty = False  # no state of this shape satisfies the assumed invariants
+        if solver is not None:
+            solver.push()
+            solver.add(*[sh.holds[n] for n in assume])
+            empty = solver.check() == z3.unsat
+        try:
+            for step, st2 in ss.successors(st):
+                guard_parts = [c for c in st2.pc if c not in base]
+                guard = z3.And(*guard_parts) if guard_parts else z3.BoolVal(True)
+                if solver is not None and (empty or _refuted(solver, guard)):
+                    refuted.append(Edge(sh.sid, -1, guard, (), _inputs(st.fresh, st2.fresh), step))
+                    continue
+                dst, args = intern(st2)
+                edges.append(Edge(sh.sid, dst, guard, args, _inputs(st.fresh, st2.fresh), step))
+        finally:
+            if solver is not None:
+                solver.pop()
         i += 1
     canon.forget_local()
-    return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete, canon.kinds if canon.enabled else ())
+    return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete, canon.kinds if canon.enabled else (),
+                      assume, refuted)
+
+
+def _refuted(solver: z3.Solver, guard: z3.BoolRef) -> bool:
+    """The guard contradicts what ``solver`` holds (unsat); unknown counts as possible."""
+    if z3.is_true(guard):
+        return False
+    solver.push()
+    try:
+        solver.add(guard)
+        return bool(solver.check() == z3.unsat)
+    finally:
+        solver.pop()
 
 
 def _holds(ss: SymSemantics, st: SymState, check: Any) -> z3.BoolRef:

@@ -198,10 +198,11 @@ def test_asymmetric_initial_state_is_rejected() -> None:
     assert not ShapeCanon(ss, False).enabled
 
 
-@pytest.mark.slow
 def test_v3_three_users_proved_by_kind() -> None:
+    """The 3-user goal: over the graph guided by the declared invariants (2,534 shapes
+    up to symmetry, against 7,770 unguided)."""
     res = prove(SPEC, config(version="v3", users=3, ops=1), properties=PROPS, method="kind")
-    assert res.stats.states == 7770
+    assert res.stats.states == 2534
     for r in res.results:
         assert r.verdict == PROVED, (r.name, r.detail)
-        assert "7770 control shapes up to symmetry of users" in r.detail
+        assert "2534 control shapes up to symmetry of users; 379 steps refuted by the invariants" in r.detail
