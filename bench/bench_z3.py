@@ -41,7 +41,7 @@ def cfg(version: str, users: int, ops: int) -> CheckConfig:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=60.0, help="seconds for the deepest-BMC-depth run on v3")
-    ap.add_argument("--prove", default="1x1,1x2,2x1", help="v3 proof scenarios, users x ops, comma-separated")
+    ap.add_argument("--prove", default="1x1,1x2,2x1,3x1", help="v3 proof scenarios, users x ops, comma-separated")
     ap.add_argument("--methods", default="kind", help="prove methods to time (kind, reach, chc, auto)")
     ap.add_argument("--adversary-depth", type=int, default=14, help="BMC depth with/without the adversary (0: skip)")
     ap.add_argument("--symmetry", default="on", help="shape symmetry settings to time: on, off or on,off")
@@ -62,16 +62,22 @@ def main() -> None:
 
 
 def proofs(users: int, ops: int, symmetry: bool, methods: list[str], max_shapes: int) -> None:
-    """The shape graph of the scenario, then one ``prove`` call per always-property."""
+    """The shape graph of the scenario (plain, and guided by the declared invariants as
+    ``kind`` builds it), then one ``prove`` call per always-property and for the
+    response property ``update-follows-success``."""
     c = dataclasses.replace(cfg("v3", users, ops), symmetry=symmetry)
-    props = [p for p in SPEC.properties if p.kind == "always" and not p.expected_to_fail]
-    checked = props + [i for i in SPEC.invariants if i.kind == "always" and i.obligations_of is None]
+    props = [p for p in SPEC.properties if p.kind in ("always", "response") and not p.expected_to_fail]
+    invs = [i for i in SPEC.invariants if i.kind == "always" and i.obligations_of is None]
+    checked = [p for p in props if p.kind == "always"] + invs
     ss = SymSemantics(SPEC, dataclasses.replace(c, properties=tuple(p.name for p in checked)), Oracle())
-    t = time.perf_counter()
-    g = build_graph(ss, checked, max_shapes)
-    print(f"== v3 proofs ({users} users, {ops} ops, symmetry {'on' if symmetry else 'off'}): "
-          f"{g.scope()}, {len(g.edges):,} edges, built in {time.perf_counter() - t:.1f} s"
-          f"{'' if g.complete else f' (stopped: more than {max_shapes:,} shapes)'}", flush=True)
+    for assume in ((), tuple(i.name for i in invs)):
+        t = time.perf_counter()
+        g = build_graph(ss, checked, max_shapes, assume=assume)
+        print(f"== v3 proofs ({users} users, {ops} ops, symmetry {'on' if symmetry else 'off'}, "
+              f"{'guided by the invariants' if assume else 'plain graph'}): "
+              f"{g.scope().split(';')[0]}, {len(g.edges):,} edges, {len(g.refuted):,} refuted, "
+              f"built in {time.perf_counter() - t:.1f} s"
+              f"{'' if g.complete else f' (stopped: more than {max_shapes:,} shapes)'}", flush=True)
     for method in methods:
         print(f"  -- method {method}")
         for p in props:

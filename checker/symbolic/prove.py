@@ -392,7 +392,7 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, graph: Callable[[
     def too_big(g: ShapeGraph) -> str | None:
         if g.complete:
             return None
-        return (f"the control-shape limit stopped the graph ({len(g.shapes):,} shapes found, more remain): "
+        return (f"the control-shape limit stopped the graph ({len(g.shapes):,} control shapes found, more remain): "
                 f"raise max_shapes or shrink the scenario")
 
     def unproved(detail: str) -> PropertyResult:
