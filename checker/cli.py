@@ -150,6 +150,9 @@ def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callab
         current = {"label": label}
 
         def update(s: Stats) -> None:
+            if s.unit != "states":  # prove: building the graph of control shapes
+                status.update(f"{current['label']}: {s.states:,} {s.unit}, {s.transitions:,} edges, {s.seconds:.1f} s")
+                return
             status.update(
                 f"{current['label']}: {s.states:,} states, depth {s.max_depth}, "
                 f"{s.states_per_second:,.0f} states/s, {s.seconds:.1f} s"
@@ -175,7 +178,7 @@ def run_check(spec: Spec, config: CheckConfig, engine: str, progress: Callable[[
     if engine == "prove":
         from checker.prove import prove
 
-        return prove(spec, config, method=o.method)
+        return prove(spec, config, method=o.method, progress=progress)
     if engine == "all":
         parts = [run_check(spec, config, e, progress, o) for e in ("explore", "bmc", "prove")]
         first = parts[0]

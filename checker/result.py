@@ -63,6 +63,7 @@ class Stats:
     limit_hit: str | None = None
     coverage: dict[str, int] = field(default_factory=dict)
     reduction: str | None = None  # e.g. "symmetry over user": states are orbit representatives
+    unit: str = "states"  # what ``states`` counts ("control shapes" for prove)
 
     @property
     def states_per_second(self) -> float:

@@ -304,7 +304,8 @@ def _free(e: z3.ExprRef) -> list[z3.ArithRef]:
 
 def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, method: str = "auto",
           rlimit: int = 50 * DEFAULT_RLIMIT, timeout_ms: int | None = None, max_shapes: int = 20_000,
-          bmc_depth: int = 40, max_states: int = 50_000) -> CheckResult:
+          bmc_depth: int = 40, max_states: int = 50_000,
+          progress: Callable[[Stats], None] | None = None) -> CheckResult:
     """Prove always, at-quiescence and response properties for any depth and any data
     values, with the configured number of processes and operations.
 
@@ -313,8 +314,15 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     ``method``: ``kind`` (1-induction, with the spec's invariants), ``reach`` (strongest
     invariant from an exhaustive symbolic exploration), ``chc`` (Spacer) or ``auto``
     (kind, then reach, then chc). Every PROVED certificate is re-checked independently.
+    ``progress`` receives the size of the shape graph being built (unit control shapes).
     """
     start = time.perf_counter()
+
+    def report(shapes: int, edges: int) -> None:
+        if progress is not None:
+            progress(Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start,
+                           unit="control shapes"))
+
     wanted = [p for p in spec.properties if p.kind in PROVABLE_KINDS
               and (properties is None or p.name in properties)
               and (properties is not None or config.properties is None or p.name in config.properties)]
@@ -347,7 +355,8 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
             """The shape graph, guided by the group's invariants or not (built once each)."""
             key = guided and bool(assume)
             if key not in built:
-                built[key] = build_graph(ss, props, max_shapes, assume=assume if key else (), rlimit=rlimit)
+                built[key] = build_graph(ss, props, max_shapes, assume=assume if key else (), rlimit=rlimit,
+                                         progress=report)
             return built[key]
 
         for p in group:
@@ -360,7 +369,7 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
             if g.symmetry:
                 reduction = "symmetry over " + ", ".join(g.symmetry)
     stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit,
-                  reduction=reduction)
+                  reduction=reduction, unit="control shapes")
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
                        engine="prove", results=[results[p.name] for p in wanted], stats=stats)
 

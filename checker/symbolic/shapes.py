@@ -20,6 +20,7 @@ representative of its target, its argument terms permuted to that shape's slots.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +122,8 @@ def _summary(msgs: list[Message], faults_left: int) -> str:
 
 
 def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: bool | None = None,
-                assume: tuple[str, ...] = (), rlimit: int = DEFAULT_RLIMIT) -> ShapeGraph:
+                assume: tuple[str, ...] = (), rlimit: int = DEFAULT_RLIMIT,
+                progress: Callable[[int, int], None] | None = None) -> ShapeGraph:
     """Explore every control shape (up to ``max_shapes``) with its edges and, for each
     property in ``props`` (always / at-quiescence), the formula saying it holds there.
 
@@ -130,7 +132,7 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
     that makes this sound). ``assume``: names of properties in ``props`` (declared
     invariants) that guide the exploration: a step whose guard z3 shows unsatisfiable
     together with them in the source shape is refuted, not followed (solver unknown:
-    followed)."""
+    followed). ``progress(shapes, edges)`` is called every 256 shapes."""
     canon = ShapeCanon(ss, ss.config.symmetry if symmetry is None else symmetry)
     params = tuple(ss.param_vars[n] for n in sorted(ss.param_vars))
     pcon = z3.And(*ss.init_pc) if ss.init_pc else z3.BoolVal(True)
@@ -171,6 +173,8 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
             complete = False
             break
         sh = shapes[i]
+        if progress is not None and i % 256 == 0:
+            progress(len(shapes), len(edges))
         canon.forget_local()
         st = canon.instantiate(sh.template, sh.vars)
         for p in props:

@@ -59,3 +59,12 @@ def test_same_verdicts_guided_or_not() -> None:
     for method in ("kind", "reach"):
         res = prove(SPEC, config(version="v3", users=1, ops=1), properties=[PROP], method=method)
         assert [r.verdict for r in res.results] == [PROVED], method
+
+
+def test_prove_reports_progress_in_control_shapes() -> None:
+    seen: list[object] = []
+    res = prove(SPEC, config(version="v3", users=2, ops=1), properties=[PROP], method="kind",
+                progress=seen.append)
+    sizes = [s.states for s in seen]  # type: ignore[attr-defined]
+    assert len(sizes) >= 2 and sizes == sorted(sizes) and sizes[-1] <= res.stats.states
+    assert all(s.unit == "control shapes" for s in seen) and res.stats.unit == "control shapes"  # type: ignore[attr-defined]
