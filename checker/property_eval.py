@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.errors import InternalError, SpecError
-from checker.semantics import Key, KeyView, Semantics, View, World
+from checker.semantics import Key, KeyView, Semantics, View, World, action_serials
 from checker.spec import Property
 
 
@@ -99,7 +99,7 @@ def goals_met(sem: Semantics, prop: Property, world: World, view: View | None = 
 NET = -1
 QUIET = -2
 GHOST = -3
-Part = int | tuple[int, ...]
+Part = int | str | tuple[int, ...]
 MEMO_TRIAL = 4096  # evaluations before a memo that mostly misses is switched off
 
 
@@ -137,6 +137,10 @@ class _RecordingView(KeyView):
         quiet = not self._key[self._sem.nprocs]
         self.reads.append((QUIET, quiet))
         return quiet
+
+    def in_flight_of(self, action: str) -> tuple[Any, ...]:
+        self.reads.append((action, action_serials(self._sem, self._key, action)))
+        return KeyView.in_flight_of(self, action)
 
     def obligations(self, prop: str) -> tuple[Any, ...] | None:
         self.reads.append((GHOST, self._key[self._sem.nprocs + 1]))
@@ -176,6 +180,8 @@ class CheckMemo:
             part = node[0]
             if type(part) is int:
                 value = key[part] if part >= 0 else key[n] if part == NET else not key[n] if part == QUIET else key[n + 1]
+            elif type(part) is str:  # the messages in flight with that Action
+                value = action_serials(self.sem, key, part)
             else:
                 value = tuple([key[i] for i in part])
             node = node[1].get(value)

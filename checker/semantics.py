@@ -187,6 +187,11 @@ class View:
     def quiescent(self) -> bool:
         return not self._w.net
 
+    def in_flight_of(self, action: str) -> tuple[Message, ...]:
+        """The messages in flight with Action ``action`` (in ``in_flight`` order). Reading
+        only these, rather than the whole network, lets a memoised check hit far more."""
+        return tuple(m for m in self.in_flight if m.action == action)
+
     def obligations(self, prop: str) -> tuple[Any, ...] | None:
         """The open obligations (trigger keys not yet discharged) of response property
         ``prop``, or ``None`` where this run does not track it (not selected)."""
@@ -198,6 +203,12 @@ class View:
     @property
     def params(self) -> Any:
         return self._sem.config.params
+
+
+def action_serials(sem: Semantics, key: Key, action: str) -> tuple[int, ...]:
+    """The serials of the messages in flight in ``key`` with Action ``action``."""
+    msgs = sem.knet.table.msgs
+    return tuple(s for s in sem.knet.serials(key[sem.nprocs]) if msgs[s].action == action)
 
 
 class KeyView(View):
@@ -233,6 +244,10 @@ class KeyView(View):
     @property
     def quiescent(self) -> bool:
         return not self._key[self._sem.nprocs]
+
+    def in_flight_of(self, action: str) -> tuple[Message, ...]:
+        msgs = self._sem.knet.table.msgs
+        return tuple(msgs[s] for s in action_serials(self._sem, self._key, action))
 
     def obligations(self, prop: str) -> tuple[Any, ...] | None:
         for i, p in enumerate(self._sem.response_props):

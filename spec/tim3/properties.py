@@ -31,9 +31,7 @@ def _position_applied(info: StepInfo) -> Sequence[Any]:
 
 
 def _inflight_balance(w: Any) -> bool:
-    in_flight = sum(
-        m["Amount"] for m in w.in_flight if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"
-    )
+    in_flight = sum(m["Amount"] for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
     applied = w.token.applied
     unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
     return w.token.supply == _positions(w) + in_flight + unsent  # type: ignore[no-any-return]
@@ -81,9 +79,7 @@ def _explain_positions(w: Any) -> str:
 
 
 def _explain_inflight(w: Any) -> str:
-    in_flight = sum(
-        m["Amount"] for m in w.in_flight if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"
-    )
+    in_flight = sum(m["Amount"] for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
     applied = w.token.applied
     unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
     return (

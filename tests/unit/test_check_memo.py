@@ -61,6 +61,9 @@ def test_key_view_reads_what_the_world_view_reads() -> None:
         kv, v = KeyView(sem, sem.key_of(w)), sem.view(w)
         assert (kv.coordinator, kv["token"], kv.of_kind("user")) == (v.coordinator, v["token"], v.of_kind("user"))
         assert (kv.in_flight, kv.quiescent) == (v.in_flight, v.quiescent)
+        for action in ("UpdatePosition", "Mint", "no-such-action"):
+            assert kv.in_flight_of(action) == v.in_flight_of(action) == tuple(
+                m for m in v.in_flight if m.action == action)
         assert kv.obligations("update-follows-success") == v.obligations("update-follows-success")
         assert kv.obligations("no-such-property") is None
 
@@ -93,3 +96,23 @@ def test_a_memo_that_mostly_misses_is_switched_off() -> None:
     memo = CheckMemo(sem, lambda v: len(v.in_flight) < 3)
     assert [memo(k) for k in keys] == [len(sem.knet.serials(k[sem.nprocs])) < 3 for k in keys]
     assert not memo.enabled and memo.root is None
+
+
+@pytest.mark.parametrize("network", ["unordered", "fifo"])
+def test_memo_keyed_by_the_messages_of_one_action(network: str) -> None:
+    """A check reading only ``in_flight_of(action)`` is evaluated once per distinct set of
+    such messages (and other parts read), not once per network, and agrees with direct
+    evaluation."""
+    sem = Semantics(SPEC, config(version="v3", users=2, ops=2, network=network))
+    worlds = reachable(sem, 2000)
+    calls = []
+
+    def check(v: Any) -> bool:
+        calls.append(1)
+        return sum(m["Amount"] for m in v.in_flight_of("UpdatePosition")) <= 1
+
+    memo = CheckMemo(sem, check)
+    assert [memo(sem.key_of(w)) for w in worlds] == [check(sem.view(w)) for w in worlds]
+    distinct = {tuple(m for m in sem.view(w).in_flight if m.action == "UpdatePosition") for w in worlds}
+    assert len(calls) == len(distinct) + len(worlds)  # memo misses + the direct evaluations above
+    assert len({sem.key_of(w)[sem.nprocs] for w in worlds}) > 2 * len(distinct)  # networks differ far more
