@@ -43,6 +43,7 @@ from checker.semantics import World
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.translate import Slot, instantiate, shape_of
 from checker.symbolic.values import SymInt
+from checker.symmetry import rename_value
 from checker.values import FrozenMap, Message
 
 MAX_PERMS = 720  # every permutation of up to 6 interchangeable processes
@@ -56,28 +57,10 @@ Template = tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...], 
 
 def rename(value: Any, ren: Renaming) -> Any:
     """``value`` (structure with ``Slot`` leaves) with every process id in ``ren``
-    replaced: whole strings and the ``<pid>`` of ``<pid>#suffix``; maps re-sorted."""
-    if isinstance(value, str):
-        hit = ren.get(value)
-        if hit is not None:
-            return hit
-        head, sep, tail = value.partition("#")
-        if sep and head in ren:
-            return ren[head] + sep + tail
-        return value
-    if value is None or isinstance(value, (int, float, bool, Slot)):
-        return value
-    if isinstance(value, Message):
-        return Message(rename(value.src, ren), rename(value.dst, ren), value.action,
-                       tuple((k, rename(v, ren)) for k, v in value.tags))
-    if isinstance(value, tuple):
-        return tuple(rename(v, ren) for v in value)
-    if isinstance(value, FrozenMap):
-        return FrozenMap({rename(k, ren): rename(v, ren) for k, v in value.items()})
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return type(value)(**{f.name: rename(getattr(value, f.name), ren)
-                              for f in dataclasses.fields(value) if f.init})
-    raise InternalError(f"cannot rename a {type(value).__name__} in a control shape")
+    replaced: whole strings and the ``<pid>`` of ``<pid>#suffix``; maps re-sorted.
+    The explicit engine's renaming (``checker.symmetry.rename_value``); a ``Slot`` is a
+    frozen dataclass of an int, so it comes back equal."""
+    return rename_value(value, ren, {})
 
 
 def renumber(value: Any) -> tuple[Any, list[int], list[str]]:
