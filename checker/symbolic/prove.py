@@ -347,22 +347,12 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
         cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
         ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
         props = [_as_state_check(p) for p in checked]
-        built: dict[bool, ShapeGraph] = {}
-        assume = tuple(i.name for i in invs) if method in ("auto", "kind") else ()
-
-        def graph(guided: bool, ss: SymSemantics = ss, props: list[Property] = props,
-                  assume: tuple[str, ...] = assume, built: dict[bool, ShapeGraph] = built) -> ShapeGraph:
-            """The shape graph, guided by the group's invariants or not (built once each)."""
-            key = guided and bool(assume)
-            if key not in built:
-                built[key] = build_graph(ss, props, max_shapes, assume=assume if key else (), rlimit=rlimit,
-                                         progress=report)
-            return built[key]
-
+        graphs = _Graphs(ss, props, max_shapes, tuple(i.name for i in invs) if method in ("auto", "kind") else (),
+                         rlimit, report)
         for p in group:
-            results[p.name] = _prove_one(spec, cfg, ss, graph, p, [i.name for i in invs if i.name != p.name],
+            results[p.name] = _prove_one(spec, cfg, ss, graphs.get, p, [i.name for i in invs if i.name != p.name],
                                          method, rlimit, timeout_ms, scope, bmc_depth, max_states)
-        for g in built.values():
+        for g in graphs.built.values():
             shapes, edges = shapes + len(g.shapes), edges + len(g.edges)
             if not g.complete:
                 limit_hit = f"max-shapes {max_shapes}"
@@ -372,6 +362,24 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
                   reduction=reduction, unit="control shapes")
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
                        engine="prove", results=[results[p.name] for p in wanted], stats=stats)
+
+
+class _Graphs:
+    """The shape graph of one group of properties, plain or guided by the group's
+    invariants ``assume`` (none: both are the plain graph), each built on first use."""
+
+    def __init__(self, ss: SymSemantics, props: list[Property], max_shapes: int, assume: tuple[str, ...],
+                 rlimit: int, progress: Callable[[int, int], None]) -> None:
+        self.ss, self.props, self.max_shapes, self.assume = ss, props, max_shapes, assume
+        self.rlimit, self.progress = rlimit, progress
+        self.built: dict[bool, ShapeGraph] = {}
+
+    def get(self, guided: bool) -> ShapeGraph:
+        key = guided and bool(self.assume)
+        if key not in self.built:
+            self.built[key] = build_graph(self.ss, self.props, self.max_shapes, assume=self.assume if key else (),
+                                          rlimit=self.rlimit, progress=self.progress)
+        return self.built[key]
 
 
 def _as_state_check(p: Property) -> Property:
