@@ -164,7 +164,7 @@ def state_diff(before: Any, after: Any) -> dict[str, Any]:
 def world_changes(sem: Semantics, w0: World, w1: World) -> dict[str, Any]:
     """``{pid: field diff}`` for every process whose local state differs (system order)."""
     return {
-        pid: state_diff(w0.procs[i], w1.procs[i])
+        pid: state_diff(sem.describe(i, w0.procs[i]), sem.describe(i, w1.procs[i]))
         for i, pid in enumerate(sem.pids)
         if w0.procs[i] != w1.procs[i]
     }
@@ -176,6 +176,10 @@ def step_json(sem: Semantics, index: int, step: Step, before: World, after: Worl
     d["reason"] = step.reason
     d["sent"] = [message_to_json(m) for m in step.sends]
     d["changes"] = world_changes(sem, before, after)
+    if step.where is not None:  # the handler's source location (Lua file:line, for one)
+        d["where"] = step.where
+    if step.notes:  # what the process implementation reports besides (printed lines, ...)
+        d["notes"] = {k: to_json(v) for k, v in step.notes}
     return d
 
 
@@ -263,7 +267,7 @@ def counterexample_data(
         "detail": prop.detail,
         "processes": processes_json(sem),
         "initial": {
-            "states": {pid: to_json(trace.initial.procs[i]) for i, pid in enumerate(sem.pids)},
+            "states": {pid: to_json(sem.describe(i, trace.initial.procs[i])) for i, pid in enumerate(sem.pids)},
             "faults_left": trace.initial.faults_left,
             "injections_left": trace.initial.injections_left,
         },
@@ -281,7 +285,7 @@ def counterexample_data(
 
 def processes_json(sem: Semantics) -> list[dict[str, str]]:
     """The participants in system order (plus the adversary when it is enabled)."""
-    out = [{"pid": inst.pid, "kind": inst.decl.kind, "label": inst.decl.label} for inst in sem.instances]
+    out = [{"pid": inst.pid, "kind": impl.kind, "label": impl.label} for inst, impl in zip(sem.instances, sem.impls)]
     if sem.adversary:
         out.append({"pid": ADVERSARY, "kind": ADVERSARY, "label": "Adversary"})
     return out
@@ -292,7 +296,7 @@ def final_json(sem: Semantics, prop: Property, w: World) -> dict[str, Any]:
     return {
         "quiescent": not w.net,
         "in_flight": [message_to_json(m) for m in sem.net.messages(w.net)],
-        "states": {pid: to_json(w.procs[i]) for i, pid in enumerate(sem.pids)},
+        "states": {pid: to_json(sem.describe(i, w.procs[i])) for i, pid in enumerate(sem.pids)},
         "obligations": to_json(open_obligations(sem, prop, w)) if prop.kind == "response" else None,
         "faults_left": w.faults_left,
         "injections_left": w.injections_left,
@@ -313,7 +317,7 @@ def explain_violation(sem: Semantics, prop: Property, w: World) -> str:
         parts.append(str(prop.explain(sem.view(w))))
     else:
         states = "; ".join(
-            f"{pid} {json.dumps(to_json(w.procs[i]), sort_keys=True)}" for i, pid in enumerate(sem.pids)
+            f"{pid} {json.dumps(to_json(sem.describe(i, w.procs[i])), sort_keys=True)}" for i, pid in enumerate(sem.pids)
         )
         parts.append(f"fails: {prop.meaning}; final states: {states}")
     return "; ".join(parts)

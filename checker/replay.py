@@ -127,7 +127,7 @@ def _initial_mismatch(sem: Semantics, world: World, saved: dict[str, Any]) -> st
         if pid not in states:
             problems.append(f"process {pid} is new")
             continue
-        now = to_json(world.procs[i])
+        now = to_json(sem.describe(i, world.procs[i]))
         was = states[pid]
         if now != was:
             if isinstance(now, dict) and isinstance(was, dict):

@@ -25,7 +25,8 @@ from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
 from checker.network import MessageTable, SerialBag, network_for, serial_network_for
-from checker.spec import Handler, ProcessInstance, Property, Spec, StepInfo
+from checker.process import Delivery, ProcessImpl, PythonProcess, impl_of
+from checker.spec import ProcessInstance, Property, Spec, StepInfo
 from checker.values import Message, make_message
 
 ADVERSARY = "adversary"
@@ -76,7 +77,9 @@ class World:
 @dataclass(frozen=True, slots=True)
 class Step:
     """One atomic step. ``kind`` is deliver | error | unhandled | handler-error | lose |
-    initiative | inject. ``choices`` are the (label, value) picks taken inside it."""
+    initiative | inject. ``choices`` are the (label, value) picks taken inside it.
+    ``where`` is the handler's source location and ``notes`` what its implementation
+    reports besides (both for traces only: never part of ``key``)."""
 
     kind: str
     pid: str
@@ -85,6 +88,8 @@ class Step:
     choices: tuple[tuple[str, Any], ...]
     sends: tuple[Message, ...]
     reason: str | None = None
+    where: str | None = None
+    notes: tuple[tuple[str, Any], ...] = ()
 
     def key(self) -> tuple[Any, ...]:
         """What identifies the step when a trace is replayed."""
@@ -125,6 +130,15 @@ class StepContext:
         if dst not in sem.index:
             raise SpecError(f"{sem.spec.source}: {self.self_id} sends {action} to unknown process {dst!r}")
         self.sends.append(make_message(self.self_id, dst, action, tags))
+
+    def emit(self, msg: Message) -> None:
+        """Queue a message built by a process implementation (its own vocabulary, so its
+        Action need not be declared); its target must be a process of the system."""
+        if msg.dst not in self._sem.index:
+            sem = self._sem
+            raise SpecError(f"{sem.spec.source}: {self.self_id} sends {msg.action} to unknown process {msg.dst!r}; "
+                            "add that process to the system (or a sink for it)")
+        self.sends.append(msg)
 
     def reply(self, msg: Message, action: str, **tags: Any) -> None:
         self.send(msg.src, action, **tags)
@@ -169,19 +183,20 @@ class View:
         idx = self._sem.index.get(name)
         if idx is None:
             raise AttributeError(f"no process {name!r} (processes: {', '.join(self._sem.index)})")
-        return self._w.procs[idx]
+        return self._sem.observe(idx, self._w.procs[idx])
 
     __getitem__ = __getattr__
 
     def of_kind(self, kind: str) -> tuple[Any, ...]:
         """Local states of every process of ``kind``, in system order."""
-        idx = self._sem.index
-        return tuple(self._w.procs[idx[p]] for p in self._sem.pids_of_kind.get(kind, ()))
+        idx, sem = self._sem.index, self._sem
+        return tuple(sem.observe(idx[p], self._w.procs[idx[p]]) for p in self._sem.pids_of_kind.get(kind, ()))
 
     @property
     def in_flight(self) -> tuple[Message, ...]:
-        msgs: tuple[Message, ...] = self._sem.net.messages(self._w.net)
-        return msgs
+        sem = self._sem
+        msgs: tuple[Message, ...] = sem.net.messages(self._w.net)
+        return msgs if sem.transparent else tuple(map(sem.observe_message, msgs))
 
     @property
     def quiescent(self) -> bool:
@@ -207,7 +222,7 @@ class View:
 
 def action_serials(sem: Semantics, key: Key, action: str) -> tuple[int, ...]:
     """The serials of the messages in flight in ``key`` with Action ``action``."""
-    msgs = sem.knet.table.msgs
+    msgs = sem.msg_views
     return tuple(s for s in sem.knet.serials(key[sem.nprocs]) if msgs[s].action == action)
 
 
@@ -226,18 +241,21 @@ class KeyView(View):
         idx = sem.index.get(name)
         if idx is None or idx < 0:
             raise AttributeError(f"no process {name!r} (processes: {', '.join(sem.pids)})")
-        return sem.states[idx][self._key[idx]]
+        return sem.observed[idx][self._key[idx]]
 
     __getitem__ = __getattr__
 
     def of_kind(self, kind: str) -> tuple[Any, ...]:
         sem, key = self._sem, self._key
         idx = sem.index
-        return tuple(sem.states[idx[p]][key[idx[p]]] for p in sem.pids_of_kind.get(kind, ()))
+        return tuple(sem.observed[idx[p]][key[idx[p]]] for p in sem.pids_of_kind.get(kind, ()))
 
     @property
     def in_flight(self) -> tuple[Message, ...]:
         sem = self._sem
+        if not sem.transparent:
+            views = sem.msg_views
+            return tuple(views[s] for s in sem.knet.serials(self._key[sem.nprocs]))
         msgs: tuple[Message, ...] = sem.net.messages(sem.knet.to_world(self._key[sem.nprocs]))
         return msgs
 
@@ -246,7 +264,7 @@ class KeyView(View):
         return not self._key[self._sem.nprocs]
 
     def in_flight_of(self, action: str) -> tuple[Message, ...]:
-        msgs = self._sem.knet.table.msgs
+        msgs = self._sem.msg_views
         return tuple(msgs[s] for s in action_serials(self._sem, self._key, action))
 
     def obligations(self, prop: str) -> tuple[Any, ...] | None:
@@ -270,11 +288,15 @@ class Semantics:
         self.config = config
         params = config.params
         self.instances: tuple[ProcessInstance, ...] = tuple(spec.build(params))
+        # the process seam: every engine runs a process through its implementation
+        self.impls: tuple[ProcessImpl, ...] = tuple(impl_of(inst.decl, spec.source) for inst in self.instances)
+        # True when properties see states and messages as they are (Python processes only)
+        self.transparent = all(isinstance(i, PythonProcess) for i in self.impls)
         self.pids = tuple(p.pid for p in self.instances)
         self.index = {pid: i for i, pid in enumerate(self.pids)}
         kinds: dict[str, list[str]] = {}
-        for inst in self.instances:
-            kinds.setdefault(inst.decl.kind, []).append(inst.pid)
+        for inst, impl in zip(self.instances, self.impls):
+            kinds.setdefault(impl.kind, []).append(inst.pid)
         self.adversary = "adversary" in config.faults
         if self.adversary:
             self.index[ADVERSARY] = -1
@@ -287,21 +309,20 @@ class Semantics:
         self.response_props: tuple[Property, ...] = tuple(
             p for p in spec.properties if p.kind == "response" and _selected(p, config)
         )
-        # aos: handlers are tried in list order; index them by Action for speed.
-        self._handlers: list[dict[str, list[Handler]]] = []
-        for inst in self.instances:
-            by_action: dict[str, list[Handler]] = {}
-            for h in inst.decl.handlers:
-                by_action.setdefault(h.action, []).append(h)
-            self._handlers.append(by_action)
         n = len(self.instances)
         self.nprocs = n
         # equal local states are shared and numbered per process (serials, in order of
         # first appearance): a world key holds serials, so keys hash and compare at C speed
         self._serial: list[dict[Any, int]] = [{} for _ in range(n)]
         self.states: list[list[Any]] = [[] for _ in range(n)]
+        # what properties see of each state serial (the same list where observe is the identity)
+        self.observed: list[list[Any]] = [
+            self.states[i] if isinstance(impl, PythonProcess) else [] for i, impl in enumerate(self.impls)
+        ]
         self.hashes: list[list[int]] = [[] for _ in range(n)]
         self.messages = MessageTable()
+        # what properties see of each message serial (the table itself when transparent)
+        self.msg_views: list[Message] = self.messages.msgs if self.transparent else []
         self.knet: Any = serial_network_for(config.network, self.messages)  # SerialBag | SerialFifo
         self._dst: list[int] = []  # message serial -> index of its target (-1: the adversary)
         self._plain: list[tuple[Step, Step]] = []  # message serial -> (unhandled, lose) steps
@@ -313,7 +334,7 @@ class Semantics:
             if self.adversary
             else []
         )
-        self._initiators = tuple(i for i, inst in enumerate(self.instances) if inst.decl.initiatives)
+        self._initiators = tuple(i for i, impl in enumerate(self.impls) if impl.initiatives())
         self._view_class: type[KeyView] | None = None
         self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
 
@@ -334,23 +355,29 @@ class Semantics:
     def handler_ids(self) -> list[str]:
         """Every handler and initiative of the system as ``kind:name`` (coverage keys)."""
         seen: dict[str, None] = {}
-        for inst in self.instances:
-            for h in inst.decl.handlers:
-                seen[f"{inst.decl.kind}:{h.name}"] = None
-            for it in inst.decl.initiatives:
-                seen[f"{inst.decl.kind}:{it.name}"] = None
+        for impl in self.impls:
+            for name in impl.handler_names():
+                seen[f"{impl.kind}:{name}"] = None
+            for it in impl.initiatives():
+                seen[f"{impl.kind}:{it.name}"] = None
         return list(seen)
 
     def kind_of(self, pid: str) -> str:
         i = self.index[pid]
-        return ADVERSARY if i < 0 else self.instances[i].decl.kind
+        return ADVERSARY if i < 0 else self.impls[i].kind
 
-    def match(self, idx: int, msg: Message) -> Handler | None:
-        """The first handler of process ``idx`` whose pattern matches ``msg``."""
-        for h in self._handlers[idx].get(msg.action, ()):
-            if h.sender is None or h.sender == msg.src:
-                return h
-        return None
+    def observe(self, idx: int, state: Any) -> Any:
+        """What properties see of ``state`` of process ``idx``."""
+        return self.impls[idx].observe(state)
+
+    def describe(self, idx: int, state: Any) -> Any:
+        """``state`` of process ``idx`` as traces show it (its implementation's account)."""
+        return self.impls[idx].describe_state(state)
+
+    def observe_message(self, m: Message) -> Message:
+        """What properties see of message ``m`` (as its sender's implementation says)."""
+        i = self.index.get(m.src, -1)
+        return m if i < 0 else self.impls[i].observe_message(m)
 
     # -- compact keys ---------------------------------------------------------------
 
@@ -363,12 +390,10 @@ class Semantics:
             table[state] = s
             self.states[idx].append(state)
             self.hashes[idx].append(hash(state))
+            obs = self.observed[idx]
+            if obs is not self.states[idx]:
+                obs.append(self.impls[idx].observe(state))
         return s
-
-    def intern_state(self, idx: int, state: Any) -> tuple[Any, int]:
-        """The shared copy of a local state of process ``idx`` and its hash."""
-        s = self.serial_of(idx, state)
-        return self.states[idx][s], self.hashes[idx][s]
 
     def message_serial(self, m: Message) -> int:
         """The serial of message ``m`` (numbered on first sight)."""
@@ -376,6 +401,8 @@ class Semantics:
         s = table.serial.get(m)
         if s is None:
             s = table.add(m)
+            if not self.transparent:
+                self.msg_views.append(self.observe_message(m))
             self._dst.append(self.index.get(m.dst, -1))
             self._plain.append((Step("unhandled", m.dst, None, m, (), ()), Step("lose", m.dst, None, m, (), ())))
         return s
@@ -480,65 +507,82 @@ class Semantics:
         return hit
 
     def _delivery_outcomes(self, idx: int, s: int, ms: int, faults_left: int) -> tuple[_Outcome, ...]:
-        """Every outcome of delivering message ``ms`` to process ``idx`` in state ``s``."""
+        """Every outcome of delivering message ``ms`` to process ``idx`` in state ``s``:
+        one per execution path of the process implementation's ``deliver``."""
         pid = self.pids[idx]
         msg = self.messages.msgs[ms]
-        h = self.match(idx, msg)
-        if h is None:  # aos: no handler matched, the message goes to the Inbox
-            return ((Step("unhandled", pid, None, msg, (), ()), s, (), faults_left, ()),)
-        outs = self._outcomes(idx, h.name, h.fn, s, msg, faults_left)
-        if self.handler_error and faults_left > 0:
-            outs.append((Step("handler-error", pid, h.name, msg, (), ()), s, (), faults_left - 1, ()))
+        impl = self.impls[idx]
+        before = self.states[idx][s]
+
+        def one(ch: Chooser) -> tuple[Delivery, StepContext]:
+            ctx = StepContext(self, pid, ch, faults_left)
+            return impl.deliver(before, msg, ctx), ctx
+
+        outs: list[_Outcome] = []
+        ran: str | None = None
+        for _, (d, ctx) in all_paths(one):
+            choices = tuple(ctx.choices)
+            if d.handler is None:  # aos: no handler matched, the message goes to the Inbox
+                step = Step("unhandled", pid, None, msg, choices, (), None, d.where, d.notes)
+                outs.append((step, s, (), ctx.faults_left, ()))
+                continue
+            ran = ran or d.handler
+            if d.error is not None:  # AO keeps the previous state; nothing is sent
+                step = Step("error", pid, d.handler, msg, choices, (), d.error, d.where, d.notes)
+                outs.append((step, s, (), ctx.faults_left, ()))
+                continue
+            outs.append(self._applied("deliver", idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
+        if ran is not None and self.handler_error and faults_left > 0:
+            outs.append((Step("handler-error", pid, ran, msg, (), ()), s, (), faults_left - 1, ()))
         return tuple(outs)
 
     def _initiative_outcomes(self, idx: int, s: int, faults_left: int) -> tuple[_Outcome, ...]:
-        outs: list[_Outcome] = []
-        for it in self.instances[idx].decl.initiatives:
-            outs.extend(self._outcomes(idx, it.name, it.fn, s, None, faults_left))
-        return tuple(outs)
-
-    def _outcomes(
-        self, idx: int, name: str, fn: Any, s: int, msg: Message | None, faults_left: int
-    ) -> list[_Outcome]:
-        """Every branch of one handler or initiative, as outcomes ready to apply.
-
-        An outcome is (step, serial of the new local state, serials of the sends, faults
-        left, obligation changes). Outcomes depend only on (process, local state,
-        message, fault budget): handlers are pure, so ``expand`` memoises them.
-        """
+        """Every branch of every initiative of process ``idx`` in state ``s``."""
         pid = self.pids[idx]
         before = self.states[idx][s]
-        kind = "deliver" if msg is not None else "initiative"
-
-        def one(ch: Chooser) -> tuple[str, Any, StepContext]:
-            ctx = StepContext(self, pid, ch, faults_left)
-            try:
-                return "ok", (fn(before, ctx) if msg is None else fn(before, msg, ctx)), ctx
-            except HandlerError as e:
-                return "error", e.reason, ctx
-
         outs: list[_Outcome] = []
-        for _, (status, value, ctx) in all_paths(one):
-            choices = tuple(ctx.choices)
-            if status == "error":
-                outs.append((Step("error", pid, name, msg, choices, (), value), s, (), ctx.faults_left, ()))
-                continue
-            if value is None:
-                if msg is None:
-                    continue  # initiative not enabled
-                raise SpecError(f"{self.spec.source}: handler {name!r} of {pid} returned None; return the new state")
-            if type(value) is not type(before):
-                raise SpecError(
-                    f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(value).__name__}, "
-                    f"expected its state type {type(before).__name__}"
-                )
-            sends = tuple(ctx.sends)
-            step = Step(kind, pid, name, msg, choices, sends)
-            a = self.serial_of(idx, value)
-            after = self.states[idx][a]
-            gops = self._obligation_changes(StepInfo(pid, kind, name, msg, before, after, sends))
-            outs.append((step, a, tuple(self.message_serial(m) for m in sends), ctx.faults_left, gops))
-        return outs
+        for it in self.impls[idx].initiatives():
+            fn = it.fn
+
+            def one(ch: Chooser) -> tuple[str, Any, StepContext]:
+                ctx = StepContext(self, pid, ch, faults_left)
+                try:
+                    return "ok", fn(before, ctx), ctx
+                except HandlerError as e:
+                    return "error", e.reason, ctx
+
+            for _, (status, value, ctx) in all_paths(one):
+                if status == "error":
+                    outs.append((Step("error", pid, it.name, None, tuple(ctx.choices), (), value), s, (), ctx.faults_left, ()))
+                elif value is not None:  # None: the initiative is not enabled
+                    if type(value) is not type(before):
+                        raise SpecError(
+                            f"{self.spec.source}: initiative {it.name!r} of {pid} returned a {type(value).__name__}, "
+                            f"expected its state type {type(before).__name__}"
+                        )
+                    outs.append(self._applied("initiative", idx, s, it.name, None, -1, value, ctx, None, ()))
+        return tuple(outs)
+
+    def _applied(
+        self, kind: str, idx: int, s: int, name: str, msg: Message | None, ms: int, value: Any,
+        ctx: StepContext, where: str | None, notes: tuple[tuple[str, Any], ...],
+    ) -> _Outcome:
+        """The outcome of one successful path: (step, serial of the new local state,
+        serials of the sends, faults left, obligation changes). Outcomes depend only on
+        (process, local state, message, fault budget): implementations are pure, so
+        ``expand`` memoises them."""
+        sends = tuple(ctx.sends)
+        step = Step(kind, self.pids[idx], name, msg, tuple(ctx.choices), sends, None, where, notes)
+        a = self.serial_of(idx, value)
+        send_serials = tuple(self.message_serial(m) for m in sends)
+        gops: _GhostOps = ()
+        if self.response_props:
+            obs = self.observed[idx]
+            views = self.msg_views
+            info = StepInfo(self.pids[idx], kind, name, None if msg is None else views[ms], obs[s], obs[a],
+                            tuple(views[m] for m in send_serials))
+            gops = self._obligation_changes(info)
+        return (step, a, send_serials, ctx.faults_left, gops)
 
     def _obligation_changes(self, info: StepInfo) -> _GhostOps:
         """(property index, opened keys, closed keys) for each response property the step touches."""
@@ -555,7 +599,7 @@ class Semantics:
         that handles it, with every combination of tag values from the tag domains."""
         out: list[Message] = []
         for a in self.spec.actions:
-            targets = [inst.pid for i, inst in enumerate(self.instances) if a.name in self._handlers[i]]
+            targets = [inst.pid for inst, impl in zip(self.instances, self.impls) if a.name in impl.handled_actions()]
             combos: list[dict[str, Any]] = [{}]
             for tag, dom in a.tags:
                 if dom not in self.domains:

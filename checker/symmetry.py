@@ -114,7 +114,7 @@ class Symmetry:
             a, b = group[0], group[1]
             swap = {sem.pids[a]: sem.pids[b], sem.pids[b]: sem.pids[a]}
             if self._rename(key, _Plan(swap, [sem.index[swap.get(p, p)] for p in sem.pids])) != key:
-                kind = sem.instances[a].decl.kind
+                kind = sem.impls[a].kind
                 raise SpecError(
                     f"{sem.spec.source}: kind {kind!r} is declared symmetric but swapping "
                     f"{sem.pids[a]} and {sem.pids[b]} changes the initial state; "

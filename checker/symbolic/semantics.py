@@ -30,6 +30,7 @@ from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
 from checker.network import FifoNetwork
+from checker.process import impl_of
 from checker.semantics import ADVERSARY, Semantics, Step, StepContext, View, World
 from checker.spec import Param, Property, Spec, StepInfo
 from checker.symbolic.translate import order_key
@@ -123,6 +124,12 @@ class SymSemantics:
     def __init__(self, spec: Spec, config: CheckConfig, oracle: Oracle,
                  symbolic_params: tuple[str, ...] | None = None) -> None:
         self.sem = Semantics(spec, config)
+        for impl in self.sem.impls:
+            if not impl.symbolic:
+                raise SpecError(
+                    f"{spec.source}: the z3 engines prove the model and cannot run {impl.label} ({impl.kind}), "
+                    "a Lua process; use --engine explore (with --conform to carry the model's proofs to the code)"
+                )
         self.spec = spec
         self.config = config
         self.oracle = oracle
@@ -142,6 +149,7 @@ class SymSemantics:
         self.params = params
         self.init_pc = canonical_pc(init_pc)
         self.instances = tuple(spec.build(params))
+        self.impls = tuple(impl_of(inst.decl, spec.source) for inst in self.instances)
         self.domain_bounds: dict[str, str] = {}
         for dom, values in self.sem.domains.items():
             b = domain_bound(tuple(values))
@@ -218,14 +226,17 @@ class SymSemantics:
                 continue
             rest = self._take(w.net, handle)
             idx = sem.index[msg.dst]
-            h = None if idx < 0 else sem.match(idx, msg)
-            if h is None:
+            if idx < 0:  # the adversary ignores what it receives
                 yield Step("unhandled", msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
                 continue
-            yield from self._run(st, idx, h.name, _bind(h.fn, msg), msg, rest)
-            if sem.handler_error and w.faults_left > 0:
+            ran: list[str] = []
+            for step, nxt in self._run(st, idx, msg, rest):
+                if step.handler is not None and not ran:
+                    ran.append(step.handler)
+                yield step, nxt
+            if ran and sem.handler_error and w.faults_left > 0:
                 w2 = World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
-                yield Step("handler-error", msg.dst, h.name, msg, (), ()), SymState(w2, st.fresh, st.pc)
+                yield Step("handler-error", msg.dst, ran[0], msg, (), ()), SymState(w2, st.fresh, st.pc)
         if sem.loss and w.faults_left > 0:
             for handle, msg in self._droppable(w.net):
                 if only_src is not None and msg.src != only_src:
@@ -234,18 +245,22 @@ class SymSemantics:
                 yield Step("lose", msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
         if only_src is not None:
             return
-        for idx, inst in enumerate(self.instances):
-            for it in inst.decl.initiatives:
-                yield from self._run(st, idx, it.name, it.fn, None, w.net)
+        for idx, impl in enumerate(self.impls):
+            for it in impl.initiatives():
+                yield from self._run(st, idx, None, w.net, it.name, it.fn)
         if w.injections_left > 0:
             for template, numeric in self._injections:
                 yield self._inject(st, template, numeric)
 
     def _run(
-        self, st: SymState, idx: int, name: str, fn: Callable[[Any, Any], Any], msg: Message | None, net: tuple[Any, ...]
+        self, st: SymState, idx: int, msg: Message | None, net: tuple[Any, ...],
+        name: str = "", fn: Callable[[Any, Any], Any] | None = None,
     ) -> Iterator[tuple[Step, SymState]]:
+        """Every feasible path of delivering ``msg`` to process ``idx`` through its
+        implementation (the process seam), or of initiative ``fn`` when ``msg`` is None."""
         w = st.world
         pid = self.instances[idx].pid
+        impl = self.impls[idx]
         before = w.procs[idx]
         kind = "deliver" if msg is not None else "initiative"
         oracle = self.oracle
@@ -254,24 +269,34 @@ class SymSemantics:
             oracle.begin(ch, st.pc)
             ctx = _SymCtx(self, pid, ch, w.faults_left, st.fresh)
             try:
-                try:
-                    after = fn(before, ctx)
-                except HandlerError as e:
-                    step = Step("error", pid, name, msg, tuple(ctx.choices), (), e.reason)
-                    return step, SymState(_w(w, w.procs, net), st.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
-                if after is None:
-                    if msg is None:
+                if msg is not None:
+                    d = impl.deliver(before, msg, ctx)
+                    pc = canonical_pc(st.pc + tuple(oracle.pc))
+                    if d.handler is None:
+                        return Step("unhandled", pid, None, msg, tuple(ctx.choices), ()), SymState(_w(w, w.procs, net), st.fresh, pc)
+                    if d.error is not None:
+                        step = Step("error", pid, d.handler, msg, tuple(ctx.choices), (), d.error)
+                        return step, SymState(_w(w, w.procs, net), st.fresh, pc)
+                    after, hname = d.state, d.handler
+                else:
+                    assert fn is not None
+                    hname = name
+                    try:
+                        after = fn(before, ctx)
+                    except HandlerError as e:
+                        step = Step("error", pid, name, msg, tuple(ctx.choices), (), e.reason)
+                        return step, SymState(_w(w, w.procs, net), st.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
+                    if after is None:
                         return None
-                    raise SpecError(f"{self.spec.source}: handler {name!r} of {pid} returned None; return the new state")
-                if type(after) is not type(before):
-                    raise SpecError(f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(after).__name__}")
+                    if type(after) is not type(before):
+                        raise SpecError(f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(after).__name__}")
                 sends = tuple(ctx.sends)
-                step = Step(kind, pid, name, msg, tuple(ctx.choices), sends)
+                step = Step(kind, pid, hname, msg, tuple(ctx.choices), sends)
                 procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
                 net2 = self._put(net, sends) if sends else net
                 ghost = w.ghost
                 if self.response_props:
-                    ghost = self._obligations(ghost, StepInfo(pid, kind, name, msg, before, after, sends))
+                    ghost = self._obligations(ghost, StepInfo(pid, kind, hname, msg, before, after, sends))
                 w2 = World(procs, net2, ghost, ctx.faults_left, w.injections_left)
                 return step, SymState(w2, ctx.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
             except Infeasible:
@@ -301,7 +326,7 @@ class SymSemantics:
         out: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
         doms = self.sem.domains
         for a in self.spec.actions:
-            targets = [inst.pid for inst in self.instances if any(h.action == a.name for h in inst.decl.handlers)]
+            targets = [inst.pid for inst, impl in zip(self.instances, self.impls) if a.name in impl.handled_actions()]
             combos: list[dict[str, Any]] = [{}]
             numeric: list[tuple[str, str]] = []
             for tag, dom in a.tags:
@@ -357,13 +382,6 @@ class SymSemantics:
     def holds(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
         """A formula over the state's symbols: the check is true in this state."""
         return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in self.evaluate(st, check)]))
-
-
-def _bind(fn: Callable[[Any, Message, Any], Any], msg: Message) -> Callable[[Any, Any], Any]:
-    def run(state: Any, ctx: Any) -> Any:
-        return fn(state, msg, ctx)
-
-    return run
 
 
 def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:

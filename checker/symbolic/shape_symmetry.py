@@ -109,7 +109,7 @@ class ShapeCanon:
         kinds: list[str] = []
         if symmetry:
             for kind in ss.spec.symmetric_kinds:
-                members = tuple(inst.pid for inst in ss.instances if inst.decl.kind == kind)
+                members = tuple(inst.pid for inst, impl in zip(ss.instances, ss.impls) if impl.kind == kind)
                 if len(members) >= 2:
                     groups.append(members)
                     kinds.append(kind)

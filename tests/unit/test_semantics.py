@@ -79,8 +79,8 @@ def test_unmatched_sender_goes_to_inbox() -> None:
     spec = _tiny()
     sem = Semantics(spec, CheckConfig(params=spec.default_params()))
     idx = sem.index["server"]
-    assert sem.match(idx, make_message("mallory", "server", "Bump", {"By": 1})) is None
-    assert sem.match(idx, make_message("client", "server", "Bump", {"By": 1})) is not None
+    assert sem.impls[idx].match(make_message("mallory", "server", "Bump", {"By": 1})) is None
+    assert sem.impls[idx].match(make_message("client", "server", "Bump", {"By": 1})) is not None
 
 
 def test_fifo_delivers_only_the_head_of_each_channel() -> None:

@@ -71,7 +71,7 @@ def reference_successors(sem: Semantics, w: World) -> Iterator[tuple[Step, World
     for handle, msg in net.deliverable(w.net):
         idx = sem.index[msg.dst]
         rest = net.take(w.net, handle)
-        h = None if idx < 0 else sem.match(idx, msg)
+        h = None if idx < 0 else sem.impls[idx].match(msg)
         if h is None:
             yield Step("unhandled", msg.dst, None, msg, (), ()), world(w.procs, rest, w.ghost, w.faults_left, w.injections_left)
             continue
