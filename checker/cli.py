@@ -96,6 +96,8 @@ def scenario_options(f: F) -> F:
         click.option("--amounts", metavar="1,2", default=None, help="amounts a user may mint or burn"),
         click.option("--collateral", type=int, default=None, help="initial free collateral per user"),
         click.option("--max-supply", "max_supply", type=int, default=None, help="Token Manager's max-supply cap"),
+        click.option("--impl", type=str, default=None, metavar="IMPL",
+                     help="the spec parameter 'impl': python (the model) or lua (the aos Lua processes; TIM3)"),
         click.option("--param", "params", metavar="NAME=VALUE", multiple=True,
                      help="any spec parameter (repeatable), for specs other than TIM3"),
         click.option("--network", type=click.Choice(NETWORKS), default="unordered", show_default=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,12 +48,15 @@ class CheckConfig:
             p = p.set(k, v)
         return replace(self, params=p)
 
-    def label(self) -> str:
+    def label(self, omit: Mapping[str, Any] | None = None) -> str:
         """A short file-name-safe label: ``v1-amounts1-collateral2-...-unlock-fail``.
 
         A ``version`` parameter comes first (bare); the others follow in name order.
+        A parameter whose value equals its entry in ``omit`` (a default) is left out.
         """
-        items = sorted(self.params.items(), key=lambda kv: (kv[0] != "version", kv[0]))
+        skip = omit or {}
+        items = sorted(((k, v) for k, v in self.params.items() if k not in skip or skip[k] != v),
+                       key=lambda kv: (kv[0] != "version", kv[0]))
         parts = [f"{k}{_flat(v)}" if k != "version" else str(v) for k, v in items]
         parts += sorted(self.faults)
         if self.network != "unordered":

@@ -240,7 +240,9 @@ def counterexample_data(
     trace = prop.trace
     cfg = prop.trace_config or result.config
     engine = prop.engine or result.engine
-    label = cfg.label() + ("" if engine == "explore" else f"-{engine}")
+    # a str parameter (other than version) at its default stays out of the file name
+    omit = {p.name: p.default for p in sem.spec.params if p.type == "str" and p.name != "version" and p.default is not None}
+    label = cfg.label(omit) + ("" if engine == "explore" else f"-{engine}")
     steps = []
     prev = trace.initial
     for i, (step, w) in enumerate(trace.steps, start=1):

@@ -300,6 +300,7 @@ def config_from_options(
     amounts: Any = None,
     collateral: Any = None,
     max_supply: Any = None,
+    impl: Any = None,
     params: Sequence[str] | Mapping[str, Any] = (),
     network: str = "unordered",
     faults: Iterable[str] = (),
@@ -319,7 +320,8 @@ def config_from_options(
     defaults are filled by ``spec.resolve``. Raises ``UsageError``.
     """
     values: dict[str, Any] = {p.name: p.default for p in spec.params}
-    named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply)
+    named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply,
+                 impl=impl)
     for name, raw in named.items():
         if raw is None:
             continue

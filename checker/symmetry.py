@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.errors import SpecError
+from checker.process import PythonProcess
 from checker.semantics import Key, Semantics, World
 from checker.values import FrozenMap, Message
 
@@ -95,7 +96,10 @@ class Symmetry:
             pids = sem.pids_of_kind.get(kind, ())
             if len(pids) >= 2:
                 self.groups.append(tuple(sem.index[p] for p in pids))
-        self.enabled = bool(self.groups)
+        # a process implementation whose states cannot be renamed (no ``rename_state``)
+        # switches the reduction off: renaming the users but not its state is unsound
+        self.renamable = all(isinstance(i, PythonProcess) or hasattr(i, "rename_state") for i in sem.impls)
+        self.enabled = bool(self.groups) and self.renamable
         self._fields: dict[type, tuple[str, ...]] = {}
         self._sig: list[dict[int, int]] = [{} for _ in sem.pids]  # per process: serial -> signature
         self._abstract: dict[Any, int] = {}  # abstracted state -> its number (a signature)
@@ -127,7 +131,7 @@ class Symmetry:
         table = self._sig[idx]
         sig = table.get(s)
         if sig is None:
-            abstracted = rename_value(self.sem.states[idx][s], {self.sem.pids[idx]: ABSTRACT}, self._fields)
+            abstracted = self.rename_state(idx, self.sem.states[idx][s], {self.sem.pids[idx]: ABSTRACT})
             sig = self._abstract.setdefault(abstracted, len(self._abstract))
             table[s] = sig
         return sig
@@ -245,10 +249,19 @@ class Symmetry:
             s = key[i]
             r = plan.maps[t].get(s)
             if r is None:
-                r = sem.serial_of(t, rename_value(sem.states[i][s], plan.ren, self._fields))
+                r = sem.serial_of(t, self.rename_state(i, sem.states[i][s], plan.ren))
                 plan.maps[t][s] = r
             out.append(r)
         return tuple(out)
+
+    def rename_state(self, idx: int, state: Any, ren: Renaming) -> Any:
+        """``state`` of process ``idx`` with the ids in ``ren`` replaced: through
+        ``rename_value``, or the implementation's own ``rename_state`` (a Lua snapshot)."""
+        impl = self.sem.impls[idx]
+        if isinstance(impl, PythonProcess):
+            return rename_value(state, ren, self._fields)
+        fields = self._fields
+        return impl.rename_state(state, lambda v: rename_value(v, ren, fields))  # type: ignore[attr-defined]
 
     def _message(self, s: int, plan: _Plan) -> int:
         r = plan.msgs.get(s)

@@ -26,6 +26,8 @@ PARAMS = (
     Param("amounts", "ints", (1,), "amounts a user may mint or burn (e.g. 1,2; each extra amount multiplies the state space)", minimum=1),
     Param("collateral", "int", None, "initial free USDA per user (default: ops × largest amount, always enough)", minimum=0),
     Param("max_supply", "int", None, "Token Manager's max-supply cap (default: never binding)", minimum=0),
+    Param("impl", "str", "python", "implementation of the coordinator and managers: python (the model) or lua "
+          "(spec/tim3/lua/, run by tim3check's aos runtime)", choices=("python", "lua")),
 )
 
 FAULTS = {
@@ -52,6 +54,10 @@ def resolve(params: Params) -> Params:
 def build(params: Params) -> tuple[ProcessInstance, ...]:
     users = user_ids(params)
     zero: FrozenMap[str, int] = FrozenMap()
+    if params.get("impl", "python") == "lua":
+        from spec.tim3.lua_system import lua_processes  # needs lupa only when asked for
+
+        return lua_processes(params) + tuple(ProcessInstance(u, USER, UserState(0, FrozenMap())) for u in users)
     return (
         ProcessInstance("coordinator", COORDINATORS[params["version"]], empty_coordinator()),
         ProcessInstance("lock", LOCK_MANAGER, LockState(FrozenMap({u: params["collateral"] for u in users}), zero)),
@@ -76,8 +82,9 @@ def domains(params: Params) -> dict[str, tuple[Any, ...]]:
 
 def describe(params: Params) -> str:
     amounts = ",".join(str(a) for a in params["amounts"])
+    lua = " (Lua)" if params.get("impl", "python") == "lua" else ""
     return (
-        f"coordinator {params['version']}, {params['users']} users, {params['ops']} ops each, "
+        f"coordinator {params['version']}{lua}, {params['users']} users, {params['ops']} ops each, "
         f"amounts {{{amounts}}}, collateral {params['collateral']}, max supply {params['max_supply']}"
     )
 
