@@ -246,9 +246,12 @@ def main() -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="counterexample directory [default: counterexamples/<spec name>/]")
 @click.option("--no-save", is_flag=True, help="do not write counterexample files")
+@click.option("--conform", is_flag=True,
+              help="explore: check every step of the implementation (--impl lua) against the model's step "
+                   "(refinement; property conforms-to-model)")
 @scenario_options
 def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
-          engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
+          conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
     """Check every property of the spec (default: spec.tim3, coordinator v3).
 
     Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
@@ -256,7 +259,9 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     spec, module = load_spec(spec_ref)
     eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
-                                 properties=properties or None, **options)
+                                 properties=properties or None, conform=conform, **options)
+    if conform and engine != "explore":
+        raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     with progress_display(not quiet) as progress:
         result = run_check(spec, config, engine, progress, eopts)
     if not no_save:

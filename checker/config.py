@@ -31,6 +31,8 @@ class CheckConfig:
     (including losses and handler errors) one run may take; ``adversary_messages``
     bounds how many messages the adversary may inject. ``symmetry`` explores one
     world per orbit of the spec's ``symmetric_kinds`` (sound; see checker/symmetry.py).
+    ``conform`` checks every step of an implementation against the spec's model
+    (``checker/conformance.py``).
     """
 
     params: FrozenMap[str, Any] = field(default_factory=FrozenMap)
@@ -41,6 +43,7 @@ class CheckConfig:
     limits: Limits = Limits()
     properties: tuple[str, ...] | None = None
     symmetry: bool = True
+    conform: bool = False
 
     def with_params(self, **changes: Any) -> CheckConfig:
         p = self.params
@@ -61,6 +64,8 @@ class CheckConfig:
         parts += sorted(self.faults)
         if self.network != "unordered":
             parts.append(self.network)
+        if self.conform:
+            parts.append("conform")
         return "-".join(parts).replace(" ", "")
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +84,7 @@ class CheckConfig:
             },
             "properties": list(self.properties) if self.properties is not None else None,
             "symmetry": self.symmetry,
+            **({"conform": True} if self.conform else {}),
         }
 
 

@@ -118,6 +118,7 @@ def config_from_json(d: Mapping[str, Any]) -> CheckConfig:
         limits=Limits(limits.get("max_depth"), limits.get("max_states"), limits.get("timeout"),
                       max_memory_mb=limits.get("max_memory_mb")),
         properties=tuple(props) if props is not None else None,
+        conform=bool(d.get("conform", False)),
         symmetry=bool(d.get("symmetry", True)),
     )
 

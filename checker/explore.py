@@ -47,6 +47,10 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
     """Explore every reachable state of ``spec`` under ``config`` (within its limits)."""
     sem = Semantics(spec, config)
     props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+    if config.conform:
+        from checker.conformance import CONFORMANCE
+
+        props.append(CONFORMANCE)
     # Worlds are acyclic immutable values: the cycle collector only costs time here
     # (it rescans every live state on each full collection).
     was_enabled = gc.isenabled()
@@ -75,8 +79,10 @@ class _Explorer:
         # what is still to be found, in property order: (property, goal or None for a
         # violation, its test on a key); an entry leaves the list once found
         self.pending: list[tuple[str, str | None, Callable[[Key], bool]]] = [
-            (p.name, None, judge.violation_test(p)) for p in props if p.kind != "sometimes"
+            (p.name, None, judge.violation_test(p)) for p in props if p.kind not in ("sometimes", "step")
         ] + [(p.name, g, judge.goal_test(p, g)) for p in props if p.kind == "sometimes" for g in required_goals(sem, p)]
+        # --conform: the first step that is not a step of the model (source index, step)
+        self.diverged: tuple[int, Step] | None = None
 
     def _check(self, idx: int, key: Key) -> None:
         found = [t for t in self.pending if t[2](key)]
@@ -113,6 +119,7 @@ class _Explorer:
         expand = sem.expand
         lookup = index.get
         stop_early = limits.stop_at_first_violation
+        divergent = sem.divergent  # filled by Semantics under --conform only
         i = 0
         while i < len(states):
             w = states[i]
@@ -126,6 +133,8 @@ class _Explorer:
                 transitions += 1
                 sid = id(step)
                 fired[sid] = fired_get(sid, 0) + 1
+                if divergent and sid in divergent and self.diverged is None:
+                    self.diverged = (i, step)
                 # a key already stored is a representative: canonical already
                 if lookup(w2) is not None:
                     continue
@@ -203,6 +212,18 @@ class _Explorer:
             return Trace(initial, tuple((step, sem.world_of(k)) for step, k in steps))
         return Trace(initial, tuple((step, sem.world_of(k)) for step, k in self._concretise([k for _, k in steps])))
 
+    def _diverging_trace(self, idx: int, step: Step) -> Trace:
+        """The run to state ``idx`` followed by a step that is not a model step (with
+        symmetry, the renamed step that leaves the concrete world the run reaches)."""
+        sem = self.sem
+        trace = self.trace_to(idx)
+        last = trace.steps[-1][1] if trace.steps else trace.initial
+        key = sem.key_of(last)
+        for s, k2 in sem.expand(key):
+            if s is step or (self.canon is not None and id(s) in sem.divergent):
+                return Trace(trace.initial, trace.steps + ((s, sem.world_of(k2)),))
+        raise InternalError("conformance: the diverging step is not enabled at the end of its trace")
+
     def _concretise(self, reps: list[Key]) -> list[tuple[Step, Key]]:
         """Follow representatives with real steps: each next world is a successor of the
         current concrete world whose representative is the next one on the BFS path."""
@@ -238,6 +259,13 @@ class _Explorer:
                 return mk(VIOLATED, bound,
                                       detail=f"no reachable state witnesses: {', '.join(missing)}")
             return mk(UNKNOWN, bound, detail=f"not yet witnessed: {', '.join(missing)}")
+        if p.kind == "step":
+            if self.diverged is not None:
+                trace = self._diverging_trace(*self.diverged)
+                last = trace.steps[-1][0]
+                return mk(VIOLATED, f"shortest counterexample: {len(trace)} steps", trace=trace,
+                          detail=f"step {len(trace)}: {sem.divergent.get(id(last), '')}")
+            return mk(UNKNOWN if stats.limit_hit is not None else HOLDS, bound)
         if p.name in self.violation:
             idx = self.violation[p.name]
             trace = self.trace_to(idx)

@@ -312,6 +312,7 @@ def config_from_options(
     timeout: float | None = None,
     symmetry: bool = True,
     max_memory: int | None = None,
+    conform: bool = False,
 ) -> CheckConfig:
     """A validated ``CheckConfig`` from user values (``None`` = the spec default).
 
@@ -380,6 +381,7 @@ def config_from_options(
         limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout, max_memory_mb=max_memory),
         properties=props,
         symmetry=symmetry,
+        conform=conform,
     )
 
 

@@ -337,6 +337,13 @@ class Semantics:
         self._initiators = tuple(i for i, impl in enumerate(self.impls) if impl.initiatives())
         self._view_class: type[KeyView] | None = None
         self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
+        # --conform: steps that are not steps of the model, by id(step) -> why
+        self.divergent: dict[int, str] = {}
+        self.conformance: Any = None
+        if config.conform:
+            from checker.conformance import Conformance
+
+            self.conformance = Conformance(self)
 
     # -- construction -------------------------------------------------------------
 
@@ -532,6 +539,11 @@ class Semantics:
                 outs.append((step, s, (), ctx.faults_left, ()))
                 continue
             outs.append(self._applied("deliver", idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
+        if self.conformance is not None:
+            for out in outs:
+                why = self.conformance.check(idx, out[0], before, self.states[idx][out[1]], out[0].sends)
+                if why is not None:
+                    self.divergent[id(out[0])] = why
         if ran is not None and self.handler_error and faults_left > 0:
             outs.append((Step("handler-error", pid, ran, msg, (), ()), s, (), faults_left - 1, ()))
         return tuple(outs)

@@ -206,6 +206,9 @@ class Spec:
     # properties) that k-induction may use after proving each of them.
     symbolic_params: tuple[str, ...] = ()
     invariants: tuple[Property, ...] = ()
+    # ``--conform``: the parameters under which ``build`` gives the model that an
+    # implementation (say ``impl=lua``) must refine, step for step
+    reference: Callable[[Params], Params] | None = None
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

@@ -103,5 +103,6 @@ SPEC = Spec(
     describe=describe,
     symmetric_kinds=("user",),
     symbolic_params=("collateral", "max_supply"),
+    reference=lambda p: p.set("impl", "python"),  # --conform: the model the Lua must refine
     invariants=INVARIANTS,  # strengthening invariants, each proved by `prove`, never assumed
 )
