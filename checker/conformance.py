@@ -40,6 +40,14 @@ CONFORMANCE = Property(
 )
 
 
+def find_property(spec: Any, name: str) -> Property | None:
+    """The spec's property ``name``, or ``CONFORMANCE`` (which every spec with a model has)."""
+    p: Property | None = spec.prop(name)
+    if p is None and name == CONFORMANCE.name:
+        return CONFORMANCE
+    return p
+
+
 def typed(value: Any) -> Any:
     """``value`` with every number tagged by its type, for comparisons where ``1`` and
     ``1.0`` (or ``True`` and ``1``) must differ."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import CheckConfig, Limits
+from checker.conformance import find_property
 from checker.errors import InternalError, TraceFileError
 from checker.property_eval import goals_met, open_obligations, required_goals, violated_at
 from checker.result import CheckResult, PropertyResult
@@ -232,7 +233,7 @@ def counterexample_data(
     """
     if prop.trace is None:
         raise InternalError(f"property {prop.name!r} has no trace to save ({prop.verdict})")
-    spec_prop = sem.spec.prop(prop.name)
+    spec_prop = find_property(sem.spec, prop.name)
     if spec_prop is None:
         raise InternalError(f"property {prop.name!r} is not in spec {sem.spec.name!r}")
     module, source = spec_location(sem.spec)
@@ -282,7 +283,8 @@ def counterexample_data(
     if spec_prop.kind == "sometimes":
         data["witness"] = witness_steps(sem, spec_prop, trace.initial, [w for _, w in trace.steps])
     else:
-        data["violation"] = explain_violation(sem, spec_prop, final)
+        last = sem.divergent.get(id(trace.steps[-1][0])) if trace.steps else None
+        data["violation"] = explain_violation(sem, spec_prop, final, last or prop.detail)
     return data
 
 
@@ -306,7 +308,7 @@ def final_json(sem: Semantics, prop: Property, w: World) -> dict[str, Any]:
     }
 
 
-def explain_violation(sem: Semantics, prop: Property, w: World) -> str:
+def explain_violation(sem: Semantics, prop: Property, w: World, last_divergence: str | None = None) -> str:
     """One line: what is wrong in ``w`` (the property's own ``explain`` when it has one)."""
     parts: list[str] = []
     if prop.kind == "response":
@@ -314,6 +316,8 @@ def explain_violation(sem: Semantics, prop: Property, w: World) -> str:
         parts.append("quiescent with open obligations " + ", ".join(json.dumps(to_json(o)) for o in obl))
     elif prop.kind == "at-quiescence":
         parts.append("quiescent (nothing in flight)" if not w.net else "not quiescent")
+    if prop.kind == "step":
+        return "the last step is not a step of the model: " + (last_divergence or "?")
     if not violated_at(sem, prop, w):
         parts.append("(the property does not fail in this state)")
     if prop.explain is not None:

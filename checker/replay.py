@@ -29,6 +29,7 @@ from checker.counterexample import (
     to_json,
     world_changes,
 )
+from checker.conformance import find_property
 from checker.errors import HandlerError, SpecError, TraceFileError
 from checker.property_eval import goals_met, required_goals, violated_at
 from checker.render import fmt_changes, fmt_choices, fmt_message
@@ -66,7 +67,7 @@ def replay(spec: Spec, data: dict[str, Any]) -> ReplayOutcome:
     prop_name = str(data["property"]["name"])
     if data["spec"].get("name") not in (None, spec.name):
         return ReplayOutcome(DIVERGED, 0, f"diverged at step 0: the trace is for spec {data['spec']['name']!r}, not {spec.name!r}")
-    prop = spec.prop(prop_name)
+    prop = find_property(spec, prop_name)
     if prop is None:
         return ReplayOutcome(DIVERGED, 0, f"diverged at step 0: today's spec has no property {prop_name!r}")
     try:
@@ -93,6 +94,11 @@ def replay(spec: Spec, data: dict[str, Any]) -> ReplayOutcome:
     last = len(data["steps"])
     if prop.kind == "sometimes":
         return _witness(sem, prop, worlds, data.get("witness"), last)
+    if prop.kind == "step":  # conformance: the last step must still leave the model
+        why = sem.divergent.get(id(found[0])) if data["steps"] and not isinstance(found, str) else None
+        if why is not None:
+            return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and step {last} still diverges: {why}")
+        return ReplayOutcome(HOLDS_NOW, last, f"all {last} steps replay, and step {last} is a step of the model now")
     if violated_at(sem, prop, world):
         return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and {prop_name} is still violated at the end")
     why = "the final state is not quiescent" if prop.kind != "always" and world.net else "the property holds in the final state"

@@ -102,3 +102,26 @@ def test_typed_comparison_tells_one_from_one_point_zero() -> None:
     assert typed(1) != typed(1.0)
     assert typed(True) != typed(1)
     assert typed((1, "a")) == typed((1, "a"))
+
+
+def test_a_divergence_saves_and_replays() -> None:
+    from checker.counterexample import counterexample_data
+    from checker.replay import VIOLATES, replay
+    from checker.semantics import Semantics
+
+    spec = _spec(OVERWRITING)
+    cfg = _cfg(impl="lua", users=1, ops=2)
+    r = explore(spec, cfg)
+    res = r.result(CONFORMANCE.name)
+    data = counterexample_data(r, res, Semantics(spec, cfg))
+    assert data["property"]["kind"] == "step"
+    assert data["violation"].startswith("the last step is not a step of the model: step 12: state on UpdatePosition")
+    assert data["config_label"].endswith("-conform")
+    import json
+
+    out = replay(spec, json.loads(json.dumps(data)))
+    assert out.status == VIOLATES, out.message
+    assert "step 12 still diverges" in out.message
+    # against a conforming implementation the same trace replays and no longer diverges
+    fixed = replay(_spec(STATE_MANAGER), json.loads(json.dumps(data)))
+    assert fixed.status != VIOLATES
