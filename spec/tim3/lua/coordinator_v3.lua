@@ -41,10 +41,11 @@ Config = Config or {
 --   updateSent = true once the UpdatePosition of this request has been sent (absent before) }
 PendingRequests = PendingRequests or {}
 
--- pattern: this Action, and only from the process configured under Config[configKey]
-local function actionFrom(action, configKey)
+-- `pattern`, and only from the process configured as Config[configKey] (msg.From cannot
+-- be forged; from anyone else the message matches no handler and goes to the Inbox)
+local function onlyFrom(configKey, pattern)
   return function(msg)
-    return msg.Tags.Action == action and msg.From == Config[configKey]
+    return pattern(msg) and msg.From == Config[configKey]
   end
 end
 
@@ -128,7 +129,7 @@ Handlers.add("MintTIM3", Handlers.utils.hasMatchingTag("Action", "MintTIM3"), fu
   }
 end)
 
-Handlers.add("LockCollateral-Success", actionFrom("LockCollateral-Success", "lockManagerProcess"), function(msg)
+Handlers.add("LockCollateral-Success", onlyFrom("lockManagerProcess", Handlers.utils.hasMatchingTag("Action", "LockCollateral-Success")), function(msg)
   local request = expectRequest(msg, "locking")
   ao.send({
     Target = Config.tokenManagerProcess,
@@ -140,13 +141,13 @@ Handlers.add("LockCollateral-Success", actionFrom("LockCollateral-Success", "loc
   request.stage = "minting"
 end)
 
-Handlers.add("LockCollateral-Failed", actionFrom("LockCollateral-Failed", "lockManagerProcess"), function(msg)
+Handlers.add("LockCollateral-Failed", onlyFrom("lockManagerProcess", Handlers.utils.hasMatchingTag("Action", "LockCollateral-Failed")), function(msg)
   local request = expectRequest(msg, "locking")
   respond(request, msg.Tags.Request, "error")
   PendingRequests[msg.Tags.Request] = nil
 end)
 
-Handlers.add("Mint-Response", actionFrom("Mint-Response", "tokenManagerProcess"), function(msg)
+Handlers.add("Mint-Response", onlyFrom("tokenManagerProcess", Handlers.utils.hasMatchingTag("Action", "Mint-Response")), function(msg)
   local request = expectRequest(msg, "minting")
   if msg.Tags.Status == "success" then
     updatePosition(request, request.amount)
@@ -181,7 +182,7 @@ Handlers.add("BurnTIM3", Handlers.utils.hasMatchingTag("Action", "BurnTIM3"), fu
   }
 end)
 
-Handlers.add("Burn-Response", actionFrom("Burn-Response", "tokenManagerProcess"), function(msg)
+Handlers.add("Burn-Response", onlyFrom("tokenManagerProcess", Handlers.utils.hasMatchingTag("Action", "Burn-Response")), function(msg)
   local request = expectRequest(msg, "burning")
   if msg.Tags.Status ~= "success" then
     respond(request, msg.Tags.Request, "error")
@@ -197,13 +198,13 @@ end)
 
 -- ------------------------------------------------------------------ unlock (burn, or a mint's rollback)
 
-Handlers.add("UnlockCollateral-Success", actionFrom("UnlockCollateral-Success", "lockManagerProcess"), function(msg)
+Handlers.add("UnlockCollateral-Success", onlyFrom("lockManagerProcess", Handlers.utils.hasMatchingTag("Action", "UnlockCollateral-Success")), function(msg)
   local request = expectRequest(msg, "unlocking", "rollback")
   respond(request, msg.Tags.Request, request.stage == "unlocking" and "success" or "error")
   PendingRequests[msg.Tags.Request] = nil
 end)
 
-Handlers.add("UnlockCollateral-Failed", actionFrom("UnlockCollateral-Failed", "lockManagerProcess"), function(msg)
+Handlers.add("UnlockCollateral-Failed", onlyFrom("lockManagerProcess", Handlers.utils.hasMatchingTag("Action", "UnlockCollateral-Failed")), function(msg)
   local request = expectRequest(msg, "unlocking", "rollback")
   -- the collateral is owed: ask again, the request stays open
   unlock(request, msg.Tags.Request)

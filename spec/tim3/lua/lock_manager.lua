@@ -14,10 +14,11 @@ Config = Config or {
 FreeCollateral = FreeCollateral or {}   -- user -> USDA the user may lock
 LockedCollateral = LockedCollateral or {} -- user -> USDA locked against minted TIM3
 
--- pattern: this Action, and only from the configured coordinator
-local function fromCoordinator(action)
+-- `pattern`, and only from the configured coordinator (msg.From cannot be forged; from
+-- anyone else the message matches no handler and goes to the Inbox)
+local function fromCoordinator(pattern)
   return function(msg)
-    return msg.Tags.Action == action and msg.From == Config.Coordinator
+    return pattern(msg) and msg.From == Config.Coordinator
   end
 end
 
@@ -37,7 +38,7 @@ Handlers.add("Credit", Handlers.utils.hasMatchingTag("Action", "Credit"), functi
   FreeCollateral[user] = (FreeCollateral[user] or 0) + amount
 end)
 
-Handlers.add("LockCollateral", fromCoordinator("LockCollateral"), function(msg)
+Handlers.add("LockCollateral", fromCoordinator(Handlers.utils.hasMatchingTag("Action", "LockCollateral")), function(msg)
   local user, amount = msg.Tags.User, tonumber(msg.Tags.Amount)
   local free = FreeCollateral[user] or 0
   local reply = { Request = msg.Tags.Request, User = user, Amount = tostring(amount) }
@@ -52,7 +53,7 @@ Handlers.add("LockCollateral", fromCoordinator("LockCollateral"), function(msg)
   LockedCollateral[user] = (LockedCollateral[user] or 0) + amount
 end)
 
-Handlers.add("UnlockCollateral", fromCoordinator("UnlockCollateral"), function(msg)
+Handlers.add("UnlockCollateral", fromCoordinator(Handlers.utils.hasMatchingTag("Action", "UnlockCollateral")), function(msg)
   local user, amount = msg.Tags.User, tonumber(msg.Tags.Amount)
   local locked = LockedCollateral[user] or 0
   local reply = { Request = msg.Tags.Request, User = user, Amount = tostring(amount) }

@@ -19,9 +19,15 @@ Handlers.add("Configure", Handlers.utils.hasMatchingTag("Action", "Configure"), 
   Config.Coordinator = msg.Tags.Coordinator
 end)
 
-Handlers.add("UpdatePosition", function(msg)
-  return msg.Tags.Action == "UpdatePosition" and msg.From == Config.Coordinator
-end, function(msg)
+-- `pattern`, and only from the configured coordinator (msg.From cannot be forged; from
+-- anyone else the message matches no handler and goes to the Inbox)
+local function fromCoordinator(pattern)
+  return function(msg)
+    return pattern(msg) and msg.From == Config.Coordinator
+  end
+end
+
+Handlers.add("UpdatePosition", fromCoordinator(Handlers.utils.hasMatchingTag("Action", "UpdatePosition")), function(msg)
   local user = msg.Tags.User
   Positions[user] = (Positions[user] or 0) + tonumber(msg.Tags.Amount)
 end)

@@ -17,10 +17,11 @@ Balances = Balances or {}   -- user -> TIM3 balance
 TotalSupply = TotalSupply or 0
 Applied = Applied or {}     -- request id -> supply change applied for it
 
--- pattern: this Action, and only from the configured coordinator
-local function fromCoordinator(action)
+-- `pattern`, and only from the configured coordinator (msg.From cannot be forged; from
+-- anyone else the message matches no handler and goes to the Inbox)
+local function fromCoordinator(pattern)
   return function(msg)
-    return msg.Tags.Action == action and msg.From == Config.Coordinator
+    return pattern(msg) and msg.From == Config.Coordinator
   end
 end
 
@@ -32,7 +33,7 @@ Handlers.add("Configure", Handlers.utils.hasMatchingTag("Action", "Configure"), 
   Config.MaxSupply = tonumber(msg.Tags.MaxSupply)
 end)
 
-Handlers.add("Mint", fromCoordinator("Mint"), function(msg)
+Handlers.add("Mint", fromCoordinator(Handlers.utils.hasMatchingTag("Action", "Mint")), function(msg)
   local user, amount, request = msg.Tags.User, tonumber(msg.Tags.Amount), msg.Tags.Request
   if TotalSupply + amount > Config.MaxSupply or (Checker and Checker.fault("mint-fail")) then
     msg.reply({ Action = "Mint-Response", Request = request, Status = "error", Amount = tostring(amount) })
@@ -44,7 +45,7 @@ Handlers.add("Mint", fromCoordinator("Mint"), function(msg)
   Applied[request] = (Applied[request] or 0) + amount
 end)
 
-Handlers.add("Burn", fromCoordinator("Burn"), function(msg)
+Handlers.add("Burn", fromCoordinator(Handlers.utils.hasMatchingTag("Action", "Burn")), function(msg)
   local user, amount, request = msg.Tags.User, tonumber(msg.Tags.Amount), msg.Tags.Request
   local balance = Balances[user] or 0
   if balance < amount then
