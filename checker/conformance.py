@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.choices import Chooser, all_paths
 from checker.errors import SpecError, UserError
-from checker.process import Delivery, PythonProcess
+from checker.process import FINDING_KINDS, Delivery, PythonProcess
 from checker.spec import Property
 from checker.values import FrozenMap, Message
 
@@ -45,6 +45,9 @@ def find_property(spec: Any, name: str) -> Property | None:
     p: Property | None = spec.prop(name)
     if p is None and name == CONFORMANCE.name:
         return CONFORMANCE
+    kind, at, where = name.partition("@")
+    if p is None and at and kind in FINDING_KINDS:  # a finding from execution: kind@where
+        return Property(name=name, kind="finding", meaning=FINDING_KINDS[kind])
     return p
 
 

@@ -318,6 +318,8 @@ def explain_violation(sem: Semantics, prop: Property, w: World, last_divergence:
         parts.append("quiescent (nothing in flight)" if not w.net else "not quiescent")
     if prop.kind == "step":
         return "the last step is not a step of the model: " + (last_divergence or "?")
+    if prop.kind == "finding":
+        return f"{prop.meaning}: {last_divergence or '?'}"
     if not violated_at(sem, prop, w):
         parts.append("(the property does not fail in this state)")
     if prop.explain is not None:

@@ -35,6 +35,7 @@ from checker.result import (
     Trace,
 )
 from checker.property_eval import Judge, required_goals
+from checker.process import FINDING_KINDS, Finding
 from checker.semantics import Key, Semantics, Step
 from checker.spec import Property, Spec
 from checker.symmetry import canonicaliser
@@ -83,6 +84,8 @@ class _Explorer:
         ] + [(p.name, g, judge.goal_test(p, g)) for p in props if p.kind == "sometimes" for g in required_goals(sem, p)]
         # --conform: the first step that is not a step of the model (source index, step)
         self.diverged: tuple[int, Step] | None = None
+        # findings from execution: first occurrence (source index, step, finding) per key
+        self.found: dict[str, tuple[int, Step, Finding]] = {}
 
     def _check(self, idx: int, key: Key) -> None:
         found = [t for t in self.pending if t[2](key)]
@@ -120,6 +123,8 @@ class _Explorer:
         lookup = index.get
         stop_early = limits.stop_at_first_violation
         divergent = sem.divergent  # filled by Semantics under --conform only
+        step_findings = sem.findings  # filled when an implementation reports findings
+        found = self.found
         i = 0
         while i < len(states):
             w = states[i]
@@ -135,6 +140,10 @@ class _Explorer:
                 fired[sid] = fired_get(sid, 0) + 1
                 if divergent and sid in divergent and self.diverged is None:
                     self.diverged = (i, step)
+                if step_findings and sid in step_findings:
+                    for f in step_findings[sid]:
+                        if f.key not in found:
+                            found[f.key] = (i, step, f)
                 # a key already stored is a representative: canonical already
                 if lookup(w2) is not None:
                     continue
@@ -186,7 +195,7 @@ class _Explorer:
             scenario=sem.spec.describe(sem.config.params),
             config=sem.config,
             engine="explore",
-            results=[self._verdict(p, stats) for p in self.props],
+            results=[self._verdict(p, stats) for p in self.props] + self._finding_results(),
             stats=stats,
         )
 
@@ -212,17 +221,29 @@ class _Explorer:
             return Trace(initial, tuple((step, sem.world_of(k)) for step, k in steps))
         return Trace(initial, tuple((step, sem.world_of(k)) for step, k in self._concretise([k for _, k in steps])))
 
-    def _diverging_trace(self, idx: int, step: Step) -> Trace:
-        """The run to state ``idx`` followed by a step that is not a model step (with
-        symmetry, the renamed step that leaves the concrete world the run reaches)."""
+    def _finding_results(self) -> list[PropertyResult]:
+        """One VIOLATED row per finding key, in order of discovery, with its shortest trace."""
+        out = []
+        for key, (i, step, f) in self.found.items():
+            trace = self._trace_ending(i, step, lambda s: any(g.key == key for g in self.sem.findings.get(id(s), ())))
+            out.append(PropertyResult(key, "finding", FINDING_KINDS.get(f.kind, f.kind), VIOLATED,
+                                      f"shortest trace: {len(trace)} steps", False, trace, f.text))
+        return out
+
+    def _trace_ending(self, idx: int, step: Step, wanted: Callable[[Step], bool]) -> Trace:
+        """The run to state ``idx`` followed by ``step`` (with symmetry, by the step
+        ``wanted`` accepts from the concrete world the run reaches)."""
         sem = self.sem
         trace = self.trace_to(idx)
         last = trace.steps[-1][1] if trace.steps else trace.initial
-        key = sem.key_of(last)
-        for s, k2 in sem.expand(key):
-            if s is step or (self.canon is not None and id(s) in sem.divergent):
+        for s, k2 in sem.expand(sem.key_of(last)):
+            if s is step or (self.canon is not None and wanted(s)):
                 return Trace(trace.initial, trace.steps + ((s, sem.world_of(k2)),))
-        raise InternalError("conformance: the diverging step is not enabled at the end of its trace")
+        raise InternalError("a step recorded on the BFS tree is not enabled at the end of its trace")
+
+    def _diverging_trace(self, idx: int, step: Step) -> Trace:
+        """The run to state ``idx`` followed by a step that is not a model step."""
+        return self._trace_ending(idx, step, lambda s: id(s) in self.sem.divergent)
 
     def _concretise(self, reps: list[Key]) -> list[tuple[Step, Key]]:
         """Follow representatives with real steps: each next world is a successor of the

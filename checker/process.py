@@ -24,6 +24,34 @@ from checker.spec import Ctx, Handler, Initiative, ProcessDecl
 from checker.values import Message
 
 
+FINDING_KINDS: dict[str, str] = {
+    "contract-mismatch": "a handler reads a tag or JSON Data field that the sending process never sets",
+    "unhandled-message": "a message from a process of the system that no handler matches (it lands in the Inbox)",
+    "handler-error": "a Lua runtime error in a handler (AO rolls the delivery back)",
+    "untrusted-change": "a handler changed the process's state on a message from a sender not trusted for that Action",
+    "value-hazard": "a tag value that is not a string, or an integer amount written as a float (\"1.0\")",
+    "order-dependence": "the effects of a delivery change with the iteration order of pairs()",
+    "stall": "at quiescence a wallet's operation is still unanswered: the flow cannot complete",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something wrong seen while executing the code (not a property of the model):
+    ``kind`` (one of ``FINDING_KINDS``), where in the code, the handler, and one line.
+    Reported once per ``key`` with the shortest trace to its first occurrence."""
+
+    kind: str
+    where: str
+    handler: str | None
+    text: str
+
+    @property
+    def key(self) -> str:
+        """The result name: ``<kind>@<where>`` (one row per kind and place)."""
+        return f"{self.kind}@{self.where}"
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """The result of one execution path of delivering a message.
@@ -40,6 +68,7 @@ class Delivery:
     error: str | None = None
     where: str | None = None
     notes: tuple[tuple[str, Any], ...] = ()
+    findings: tuple[Finding, ...] = ()
 
 
 @runtime_checkable

@@ -64,7 +64,7 @@ def violated_at(sem: Semantics, prop: Property, world: World, view: View | None 
         return quiet and not check_holds(sem, prop, view if view is not None else sem.view(world))
     if prop.kind == "response":
         return quiet and bool(world.ghost[response_index(sem, prop)])
-    if prop.kind in ("sometimes", "step"):  # a step property is judged on steps, not worlds
+    if prop.kind in ("sometimes", "step", "finding"):  # judged on steps, not worlds
         return False
     raise InternalError(f"property {prop.name!r} has unknown kind {prop.kind!r}")
 

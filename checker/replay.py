@@ -94,6 +94,12 @@ def replay(spec: Spec, data: dict[str, Any]) -> ReplayOutcome:
     last = len(data["steps"])
     if prop.kind == "sometimes":
         return _witness(sem, prop, worlds, data.get("witness"), last)
+    if prop.kind == "finding":  # the last step must still show the same finding
+        fs = sem.findings.get(id(found[0]), ()) if data["steps"] and not isinstance(found, str) else ()
+        hit = [f for f in fs if f.key == prop_name]
+        if hit:
+            return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and step {last} still shows it: {hit[0].text}")
+        return ReplayOutcome(HOLDS_NOW, last, f"all {last} steps replay, and step {last} no longer shows {prop_name}")
     if prop.kind == "step":  # conformance: the last step must still leave the model
         why = sem.divergent.get(id(found[0])) if data["steps"] and not isinstance(found, str) else None
         if why is not None:

@@ -25,7 +25,7 @@ from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
 from checker.network import MessageTable, SerialBag, network_for, serial_network_for
-from checker.process import Delivery, ProcessImpl, PythonProcess, impl_of
+from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of
 from checker.spec import ProcessInstance, Property, Spec, StepInfo
 from checker.values import Message, make_message
 
@@ -339,6 +339,8 @@ class Semantics:
         self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
         # --conform: steps that are not steps of the model, by id(step) -> why
         self.divergent: dict[int, str] = {}
+        # findings an implementation reported on a step, by id(step)
+        self.findings: dict[int, tuple[Finding, ...]] = {}
         self.conformance: Any = None
         if config.conform:
             from checker.conformance import Conformance
@@ -532,13 +534,19 @@ class Semantics:
             if d.handler is None:  # aos: no handler matched, the message goes to the Inbox
                 step = Step("unhandled", pid, None, msg, choices, (), None, d.where, d.notes)
                 outs.append((step, s, (), ctx.faults_left, ()))
+                if d.findings:
+                    self.findings[id(step)] = d.findings
                 continue
             ran = ran or d.handler
             if d.error is not None:  # AO keeps the previous state; nothing is sent
                 step = Step("error", pid, d.handler, msg, choices, (), d.error, d.where, d.notes)
                 outs.append((step, s, (), ctx.faults_left, ()))
+                if d.findings:
+                    self.findings[id(step)] = d.findings
                 continue
             outs.append(self._applied("deliver", idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
+            if d.findings:
+                self.findings[id(outs[-1][0])] = d.findings
         if self.conformance is not None:
             for out in outs:
                 why = self.conformance.check(idx, out[0], before, self.states[idx][out[1]], out[0].sends)
