@@ -9,11 +9,12 @@ message templates (``{id:lock}``, ``{wallet}``, ``{amount}``), found by ``HOLE``
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from checker.manifest.errors import Problems, did_you_mean
+from checker.manifest.errors import Problems
 from checker.manifest.toml_lines import index_key, join_key
 
 # A hole is {name} or {name:arg} with a name starting with a letter; other braces are text.
@@ -58,11 +59,10 @@ class Table:
         """Record an unknown-key problem (with a did-you-mean) for every key not in ``keys``."""
         for k in self.data:
             if k not in keys:
-                self.problems.add(
-                    self.key(k),
-                    f"unknown key '{k}' in {what}",
-                    f"{did_you_mean(k, keys)} (allowed: {', '.join(keys)})",
-                )
+                close = difflib.get_close_matches(k, keys, n=1, cutoff=0.6)
+                allowed = f"allowed: {', '.join(keys)}"
+                fix = f"did you mean '{close[0]}'? ({allowed})" if close else f"remove it ({allowed})"
+                self.problems.add(self.key(k), f"unknown key '{k}' in {what}", fix)
 
     def fail(self, key: str, what: str, fix: str) -> Exception:
         return self.problems.fail(self.key(key) if key else self.path, what, fix)

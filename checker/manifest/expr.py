@@ -30,17 +30,17 @@ BUILTIN_NAMES: tuple[tuple[str, str], ...] = (
     ("unanswered", "operations sent that have no answer yet"),
     ("extra_answers", "answers beyond the first, summed over all operations"),
 )
-# name -> (arity; -1 = one or more, argument kinds, meaning)
-FUNCTIONS: tuple[tuple[str, int, str, str], ...] = (
-    ("sum", 1, "value", "sum of the values of a table (or list) of numbers"),
-    ("len", 1, "value", "number of entries of a table or list"),
-    ("abs", 1, "value", "absolute value"),
-    ("min", -1, "value", "smallest argument"),
-    ("max", -1, "value", "largest argument"),
-    ("received", 1, "str", "messages with this Action the wallets have received"),
-    ("in_flight", 1, "str", "messages with this Action in flight"),
-    ("in_flight_sum", 2, "str", "sum of one tag's numeric values over in-flight messages with an Action"),
-    ("delta", 1, "observable", "(response properties only) change of an observable in this step"),
+# name -> (allowed argument counts (empty: one or more), argument kinds, meaning)
+FUNCTIONS: tuple[tuple[str, tuple[int, ...], str, str], ...] = (
+    ("sum", (1,), "value", "sum of the values of a table (or list) of numbers"),
+    ("len", (1,), "value", "number of entries of a table or list"),
+    ("abs", (1,), "value", "absolute value"),
+    ("min", (), "value", "smallest argument"),
+    ("max", (), "value", "largest argument"),
+    ("received", (1, 3), "str", "messages the wallets received with this Action (and this tag value)"),
+    ("in_flight", (1,), "str", "messages with this Action in flight"),
+    ("in_flight_sum", (2,), "str", "sum of one tag's numeric values over in-flight messages with an Action"),
+    ("delta", (1,), "observable", "(response properties only) change of an observable in this step"),
 )
 _FUNCTION_NAMES = tuple(f[0] for f in FUNCTIONS)
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
@@ -112,7 +112,8 @@ class ExprEnv(Protocol):
     def value(self, name: str) -> object:
         """The value of an observable or a builtin name."""
 
-    def received(self, action: str) -> int: ...
+    def received(self, action: str, tag: str | None = None, value: str | None = None) -> int:
+        """Messages the wallets received with ``action`` (and, if given, ``tag`` = ``value``)."""
 
     def in_flight(self, action: str) -> int: ...
 
@@ -259,10 +260,11 @@ class _Parser:
             raise ExprSyntaxError(f"unknown function '{fname}'", hint)
         if node.keywords:
             raise ExprSyntaxError(f"{fname}() takes no keyword arguments", "pass arguments by position")
-        _, arity, kind, _ = spec
+        _, arities, kind, _ = spec
         n = len(node.args)
-        if (arity >= 0 and n != arity) or (arity < 0 and n < 1):
-            want = f"{arity} argument{'s' if arity != 1 else ''}" if arity >= 0 else "one or more arguments"
+        if (arities and n not in arities) or (not arities and n < 1):
+            counts = " or ".join(str(a) for a in arities)
+            want = f"{counts} argument{'s' if arities != (1,) else ''}" if arities else "one or more arguments"
             raise ExprSyntaxError(f"{fname}() takes {want}, got {n}", f"write {_example(fname)}")
         if fname == "delta" and not self.allow_delta:
             raise ExprSyntaxError(
@@ -317,7 +319,7 @@ def _example(fname: str) -> str:
         "abs": "abs(x - y)",
         "min": "min(x, y)",
         "max": "max(x, y)",
-        "received": "received('MintTIM3-Response')",
+        "received": "received('MintTIM3-Response') or received('MintTIM3-Response', 'Status', 'success')",
         "in_flight": "in_flight('UpdatePosition')",
         "in_flight_sum": "in_flight_sum('UpdatePosition', 'Amount')",
         "delta": "delta(supply)",
@@ -454,7 +456,7 @@ def _call(expr: Call, env: ExprEnv) -> object:
     if f in ("received", "in_flight", "in_flight_sum"):
         strs = [a.value for a in expr.args if isinstance(a, Const) and isinstance(a.value, str)]
         if f == "received":
-            return env.received(strs[0])
+            return env.received(strs[0], *strs[1:3]) if len(strs) == 3 else env.received(strs[0])
         if f == "in_flight":
             return env.in_flight(strs[0])
         return env.in_flight_sum(strs[0], strs[1])

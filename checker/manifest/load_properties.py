@@ -23,7 +23,7 @@ from checker.manifest.expr import (
 )
 from checker.manifest.names import Names
 from checker.manifest.schema import Goal, Observable, PropertyKind, PropertySpec
-from checker.manifest.templates import TEMPLATES, expand, template_named
+from checker.manifest.templates import TEMPLATES, answer_spec_error, expand, template_named
 
 _KINDS = tuple(k.value for k in PropertyKind)
 _COMMON = ("name", "meaning", "expected_to_fail")
@@ -213,8 +213,12 @@ def _templated(t: Table, name: str, expected: bool, obs: frozenset[str], ops: in
             raise t.problems.fail(key, f"'{value}' is not an observable", f"{did_you_mean(value, obs)} (declare it under [observables])")
         if arg.kind == "expr":
             _expr(t, key, value, obs, boolean=False, delta=False)
-        if arg.kind in ("action", "tag") and ('"' in value or "\\" in value):
-            raise t.problems.fail(key, "contains a quote or backslash", "write the plain Action or tag name")
+        if arg.kind in ("action", "tag") and ('"' in value or "\\" in value or " " in value.strip()):
+            raise t.problems.fail(key, f"{value!r} is not a plain {arg.kind} name", f"write the {arg.kind} name alone")
+        if arg.kind == "answer":
+            err = answer_spec_error(value)
+            if err is not None:
+                raise t.problems.fail(key, err, f'write {arg.name} = "MintTIM3-Response" or "MintTIM3-Response Status=success"')
         args[arg.name] = value
     exp = expand(tpl, args, ops)
     key = t.key("template")

@@ -4,11 +4,13 @@ A manifest writes ``template = "equal-at-quiescence", left = "positions", right 
 ``expand`` turns that into the kind and the expression texts (parsed afterwards by the
 loader like user-written ones). Each template says which TIM3 property of DESIGN.md it
 expresses over observables. Arguments are expressions (``expr``), Action names
-(``action``), tag names (``tag``) or observable names (``observable``).
+(``action``), tag names (``tag``), observable names (``observable``) or answers
+(``answer``: ``"Action"`` or ``"Action Tag=Value"``, as a wallet receives it).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from checker.manifest.schema import PropertyKind
 @dataclass(frozen=True, slots=True)
 class TemplateArg:
     name: str
-    kind: str  # "expr" | "action" | "tag" | "observable"
+    kind: str  # "expr" | "action" | "tag" | "observable" | "answer"
     meaning: str
     required: bool = True
 
@@ -51,9 +53,13 @@ class PropertyTemplate:
 
 
 def _e(text: str) -> str:
-    """An argument expression, parenthesised unless it is a plain name or number."""
+    """An argument expression, parenthesised unless it is a name, a literal or a call."""
     t = text.strip()
-    return t if t.replace("_", "a").isalnum() else f"({t})"
+    try:
+        body = ast.parse(t, mode="eval").body
+    except SyntaxError:
+        return f"({t})"  # reported when the expansion is parsed
+    return t if isinstance(body, (ast.Name, ast.Constant, ast.Call)) else f"({t})"
 
 
 def _s(text: str) -> str:
@@ -109,9 +115,9 @@ TEMPLATES: tuple[PropertyTemplate, ...] = (
         "a wallet receives the mint answer, the burn answer (when ops >= 2) and the refusal (if given)",
         "mint-and-burn-reachable",
         (
-            TemplateArg("mint", "action", "the Action of a successful mint's answer"),
-            TemplateArg("burn", "action", "the Action of a successful burn's answer"),
-            TemplateArg("refused", "action", "the Action of a refusal", False),
+            TemplateArg("mint", "answer", "a successful mint's answer: Action, or 'Action Tag=Value'"),
+            TemplateArg("burn", "answer", "a successful burn's answer: Action, or 'Action Tag=Value'"),
+            TemplateArg("refused", "answer", "a refusal's answer: Action, or 'Action Tag=Value'", False),
         ),
     ),
     PropertyTemplate(
@@ -131,6 +137,26 @@ def template_named(name: str) -> PropertyTemplate | None:
     for t in TEMPLATES:
         if t.name == name:
             return t
+    return None
+
+
+def answer_call(spec: str) -> str:
+    """``received(...)`` for an answer written ``"Action"`` or ``"Action Tag=Value"``."""
+    action, _, cond = spec.strip().partition(" ")
+    if cond.strip():
+        tag, _, value = cond.strip().partition("=")
+        return f"received({_s(action)}, {_s(tag.strip())}, {_s(value.strip())})"
+    return f"received({_s(action)})"
+
+
+def answer_spec_error(spec: str) -> str | None:
+    """Why ``spec`` is not ``"Action"`` or ``"Action Tag=Value"`` (None if it is)."""
+    action, _, cond = spec.strip().partition(" ")
+    if not action or '"' in spec or "\\" in spec:
+        return "expected an Action name, optionally followed by Tag=Value"
+    cond = cond.strip()
+    if cond and ("=" not in cond or not cond.partition("=")[0].strip() or " " in cond.partition("=")[0].strip()):
+        return f"after the Action comes one Tag=Value (got {cond!r})"
     return None
 
 
@@ -169,11 +195,11 @@ def expand(template: PropertyTemplate, args: Mapping[str, str], ops: int) -> Exp
         return Expansion(k, meaning, check=check)
     if n == "mint-and-burn-reachable":
         goals = [
-            ("mint succeeds", f"received({_s(a['mint'])}) > 0", True),
-            ("burn succeeds", f"received({_s(a['burn'])}) > 0", ops >= 2),
+            ("mint succeeds", f"{answer_call(a['mint'])} > 0", True),
+            ("burn succeeds", f"{answer_call(a['burn'])} > 0", ops >= 2),
         ]
         if a.get("refused"):
-            goals.append(("a request is refused", f"received({_s(a['refused'])}) > 0", True))
+            goals.append(("a request is refused", f"{answer_call(a['refused'])} > 0", True))
         return Expansion(k, "a successful mint and burn (and a refusal) are reachable", goals=tuple(goals))
     if n == "change-followed-by":
         return Expansion(
