@@ -71,7 +71,7 @@ class Table:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            where = f"[{self.path}]" if self.path else "the manifest"
+            where = "the manifest" if not self.path else self.path if self.path.endswith("]") else f"[{self.path}]"
             raise self.fail(key, f"missing key '{key}'", f"add it to {where}: {example}")
         return default
 

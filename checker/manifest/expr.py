@@ -249,7 +249,7 @@ class _Parser:
     def call(self, node: ast.Call) -> Expr:
         if not isinstance(node.func, ast.Name):
             raise ExprSyntaxError(
-                f"'{ast.unparse(node.func)}(...)' is not a function of the language",
+                f"only named functions can be called, not {ast.unparse(node.func)}",
                 "call one of " + ", ".join(_FUNCTION_NAMES),
             )
         fname = node.func.id

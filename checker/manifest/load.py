@@ -369,4 +369,6 @@ def _find_todos(problems: Problems, path: str, value: object) -> None:
         for i, v in enumerate(value):
             _find_todos(problems, index_key(path, i), v)
     elif isinstance(value, str) and _TODO.search(value):
-        problems.add(path, f"still says {value!r}", "replace the TODO with the real value (see the comment above it)")
+        problems.add(
+            path, f"still says {value!r}", "replace it with the real value (tim3check init writes TODO where it cannot know)"
+        )

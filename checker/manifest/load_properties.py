@@ -148,7 +148,8 @@ def _property(t: Table, obs: frozenset[str], ops: int) -> PropertySpec:
     if kind_text not in _KINDS:
         raise t.fail("kind", f"unknown kind '{kind_text}'", f"{did_you_mean(kind_text, _KINDS)} (kinds: {', '.join(_KINDS)})")
     kind = PropertyKind(kind_text)
-    t.allow((*_COMMON, "kind", *_KIND_KEYS[kind]), f"a {kind.value} property")
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    t.allow((*_COMMON, "kind", *_KIND_KEYS[kind]), f"{article} {kind.value} property")
     check = trigger = discharge = None
     goals: tuple[Goal, ...] = ()
     if kind in (PropertyKind.ALWAYS, PropertyKind.AT_QUIESCENCE):

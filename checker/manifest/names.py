@@ -8,6 +8,7 @@ things got the same id.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 
 from checker.manifest.cursor import HOLE
@@ -69,12 +70,14 @@ class Names:
             return None
         if arg is None and name in variables:
             return None
-        known = ["id:NAME", "owner", "wallet:N", *(["wallet"] if wallet_ok else []), *(["ref"] if ref_ok else [])]
-        known += list(variables)
-        hint = did_you_mean(name, known)
+        known = ["id", "owner", "wallet", *(["ref"] if ref_ok else []), *variables]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        here = ["{id:NAME}", "{owner}", "{wallet:N}", *(["{wallet}"] if wallet_ok else []), *(["{ref}"] if ref_ok else [])]
+        here += [f"{{{v}}}" for v in variables]
+        hint = f"did you mean '{{{close[0]}}}'? " if close else ""
         if variables or ref_ok:
-            return f"{hint} (an operation's own holes are its domains: declare {name} under [domains])"
-        return f"{hint} (placeholders here: {{id:NAME}}, {{owner}}, {{wallet:N}})"
+            return f"{hint}(placeholders here: {', '.join(here)}; declare a new one under [domains])"
+        return f"{hint}(placeholders here: {', '.join(here)})"
 
     def check_holes(
         self,

@@ -281,7 +281,7 @@ def test_minimal_manifest_without_optional_sections(tmp_path: Path) -> None:
 
 
 def _docs_toml() -> str:
-    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    blocks: list[str] = re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
     return blocks[0]
 
 
