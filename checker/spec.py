@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from checker.values import FrozenMap, Message
+
+if TYPE_CHECKING:
+    from checker.process import ProcessImpl
 
 Params = FrozenMap[str, Any]
 
@@ -107,10 +110,12 @@ class ProcessDecl:
 
 @dataclass(frozen=True)
 class ProcessInstance:
-    """A process in a built system: its id, its declaration and its initial state."""
+    """A process in a built system: its id, its declaration (a ``ProcessDecl`` of
+    Python handlers, or any process implementation, ``checker.process.ProcessImpl``,
+    such as a Lua process) and its initial state."""
 
     pid: str
-    decl: ProcessDecl
+    decl: ProcessDecl | ProcessImpl
     init: Any
 
 

@@ -107,6 +107,14 @@ class Message(NamedTuple):
                 return v
         raise KeyError(f"message {self.action} from {self.src} has no tag {name!r}")
 
+    def tag(self, name: str) -> Any:
+        """The value of tag ``name`` (``KeyError`` naming the message if it has none);
+        ``msg["Amount"]`` does the same, but this spelling is typed for mypy."""
+        for k, v in self.tags:
+            if k == name:
+                return v
+        raise KeyError(f"message {self.action} from {self.src} has no tag {name!r}")
+
     def get(self, name: str, default: Any = None) -> Any:
         for k, v in self.tags:
             if k == name:

@@ -35,9 +35,9 @@ def _stage(s: CoordinatorState, req: str, stage: str, update_sent: bool | None =
 
 def _find(s: CoordinatorState, msg: Message, ctx: Ctx) -> Pending:
     """The open request a response refers to; an unknown id raises (no effect, per AO)."""
-    p = s.pending.get(msg["Request"])
+    p: Pending | None = s.pending.get(msg.tag("Request"))
     if p is None:
-        ctx.error(f"unknown request {msg['Request']}")
+        ctx.error(f"unknown request {msg.tag('Request')}")
     assert p is not None
     return p
 
@@ -51,7 +51,7 @@ def _answer(ctx: Ctx, p: Pending, req: str, status: str) -> None:
 
 def mint_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed step 1→2: MintTIM3 from a user; lock the collateral."""
-    req, amount = msg["Request"], msg["Amount"]
+    req, amount = msg.tag("Request"), msg.tag("Amount")
     ctx.send(LOCK, "LockCollateral", Request=req, User=msg.src, Amount=amount)
     return _open(s, req, Pending(msg.src, "mint", amount, "locking"))
 
@@ -59,27 +59,27 @@ def mint_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorStat
 def lock_success(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed step 3→4: collateral locked; ask the Token Manager to mint."""
     p = _find(s, msg, ctx)
-    ctx.send(TOKEN, "Mint", Request=msg["Request"], User=p.user, Amount=p.amount)
-    return _stage(s, msg["Request"], "minting")
+    ctx.send(TOKEN, "Mint", Request=msg.tag("Request"), User=p.user, Amount=p.amount)
+    return _stage(s, msg.tag("Request"), "minting")
 
 
 def lock_failed(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Lock refused: answer the user with an error."""
     p = _find(s, msg, ctx)
-    _answer(ctx, p, msg["Request"], "error")
-    return _close(s, msg["Request"])
+    _answer(ctx, p, msg.tag("Request"), "error")
+    return _close(s, msg.tag("Request"))
 
 
 def mint_response_v1(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed step 5→6: answer the user. Never tells the State Manager (the bug)."""
     p = _find(s, msg, ctx)
-    _answer(ctx, p, msg["Request"], "success" if msg["Status"] == "success" else "error")
-    return _close(s, msg["Request"])
+    _answer(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
+    return _close(s, msg.tag("Request"))
 
 
 def burn_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 1: BurnTIM3 from a user; ask the Token Manager to burn."""
-    req, amount = msg["Request"], msg["Amount"]
+    req, amount = msg.tag("Request"), msg.tag("Amount")
     ctx.send(TOKEN, "Burn", Request=req, User=msg.src, Amount=amount)
     return _open(s, req, Pending(msg.src, "burn", amount, "burning"))
 
@@ -87,25 +87,25 @@ def burn_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorStat
 def burn_response(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 2: burned, so unlock the collateral; refused, so answer with an error."""
     p = _find(s, msg, ctx)
-    if msg["Status"] != "success":
-        _answer(ctx, p, msg["Request"], "error")
-        return _close(s, msg["Request"])
-    ctx.send(LOCK, "UnlockCollateral", Request=msg["Request"], User=p.user, Amount=p.amount)
-    return _stage(s, msg["Request"], "unlocking")
+    if msg.tag("Status") != "success":
+        _answer(ctx, p, msg.tag("Request"), "error")
+        return _close(s, msg.tag("Request"))
+    ctx.send(LOCK, "UnlockCollateral", Request=msg.tag("Request"), User=p.user, Amount=p.amount)
+    return _stage(s, msg.tag("Request"), "unlocking")
 
 
 def unlock_success_v1(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 3: collateral unlocked; answer the user."""
     p = _find(s, msg, ctx)
-    _answer(ctx, p, msg["Request"], "success")
-    return _close(s, msg["Request"])
+    _answer(ctx, p, msg.tag("Request"), "success")
+    return _close(s, msg.tag("Request"))
 
 
 def unlock_failed(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlock refused: answer the user with an error (the burn already happened)."""
     p = _find(s, msg, ctx)
-    _answer(ctx, p, msg["Request"], "error")
-    return _close(s, msg["Request"])
+    _answer(ctx, p, msg.tag("Request"), "error")
+    return _close(s, msg.tag("Request"))
 
 
 # ---------------------------------------------------------------- v2 (the seed's fix)
@@ -113,18 +113,18 @@ def unlock_failed(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorSta
 def mint_response_v2(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed 1.1: after a successful Mint-Response, send UpdatePosition(+Amount)."""
     p = _find(s, msg, ctx)
-    if msg["Status"] == "success":
-        ctx.send(STATE, "UpdatePosition", User=p.user, Amount=msg["Amount"])
-    _answer(ctx, p, msg["Request"], "success" if msg["Status"] == "success" else "error")
-    return _close(s, msg["Request"])
+    if msg.tag("Status") == "success":
+        ctx.send(STATE, "UpdatePosition", User=p.user, Amount=msg.tag("Amount"))
+    _answer(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
+    return _close(s, msg.tag("Request"))
 
 
 def unlock_success_v2(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed 1.2: after UnlockCollateral-Success, send UpdatePosition(-Amount)."""
     p = _find(s, msg, ctx)
-    ctx.send(STATE, "UpdatePosition", User=p.user, Amount=-msg["Amount"])
-    _answer(ctx, p, msg["Request"], "success")
-    return _close(s, msg["Request"])
+    ctx.send(STATE, "UpdatePosition", User=p.user, Amount=-msg.tag("Amount"))
+    _answer(ctx, p, msg.tag("Request"), "success")
+    return _close(s, msg.tag("Request"))
 
 
 # ---------------------------------------------------------------- v3 (corrected)
@@ -132,19 +132,19 @@ def unlock_success_v2(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coordinato
 def _expect(s: CoordinatorState, msg: Message, ctx: Ctx, stages: tuple[str, ...]) -> Pending:
     p = _find(s, msg, ctx)
     if p.stage not in stages:
-        ctx.error(f"request {msg['Request']} is {p.stage}, not {'/'.join(stages)}")
+        ctx.error(f"request {msg.tag('Request')} is {p.stage}, not {'/'.join(stages)}")
     return p
 
 
 def mint_request_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
-    if msg["Request"] in s.pending:
-        ctx.error(f"duplicate request {msg['Request']}")
+    if msg.tag("Request") in s.pending:
+        ctx.error(f"duplicate request {msg.tag('Request')}")
     return mint_request(s, msg, ctx)
 
 
 def burn_request_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
-    if msg["Request"] in s.pending:
-        ctx.error(f"duplicate request {msg['Request']}")
+    if msg.tag("Request") in s.pending:
+        ctx.error(f"duplicate request {msg.tag('Request')}")
     return burn_request(s, msg, ctx)
 
 
@@ -160,9 +160,9 @@ def lock_failed_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorSt
 
 def mint_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Minted: UpdatePosition(+amount) and answer. Refused: roll the lock back first."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = _expect(s, msg, ctx, ("minting",))
-    if msg["Status"] == "success":
+    if msg.tag("Status") == "success":
         ctx.send(STATE, "UpdatePosition", User=p.user, Amount=p.amount)
         _answer(ctx, p, req, "success")
         return _close(s, req)
@@ -172,9 +172,9 @@ def mint_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coordinator
 
 def burn_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burned: the supply changed now, so UpdatePosition(-amount) now; then unlock."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = _expect(s, msg, ctx, ("burning",))
-    if msg["Status"] != "success":
+    if msg.tag("Status") != "success":
         _answer(ctx, p, req, "error")
         return _close(s, req)
     ctx.send(STATE, "UpdatePosition", User=p.user, Amount=-p.amount)
@@ -184,7 +184,7 @@ def burn_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coordinator
 
 def unlock_success_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlocked: a burn succeeded; a rollback means the mint was refused."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = _expect(s, msg, ctx, ("unlocking", "rollback"))
     _answer(ctx, p, req, "success" if p.stage == "unlocking" else "error")
     return _close(s, req)
@@ -192,7 +192,7 @@ def unlock_success_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coordinato
 
 def unlock_failed_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlock refused: retry it (the collateral is owed; the request stays open)."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = _expect(s, msg, ctx, ("unlocking", "rollback"))
     ctx.send(LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
     return s

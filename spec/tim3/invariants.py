@@ -31,7 +31,7 @@ def _about(w: Any, req: str) -> list[Any]:
 
 
 def _has(msgs: list[Any], action: str, status: str | None = None) -> bool:
-    return any(m.action == action and (status is None or m["Status"] == status) for m in msgs)
+    return any(m.action == action and (status is None or m.tag("Status") == status) for m in msgs)
 
 
 def _applied(w: Any, req: str) -> Any:
@@ -41,12 +41,12 @@ def _applied(w: Any, req: str) -> Any:
 def amounts_positive(w: Any) -> Any:
     """Every open request and every MintTIM3/BurnTIM3 in flight has an amount ≥ 1."""
     return conj([p.amount >= 1 for p in w.coordinator.pending.values()]
-                 + [m["Amount"] >= 1 for m in w.in_flight if m.action in ("MintTIM3", "BurnTIM3")])
+                 + [m.tag("Amount") >= 1 for m in w.in_flight if m.action in ("MintTIM3", "BurnTIM3")])
 
 
 def messages_carry_request_amount(w: Any) -> Any:
     """Every message about an open request that has an Amount carries the request's amount."""
-    return conj(m["Amount"] == p.amount
+    return conj(m.tag("Amount") == p.amount
                  for r, p in w.coordinator.pending.items() for m in _about(w, r) if m.get("Amount") is not None)
 
 
@@ -109,7 +109,7 @@ def updates_owed(w: Any) -> list[tuple[Any, Any]]:
     """The position updates the system owes, as (user, signed amount): every
     UpdatePosition in flight from the coordinator to the State Manager, and every open
     request whose supply change has happened but whose UpdatePosition is not yet sent."""
-    owed = [(m["User"], m["Amount"]) for m in w.in_flight
+    owed = [(m.tag("User"), m.tag("Amount")) for m in w.in_flight
             if m.action == "UpdatePosition" and m.src == "coordinator" and m.dst == "state"]
     for r, p in w.coordinator.pending.items():
         sign = change_sign(w, r, p)

@@ -16,9 +16,9 @@ COORD = "coordinator"
 
 
 def _lock(s: LockState, msg: Message, ctx: Ctx) -> LockState:
-    user, amount = msg["User"], msg["Amount"]
+    user, amount = msg.tag("User"), msg.tag("Amount")
     free = s.free.get(user, 0)
-    tags: dict[str, Any] = {"Request": msg["Request"], "User": user, "Amount": amount}
+    tags: dict[str, Any] = {"Request": msg.tag("Request"), "User": user, "Amount": amount}
     if free < amount or ctx.fault("lock-fail"):
         ctx.reply(msg, "LockCollateral-Failed", **tags)
         return s
@@ -27,9 +27,9 @@ def _lock(s: LockState, msg: Message, ctx: Ctx) -> LockState:
 
 
 def _unlock(s: LockState, msg: Message, ctx: Ctx) -> LockState:
-    user, amount = msg["User"], msg["Amount"]
+    user, amount = msg.tag("User"), msg.tag("Amount")
     locked = s.locked.get(user, 0)
-    tags: dict[str, Any] = {"Request": msg["Request"], "User": user, "Amount": amount}
+    tags: dict[str, Any] = {"Request": msg.tag("Request"), "User": user, "Amount": amount}
     if locked < amount or ctx.fault("unlock-fail"):
         ctx.reply(msg, "UnlockCollateral-Failed", **tags)
         return s
@@ -49,7 +49,7 @@ LOCK_MANAGER = ProcessDecl(
 
 
 def _mint(s: TokenState, msg: Message, ctx: Ctx) -> TokenState:
-    user, amount, req = msg["User"], msg["Amount"], msg["Request"]
+    user, amount, req = msg.tag("User"), msg.tag("Amount"), msg.tag("Request")
     tags: dict[str, Any] = {"Request": req, "Amount": amount}
     if s.supply + amount > ctx.params["max_supply"] or ctx.fault("mint-fail"):
         ctx.reply(msg, "Mint-Response", Status="error", **tags)
@@ -63,7 +63,7 @@ def _mint(s: TokenState, msg: Message, ctx: Ctx) -> TokenState:
 
 
 def _burn(s: TokenState, msg: Message, ctx: Ctx) -> TokenState:
-    user, amount, req = msg["User"], msg["Amount"], msg["Request"]
+    user, amount, req = msg.tag("User"), msg.tag("Amount"), msg.tag("Request")
     tags: dict[str, Any] = {"Request": req, "Amount": amount}
     balance = s.balances.get(user, 0)
     if balance < amount:
@@ -89,8 +89,8 @@ TOKEN_MANAGER = ProcessDecl(
 
 
 def _update_position(s: PositionState, msg: Message, ctx: Ctx) -> PositionState:
-    user = msg["User"]
-    return PositionState(s.positions.set(user, s.positions.get(user, 0) + msg["Amount"]))
+    user = msg.tag("User")
+    return PositionState(s.positions.set(user, s.positions.get(user, 0) + msg.tag("Amount")))
 
 
 STATE_MANAGER = ProcessDecl(

@@ -18,20 +18,20 @@ def _nothing_pending(w: Any) -> bool:
 
 def _supply_change(info: StepInfo) -> Sequence[Any]:
     """A successful Mint/Burn at the Token Manager opens (user, signed change)."""
-    if info.pid == "token" and info.kind == "deliver" and info.after.supply != info.before.supply:
-        return ((info.msg["User"], info.after.supply - info.before.supply),)  # type: ignore[index]
+    if info.pid == "token" and info.kind == "deliver" and info.msg is not None and info.after.supply != info.before.supply:
+        return ((info.msg.tag("User"), info.after.supply - info.before.supply),)
     return ()
 
 
 def _position_applied(info: StepInfo) -> Sequence[Any]:
     """An UpdatePosition applied at the State Manager closes (user, signed change)."""
-    if info.pid == "state" and info.kind == "deliver" and info.handler == "UpdatePosition":
-        return ((info.msg["User"], info.msg["Amount"]),)  # type: ignore[index]
+    if info.pid == "state" and info.kind == "deliver" and info.handler == "UpdatePosition" and info.msg is not None:
+        return ((info.msg.tag("User"), info.msg.tag("Amount")),)
     return ()
 
 
 def _inflight_balance(w: Any) -> bool:
-    in_flight = sum(m["Amount"] for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
+    in_flight = sum(m.tag("Amount") for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
     applied = w.token.applied
     unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
     return w.token.supply == _positions(w) + in_flight + unsent  # type: ignore[no-any-return]
@@ -79,7 +79,7 @@ def _explain_positions(w: Any) -> str:
 
 
 def _explain_inflight(w: Any) -> str:
-    in_flight = sum(m["Amount"] for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
+    in_flight = sum(m.tag("Amount") for m in w.in_flight_of("UpdatePosition") if m.src == "coordinator" and m.dst == "state")
     applied = w.token.applied
     unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
     return (

@@ -26,12 +26,12 @@ def send_request(s: UserState, ctx: Ctx) -> UserState | None:
 
 def receive_answer(s: UserState, msg: Message, ctx: Ctx) -> UserState:
     """Record an answer; an answer to an unknown request raises (ignored, per AO)."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     r = s.requests.get(req)
     if r is None:
         ctx.error(f"answer to unknown request {req}")
     assert r is not None
-    return UserState(s.issued, s.requests.set(req, UserRequest(r.op, r.amount, msg["Status"], r.responses + 1)))
+    return UserState(s.issued, s.requests.set(req, UserRequest(r.op, r.amount, msg.tag("Status"), r.responses + 1)))
 
 
 USER = ProcessDecl(
