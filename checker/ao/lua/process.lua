@@ -1,0 +1,650 @@
+--[[ process: the globals an aos process sees, message construction, the handler loop
+  and the API the Python side calls (load, deliver, evaluate).
+
+  Message construction (aos process.lua + ao.normalize): msg = {Id, From, Owner,
+  Target, Timestamp, Data}; every tag except the non-extractable ones (From, Owner,
+  Target, Data, Type, ... see ao.nonExtractableTags) is promoted to msg[name] (the last
+  of equal names wins); msg.TagArray holds the tags as {name, value} in order and
+  msg.Tags maps name -> value (the first wins). A Content-Type of application/json
+  replaces msg.Data by json.decode(msg.Data). msg.reply / msg.forward as aos 2.0; where
+  aos uses msg.Reference (the sender's send counter, which this runtime does not add)
+  the message's Id stands in. Reads of absent fields of msg, msg.Tags and the table
+  decoded from msg.Data are recorded (Outcome.reads).
+
+  The handler loop is aos's Handlers.evaluate: handlers in list order, "_default"
+  skipped; a pattern result true/-1/"break" runs the handler and stops, 1/"continue"
+  (any positive number) runs it and goes on, false/0/"skip"/any other string skips, and
+  any other type (nil too) is an error "Pattern result is not valid"; maxRuns counts
+  down after a run and removes the handler at 0 (the loop then skips the next
+  handler, as aos's ipairs does). When no handler broke the loop (only "continue"
+  matches, or none) the message goes to the Inbox.
+]]
+local K = ...
+
+local rawget, rawset, type, tostring, ipairs, select = rawget, rawset, type, tostring, ipairs, select
+local xpcall, pcall, error, setmetatable = xpcall, pcall, error, setmetatable
+local getinfo, sethook = debug.getinfo, debug.sethook
+local byte, sub, format = string.byte, string.sub, string.format
+local concat = table.concat
+local floor = math.floor
+
+local config = K.config
+local json, utils, handlers, ao = K.json, K.utils, K.handlers, K.ao
+local isPrelude = K.isPrelude
+
+-- ------------------------------------------------------------------ records
+
+local function resetRecord()
+  K.sends, K.prints, K.reads, K.readSeen, K.runs = {}, {}, {}, {}, {}
+  K.flagged, K.hook, K.msg, K.msgData = nil, nil, nil, nil
+  K.resetAddresses()
+end
+
+function K.print(a)
+  local p = K.prints
+  p[#p + 1] = K.render(a)
+end
+
+function K.queueSend(target, data, tags, where)
+  local s = K.sends
+  s[#s + 1] = { target, data, tags, where }
+end
+
+local function tracker(kind)
+  local mt = {
+    __index = function(_, k)
+      local info = getinfo(2, "Sl")
+      local seenReads = K.readSeen
+      if info ~= nil and seenReads ~= nil and info.what ~= "C" and not isPrelude(info.source) then
+        local field = type(k) == "string" and k or K.tostring(k)
+        local where = K.srcName(info) .. ":" .. tostring(info.currentline)
+        local key = kind .. "\0" .. field .. "\0" .. where
+        if not seenReads[key] then
+          seenReads[key] = true
+          K.reads[#K.reads + 1] = { kind, field, where }
+        end
+      end
+      return nil
+    end,
+  }
+  K.TRACKMT[mt] = true
+  return mt
+end
+K.TRACK_MSG, K.TRACK_TAGS, K.TRACK_DATA = tracker("msg"), tracker("Tags"), tracker("Data")
+
+-- ------------------------------------------------------------------ instruction budget
+
+local BUDGET = config.budget
+K.budgetText = "instruction budget of " .. tostring(BUDGET) .. " exceeded (endless loop?)"
+
+local budgetHook
+budgetHook = function()
+  if not K.exhausted then
+    K.exhausted = true
+    sethook(budgetHook, "", 1)
+  end
+  local info = getinfo(2, "S")
+  if info ~= nil and info.what ~= "C" and not isPrelude(info.source) then error(K.budgetText, 0) end
+end
+
+local function startBudget()
+  K.exhausted = false
+  K.budgetOn = true
+  sethook(budgetHook, "", BUDGET)
+end
+
+local function stopBudget()
+  K.budgetOn = false
+  sethook()
+end
+
+-- ------------------------------------------------------------------ failures
+
+local FAIL = {}
+
+local function msgh(e)
+  if type(e) == "table" and rawget(e, FAIL) then return e end
+  return { [FAIL] = true, err = e, where = K.userWhere(2) }
+end
+
+local function failureOf(res, handler, fallbackWhere)
+  local err, where = res, "?"
+  if type(res) == "table" and rawget(res, FAIL) then err, where = res.err, res.where end
+  if where == "?" and fallbackWhere ~= nil then where = fallbackWhere end
+  local text
+  if err == "not enough memory" then
+    text = "memory limit of " .. tostring(config.memoryMb) .. " MB exceeded"
+  elseif type(err) == "string" then
+    text = err
+  else
+    text = K.render(err)
+  end
+  return { text, where, handler }
+end
+
+-- ------------------------------------------------------------------ messages
+
+local function sendVia()
+  local a = rawget(_G, "ao")
+  if type(a) == "table" and type(a.send) == "function" then return a.send end
+  return ao.send
+end
+
+local function refOf(m)
+  return rawget(m, "X-Reference") or rawget(m, "Reference") or rawget(m, "Id")
+end
+
+local function makeReply(m)
+  local f = function(replyMsg)
+    replyMsg.Target = rawget(m, "Reply-To") or (replyMsg.Target or rawget(m, "From"))
+    replyMsg["X-Reference"] = refOf(m)
+    replyMsg["X-Origin"] = rawget(m, "X-Origin") or nil
+    return sendVia()(replyMsg)
+  end
+  K.MSGFN[f] = { m, "reply" }
+  return f
+end
+
+local function makeForward(m)
+  local f = function(target, forwardMsg)
+    local newMsg = ao.sanitize(m)
+    forwardMsg = forwardMsg or {}
+    for k, v in K.pairs(forwardMsg) do newMsg[k] = v end
+    newMsg.Target = target
+    newMsg["Reply-To"] = rawget(m, "Reply-To") or rawget(m, "From")
+    newMsg["X-Reference"] = refOf(m)
+    newMsg["X-Origin"] = rawget(m, "X-Origin") or rawget(m, "From")
+    newMsg.reply = nil
+    newMsg.forward = nil
+    sendVia()(newMsg)
+  end
+  K.MSGFN[f] = { m, "forward" }
+  return f
+end
+
+--- Mark t as a message table and give it reply/forward (unless it has its own).
+function K.attachMsg(t)
+  K.MSGS[t] = true
+  if rawget(t, "reply") == nil then rawset(t, "reply", makeReply(t)) end
+  if rawget(t, "forward") == nil then rawset(t, "forward", makeForward(t)) end
+end
+
+function K.msgFunction(m, kind)
+  if kind == "reply" then return makeReply(m) end
+  return makeForward(m)
+end
+
+local normalizeTags = config.variant == "normalized-tags"
+
+local function buildMsg(id, from, target, owner, ts, data, n, args)
+  local msg = { Id = id, From = from, Owner = owner, Target = target, Timestamp = ts, Data = data }
+  local arr = {}
+  for i = 1, n do
+    local name = args[2 * i - 1]
+    if normalizeTags then name = utils.normalize(name) end
+    arr[i] = { name = name, value = args[2 * i] }
+  end
+  msg.Tags = arr
+  ao.normalize(msg)
+  msg.TagArray = arr
+  local map = {}
+  for i = 1, n do
+    local o = arr[i]
+    if map[o.name] == nil then map[o.name] = o.value end
+  end
+  msg.Tags = map
+  K.msg = msg
+  K.msgData = data
+  if map["Content-Type"] == "application/json" then
+    msg.Data = json.decode(msg.Data or "{}")
+  end
+  K.attachMsg(msg)
+  setmetatable(map, K.TRACK_TAGS)
+  setmetatable(msg, K.TRACK_MSG)
+  return msg
+end
+
+-- ------------------------------------------------------------------ the runtime's handlers
+
+local EVAL_PATTERN = function(msg)
+  return rawget(msg, "Action") == "Eval" and rawget(_G, "Owner") == rawget(msg, "From")
+end
+local EVAL_HANDLE = function(msg)
+  local text = "unsupported: an Eval message from the owner (aos's _eval handler would run its Data as Lua), message "
+    .. tostring(rawget(msg, "Id"))
+  if K.flagged == nil then K.flagged = { "unsupported", text } end
+  error(text, 0)
+end
+local DEFAULT_PATTERN = function() return true end
+local DEFAULT_HANDLE = function(msg)
+  local inbox = rawget(_G, "Inbox")
+  if type(inbox) == "table" then inbox[#inbox + 1] = msg end
+end
+
+local function upsertRuntimeHandler(name, pattern, handle)
+  local list = handlers.list
+  local idx = K.indexOf(list, name)
+  if idx then
+    local o = list[idx]
+    o.pattern, o.handle, o.maxRuns = pattern, handle, nil
+  else
+    list[#list + 1] = { name = name, pattern = pattern, handle = handle }
+  end
+end
+
+local function evaluate(msg, env)
+  local handled = false
+  for _, o in ipairs(handlers.list) do
+    if o.name ~= "_default" then
+      local ok, match = xpcall(utils.matchesSpec, msgh, msg, o.pattern)
+      if not ok then
+        return failureOf(match, o.name, K.fnWhere(o.pattern) ~= "?" and K.fnWhere(o.pattern) or K.fnWhere(o.handle))
+      end
+      local tm = type(match)
+      if tm ~= "number" and tm ~= "string" and tm ~= "boolean" then
+        return { "Pattern result is not valid, it MUST be string, number, or boolean", K.fnWhere(o.pattern), o.name }
+      end
+      if tm == "boolean" then
+        match = match and -1 or 0
+      elseif tm == "string" then
+        match = (match == "continue" and 1) or (match == "break" and -1) or 0
+      end
+      if match ~= 0 then
+        if match < 0 then handled = true end
+        local runs = K.runs
+        runs[#runs + 1] = { o.name, K.fnWhere(o.handle) }
+        local ok2, res = xpcall(o.handle, msgh, msg, env)
+        if not ok2 then return failureOf(res, o.name, K.fnWhere(o.handle)) end
+        if o.maxRuns ~= nil and o.maxRuns ~= "inf" then
+          o.maxRuns = o.maxRuns - 1
+          if o.maxRuns == 0 then handlers.remove(o.name) end
+        end
+      end
+      if match < 0 then return nil, handled end
+    end
+  end
+  if not handled then
+    local idx = K.indexOf(handlers.list, "_default")
+    handlers.list[idx].handle(msg, env)
+  end
+  return nil, handled
+end
+
+-- ------------------------------------------------------------------ globals
+
+local function unsupportedFn(what)
+  return function() K.unsupported(what, 2) end
+end
+
+-- deterministic math.random: xorshift64, seeded from the process id (state: K.rng)
+local function seedOf(s)
+  local h = -3750763034362895579 -- FNV-1a offset basis
+  for i = 1, #s do h = (h ~ byte(s, i)) * 1099511628211 end
+  if h == 0 then h = 1 end
+  return h
+end
+K.rng = seedOf(config.pid)
+
+local function nextUnit()
+  local x = K.rng
+  x = x ~ (x << 13)
+  x = x ~ (x >> 7)
+  x = x ~ (x << 17)
+  K.rng = x
+  return (x >> 11) / 9007199254740992.0
+end
+
+math.random = function(m, n)
+  local f = nextUnit()
+  if m == nil then return f end
+  local lo, hi
+  if n == nil then
+    lo, hi = 1, math.tointeger(m)
+  else
+    lo, hi = math.tointeger(m), math.tointeger(n)
+  end
+  if lo == nil or hi == nil then error("bad argument to 'random' (number has no integer representation)", 2) end
+  if lo > hi then error("bad argument #" .. (n == nil and 1 or 2) .. " to 'random' (interval is empty)", 2) end
+  return lo + floor(f * (hi - lo + 1.0))
+end
+math.randomseed = function(x) K.rng = seedOf(tostring(x)) end
+
+-- os: time is the message's Timestamp (milliseconds), dates are UTC
+local realDate, realDifftime = os.date, os.difftime
+local function utcTime(t)
+  local function field(name, default)
+    local v = t[name]
+    if v == nil then
+      if default == nil then error("field '" .. name .. "' missing in date table", 3) end
+      return default
+    end
+    return math.tointeger(v) or error("field '" .. name .. "' is not an integer", 3)
+  end
+  local y, m, d = field("year"), field("month"), field("day")
+  local hour, min, sec = field("hour", 12), field("min", 0), field("sec", 0)
+  y = y + (m - 1) // 12
+  m = (m - 1) % 12 + 1
+  if m <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return (era * 146097 + doe - 719468) * 86400 + hour * 3600 + min * 60 + sec
+end
+local function now()
+  local m = K.msg
+  if m == nil then return 0 end
+  return rawget(m, "Timestamp")
+end
+os = {
+  time = function(t)
+    if t == nil then return now() end
+    return utcTime(t)
+  end,
+  date = function(fmt, t)
+    fmt = fmt or "%c"
+    if sub(fmt, 1, 1) ~= "!" then fmt = "!" .. fmt end
+    if t == nil then t = (math.tointeger(now()) or 0) // 1000 end
+    return realDate(fmt, t)
+  end,
+  difftime = realDifftime,
+  getenv = function() return nil end,
+  clock = unsupportedFn("os.clock (host time)"),
+  execute = unsupportedFn("os.execute"),
+  exit = unsupportedFn("os.exit"),
+  remove = unsupportedFn("os.remove (files)"),
+  rename = unsupportedFn("os.rename (files)"),
+  tmpname = unsupportedFn("os.tmpname (files)"),
+  setlocale = unsupportedFn("os.setlocale"),
+}
+io = {}
+for _, name in ipairs({ "close", "flush", "input", "lines", "open", "output", "popen", "read", "tmpfile", "type", "write" }) do
+  io[name] = unsupportedFn("io." .. name .. " (files and streams)")
+end
+dofile = unsupportedFn("dofile (files)")
+loadfile = unsupportedFn("loadfile (files)")
+python = nil
+
+local rawcreate, rawresume = coroutine.create, coroutine.resume
+coroutine.create = function(f)
+  local co = rawcreate(f)
+  if K.budgetOn then sethook(co, budgetHook, "", BUDGET) end
+  return co
+end
+coroutine.wrap = function(f)
+  local co = coroutine.create(f)
+  return function(...)
+    local r = table.pack(rawresume(co, ...))
+    if not r[1] then error(r[2], 0) end
+    return table.unpack(r, 2, r.n)
+  end
+end
+
+pairs = K.pairs
+next = K.next
+rawset(_G, "tostring", K.tostring)
+print = function(a) K.print(a) end
+
+-- require: the runtime's modules, then the loaded files by module name
+K.modules = {}
+K.NOTBUILTIN[K.modules] = true
+local BUILTIN_MODULES = {
+  json = json, ao = ao, [".ao"] = ao, [".utils"] = utils, [".handlers"] = handlers,
+  [".handlers-utils"] = K.hutils, string = string, table = table, math = math,
+  coroutine = coroutine, utf8 = utf8, os = os, debug = debug,
+}
+local AOS_ONLY = { ".bint", ".crypto", ".crypto.init", ".base64", ".pretty", ".stringify", ".dump",
+  ".chance", ".eval", ".process", ".boot", ".default", ".assignment", "bint", "crypto", "base64" }
+local AOS_ONLY_SET = {}
+for _, n in ipairs(AOS_ONLY) do AOS_ONLY_SET[n] = true end
+
+local files = { names = {}, sources = {}, modnames = {}, state = {} }
+local runFile
+
+require = function(name)
+  if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2) end
+  local b = BUILTIN_MODULES[name]
+  if b ~= nil then return b end
+  local idx = files.modnames[name]
+  if idx == 0 then
+    K.runtimeError("module name '" .. name .. "' is ambiguous among the loaded files (required at " .. K.userWhere(2) .. ")")
+  end
+  if idx ~= nil then
+    local st = files.state[idx]
+    if st == "done" then return K.modules[idx] end
+    if st == "running" then
+      K.runtimeError("require loop: '" .. name .. "' is still loading (required at " .. K.userWhere(2) .. ")")
+    end
+    runFile(idx)
+    return K.modules[idx]
+  end
+  if AOS_ONLY_SET[name] then
+    K.unsupported("the aos module '" .. name .. "'", 2)
+  end
+  local known = {}
+  for k in K.pairs(BUILTIN_MODULES) do known[#known + 1] = k end
+  for k in K.pairs(files.modnames) do known[#known + 1] = k end
+  K.runtimeError("unknown module '" .. name .. "' (required at " .. K.userWhere(2) .. "); known: " .. concat(known, ", "))
+end
+
+-- aos's globals
+Colors = { red = "\27[31m", green = "\27[32m", blue = "\27[34m", reset = "\27[0m", gray = "\27[90m" }
+Bell = "\x07"
+Dump = K.render
+Utils = utils
+Handlers = handlers
+rawset(_G, "ao", ao)
+if config.variant ~= "require-json" then rawset(_G, "json", json) end
+
+function Send(msg)
+  if not msg.Target then
+    K.print("WARN: No target specified for message. Data will be stored, but no process will receive it.")
+  end
+  local result = sendVia()(msg)
+  return { output = "Message added to outbox", receive = result.receive, onReply = result.onReply }
+end
+Spawn = unsupportedFn("Spawn (spawning a process)")
+Receive = unsupportedFn("Receive (a handler waiting for another message)")
+Assign = unsupportedFn("Assign (assignments)")
+
+function Tab(msg)
+  local inputs = {}
+  for _, o in ipairs(msg.Tags) do
+    if inputs[o.name] == nil then inputs[o.name] = o.value end
+  end
+  return inputs
+end
+function Prompt() return "aos> " end
+function Version() K.print("version: aos 2.0 (tim3check runtime, variant " .. config.variant .. ")") end
+
+--- Not part of aos (nil there): the checker's hook for modelled refusals in stand-in
+-- processes. Checker.fault(name) is true when the checker decides that fault happens.
+Checker = {
+  fault = function(name)
+    if type(name) ~= "string" then error("Checker.fault: the fault name must be a string", 2) end
+    local h = K.hook
+    if h == nil then return false end
+    return h(name) == true
+  end,
+}
+
+K.runtimeHandlers = { EVAL_PATTERN, EVAL_HANDLE, DEFAULT_PATTERN, DEFAULT_HANDLE }
+handlers.list[1] = { name = "_eval", pattern = EVAL_PATTERN, handle = EVAL_HANDLE }
+handlers.list[2] = { name = "_default", pattern = DEFAULT_PATTERN, handle = DEFAULT_HANDLE }
+
+K.markBuiltins()
+
+Owner = config.owner
+Name = K.env.Process.Tags.Name or "aos"
+Inbox = {}
+Errors = {}
+
+-- ------------------------------------------------------------------ outcome as JSON
+
+local jstr, jnum = K.jsonString, K.jsonNumber
+
+local function jscalar(v)
+  local tv = type(v)
+  if tv == "string" then return jstr(v) end
+  if tv == "number" then return jnum(v) end
+  if tv == "boolean" then return v and "true" or "false" end
+  return "null"
+end
+
+local function metaJson(failure, inbox)
+  local out = { '{"h":[' }
+  for i, r in ipairs(K.runs) do
+    out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(r[1]) .. "," .. jstr(r[2]) .. "]"
+  end
+  out[#out + 1] = '],"s":['
+  if failure == nil then
+    for i, s in ipairs(K.sends) do
+      local tags = {}
+      for j, t in ipairs(s[3]) do tags[j] = "[" .. jstr(t.name) .. "," .. jscalar(t.value) .. "]" end
+      out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(s[1]) .. "," .. jstr(s[2]) .. "," .. jstr(s[4])
+        .. ",[" .. concat(tags, ",") .. "]]"
+    end
+  end
+  out[#out + 1] = '],"p":['
+  for i, p in ipairs(K.prints) do out[#out + 1] = (i > 1 and "," or "") .. jstr(p) end
+  out[#out + 1] = '],"r":['
+  for i, r in ipairs(K.reads) do
+    out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(r[1]) .. "," .. jstr(r[2]) .. "," .. jstr(r[3]) .. "]"
+  end
+  out[#out + 1] = '],"e":'
+  if failure == nil then
+    out[#out + 1] = "null"
+  else
+    out[#out + 1] = "[" .. jstr(failure[1]) .. "," .. jstr(failure[2]) .. "," .. jscalar(failure[3]) .. "]"
+  end
+  out[#out + 1] = ',"i":' .. (inbox and "true" or "false") .. "}"
+  return concat(out)
+end
+
+-- ------------------------------------------------------------------ API
+
+local api = {}
+
+runFile = function(i)
+  files.state[i] = "running"
+  local chunk, err = load(files.sources[i], "=" .. files.names[i], "t", _G)
+  if not chunk then
+    if K.flagged == nil then K.flagged = { "runtime", err } end
+    error(err, 0)
+  end
+  local ok, res = xpcall(chunk, msgh)
+  if not ok then error(res, 0) end
+  if res == nil then res = true end
+  K.modules[i] = res
+  files.state[i] = "done"
+end
+
+--- Run the files in order (a file required earlier runs then, once). Returns status,
+-- text-or-message, prints.
+function api.load(names, sources, modnames)
+  resetRecord()
+  for i = 1, #names do
+    files.names[i], files.sources[i] = names[i], sources[i]
+  end
+  for k, v in K.rawpairs(modnames) do files.modnames[k] = v end
+  local failure
+  for i = 1, #names do
+    if files.state[i] == nil then
+      startBudget()
+      local ok, res = xpcall(runFile, msgh, i)
+      stopBudget()
+      if not ok then
+        failure = failureOf(res, nil, files.names[i] .. ":?")
+        break
+      end
+    end
+  end
+  local prints = {}
+  for i, p in ipairs(K.prints) do prints[i] = jstr(p) end
+  local printsJson = "[" .. concat(prints, ",") .. "]"
+  if K.flagged then return K.flagged[1], K.flagged[2], printsJson end
+  if failure then return "error", failure[1] .. " (at " .. failure[2] .. ")", printsJson end
+  K.buildRegistry()
+  K.captureShadows()
+  local ok, text = pcall(K.serialize)
+  if not ok then
+    if K.flagged then return K.flagged[1], K.flagged[2], printsJson end
+    return "internal", text, printsJson
+  end
+  return "ok", text, printsJson
+end
+
+--- Deliver one message to a state (a text, or a chunk compiled earlier). Returns
+-- status ("ok", "error", "unsupported", "runtime", "internal"), the new state text
+-- (status "ok") or a message, the outcome JSON, and the chunk when one was compiled.
+function api.deliver(state, order, hook, id, from, target, owner, ts, data, n, ...)
+  local compiled
+  if type(state) == "string" then
+    state = K.compile(state)
+    compiled = state
+  end
+  resetRecord()
+  K.reversed = (order == "reversed")
+  K.restore(state)
+  K.hook = hook
+  local args = { ... }
+  startBudget()
+  local ok, res = xpcall(buildMsg, msgh, id, from, target, owner, ts, data, n, args)
+  local failure, handled
+  if not ok then
+    failure = failureOf(res, nil, nil)
+  else
+    local msg = res
+    upsertRuntimeHandler("_eval", EVAL_PATTERN, EVAL_HANDLE)
+    upsertRuntimeHandler("_default", DEFAULT_PATTERN, DEFAULT_HANDLE)
+    local ok2, f, h = xpcall(evaluate, msgh, msg, K.env)
+    if not ok2 then failure = failureOf(f, nil, nil) else failure, handled = f, h end
+  end
+  stopBudget()
+  K.hook = nil
+  if K.flagged then return K.flagged[1], K.flagged[2], nil, compiled end
+  if failure then return "error", nil, metaJson(failure, false), compiled end
+  local changed = K.changedRuntimeTable()
+  if changed then
+    return "unsupported", "unsupported: the delivery changed the runtime table field " .. changed
+      .. " (runtime tables are not part of the process state)", nil, compiled
+  end
+  local ok3, text = pcall(K.serialize)
+  if not ok3 then
+    if K.flagged then return K.flagged[1], K.flagged[2], nil, compiled end
+    return "internal", tostring(text), nil, compiled
+  end
+  return "ok", text, metaJson(nil, not handled), compiled
+end
+
+--- Evaluate a Lua expression in the globals of a state; returns status and JSON view.
+function api.evaluate(state, expr)
+  local compiled
+  if type(state) == "string" then
+    state = K.compile(state)
+    compiled = state
+  end
+  resetRecord()
+  K.reversed = false
+  K.restore(state)
+  local f, err = load("return " .. expr, "=observable", "t", _G)
+  if not f then return "error", err, compiled end
+  startBudget()
+  local ok, v = xpcall(f, msgh)
+  stopBudget()
+  if K.flagged then return K.flagged[1], K.flagged[2], compiled end
+  if not ok then return "error", failureOf(v, nil, nil)[1], compiled end
+  local j, problem = K.jsonOf(v)
+  if j == nil then return "unsupported", "unsupported: " .. problem .. " (observable " .. expr .. ")", compiled end
+  return "ok", j, compiled
+end
+
+function api.compile(text)
+  return K.compile(text)
+end
+
+function api.memoryCollect()
+  collectgarbage()
+end
+
+return api

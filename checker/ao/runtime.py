@@ -1,0 +1,411 @@
+"""An aos-compatible Lua process runtime on lupa's Lua 5.3, written by this project.
+
+``AoProcess(pid, files)`` loads Lua files (in order, once) into a fresh Lua 5.3 runtime
+with a prelude that behaves like aos 2.0 (``checker/ao/lua/``: Handlers, Handlers.utils,
+ao, json, Utils, Send, msg.reply/forward, os.time, math.random, print, require). Its
+state is a ``Snapshot``; ``deliver(state, msg)`` restores the globals from the snapshot,
+runs aos's handler evaluation on the message and returns an ``Outcome``: the handlers
+that ran, the new state, the messages queued, a Lua error (then the old state and no
+sends, as AO rolls back), prints, and reads of absent message fields.
+
+Pinned behaviour (each point has a test in ``tests/ao/``):
+
+* Handler list semantics of aos 2.0 handlers.lua (see ``lua/handlers.lua`` and
+  ``lua/process.lua``): a pattern returning ``nil`` is an error, as in aos; a message
+  that no handler *breaks* on (only ``continue`` matches, or none) goes to the Inbox
+  (``Outcome.inbox``). ``Inbox`` itself is not part of the snapshot: it is empty at the
+  start of every delivery.
+* ``msg.reply`` targets ``Reply-To`` or the reply's own ``Target`` or ``From`` and sets
+  ``X-Reference`` to the message's ``X-Reference``, else its ``Reference``, else its
+  ``Id`` (aos has no ``Id`` fallback, but it adds a ``Reference`` tag, a per-process
+  send counter, to every send; this runtime adds none, since the counter would make
+  every send a new state, so the message id stands in). The reply's Action is whatever
+  the handler gives (aos 2.0 sets none).
+* Sends carry the tags the handler gave (top-level fields except Target/Data/Anchor/
+  Tags/From, plus ``Tags``), not aos's Data-Protocol/Variant/Type/Reference tags.
+* ``pairs``/``next`` iterate in sorted (type, value) order (``pairs_order="sorted"``),
+  or the reverse (``"reversed"``): Lua's own order depends on a per-runtime string hash
+  seed. Cost: ``pairs`` sorts the keys at every call, ``next`` scans the table.
+* ``os.time()`` is ``msg.Timestamp`` (ms; 0 while loading); ``os.date`` is UTC;
+  ``math.random`` is xorshift64 seeded from the pid (its state is in the snapshot);
+  ``tostring`` of a table gives a number counted within the delivery, not an address.
+* ``Checker.fault(name)`` (not aos; nil there): the checker's hook for modelled
+  refusals in stand-in processes, answered by ``Hooks.fault``; false without hooks.
+* ``require``: ``json``, ``ao``/``.ao``, ``.utils``, ``.handlers``, ``.handlers-utils``
+  and the standard libraries; then the loaded files by module name (``a/b/utils.lua``
+  is ``utils``, ``b.utils`` and ``a.b.utils``; a file required before its turn runs
+  then, once; a name two files share is an error). Other aos modules (``.bint``,
+  ``.crypto``...) are unsupported; anything else is an unknown module
+  (``AoRuntimeError``).
+* State: user globals (strings, numbers, booleans, tables by content with their
+  metatables, functions), the handler list (name, pattern, handle function, maxRuns),
+  ``Handlers.onceNonce``, the PRNG state, the values of loaded modules, and the upvalues
+  of every function that existed after loading (top-level ``local`` tables that
+  handlers mutate are state). Functions are identified by a deterministic numbering of
+  the functions that existed after loading; closures created later are rebuilt from
+  ``string.dump`` with their upvalues (shared upvalues stay shared). Tables shared
+  between globals stay shared after a restore, cycles are kept (graph mode). Runtime
+  tables (``ao``, ``Handlers``, ``string``...) are not state: a delivery that changes
+  one raises ``AoUnsupported``. Coroutines, userdata and tables used as keys in the
+  state raise ``AoUnsupported`` naming the path.
+* Variants: ``"default"`` (aos 2.0: a global ``json``, tag names as written),
+  ``"require-json"`` (no global ``json``; code must ``require("json")``),
+  ``"normalized-tags"`` (incoming tag names in title case per ``-``/``_`` segment, as
+  aos PR #451 (aos 2.0.4) did: ``data-PROTOCOL`` -> ``Data-Protocol``, ``TokenType`` ->
+  ``Tokentype``).
+* Unsupported (``AoUnsupported`` naming file:line, even if the code catches the Lua
+  error): ``Spawn``/``ao.spawn``, ``Receive``/``Handlers.receive``,
+  ``ao.send(...).receive()``/``.onReply()``, ``ao.assign``/``Assign``, resolver tables,
+  an ``Eval`` message from the owner, non-string Data or Target, table or function tag
+  values, files and host clocks (``io``, ``os.clock``...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, Protocol
+
+import lupa.lua53 as lua53
+
+from checker.ao.snapshot import Snapshot, from_view
+from checker.errors import InternalError, UserError
+
+VARIANTS = ("default", "require-json", "normalized-tags")
+PAIRS_ORDERS = ("sorted", "reversed")
+_MODULES = ("kernel", "snapshot", "json", "utils", "handlers_utils", "handlers", "ao", "process")
+_CHUNK_CACHE = 2048
+
+
+class AoRuntimeError(UserError):
+    """A Lua process that cannot be run: syntax error, unknown module, bad option."""
+
+
+class AoUnsupported(AoRuntimeError):
+    """Process code uses an aos feature this runtime does not implement ("unsupported: ...")."""
+
+
+@dataclass(frozen=True, slots=True)
+class AoMessage:
+    """One AO message as a process receives it."""
+
+    id: str
+    src: str
+    dst: str
+    tags: tuple[tuple[str, Any], ...]
+    data: str = ""
+    owner: str = ""
+    timestamp: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A message a handler queued (ao.send / msg.reply / Send / msg.forward).
+
+    ``tags`` are sorted by name (equal names keep their order); a value is a ``str``
+    unless the Lua gave a number or boolean, which is kept as an int/float/bool.
+    ``target`` is "" when the Lua gave none. ``id`` is "<incoming id>.<k>".
+    """
+
+    target: str
+    tags: tuple[tuple[str, Any], ...]
+    data: str
+    id: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerRun:
+    """A handler that ran; ``where`` is where its function is defined."""
+
+    name: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class LuaFailure:
+    """A Lua error in a delivery: its text, the first process-code frame, the handler."""
+
+    message: str
+    where: str
+    handler: str | None
+
+    @property
+    def budget_exceeded(self) -> bool:
+        """The instruction budget ran out (an endless loop?)."""
+        return self.message.startswith("instruction budget of ")
+
+    @property
+    def memory_exceeded(self) -> bool:
+        """The process's memory cap was reached."""
+        return self.message.startswith("memory limit of ")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one delivery.
+
+    ``handlers``: the handlers that ran, in order. ``state``: the new state (on error
+    exactly the old one). ``sends``: empty on error. ``reads``: (``"msg"``, ``"Tags"`` or
+    ``"Data"``, field, "file:line") for each absent field process code read. ``inbox``:
+    no handler broke the loop, so the message went to the Inbox (which is not kept in
+    the snapshot).
+    """
+
+    handlers: tuple[HandlerRun, ...]
+    state: Snapshot
+    sends: tuple[Send, ...]
+    error: LuaFailure | None
+    prints: tuple[str, ...]
+    reads: tuple[tuple[str, str, str], ...]
+    inbox: bool
+
+
+class Hooks(Protocol):
+    """What the checker answers when process code asks (``Checker.fault``)."""
+
+    def fault(self, name: str) -> bool: ...
+
+
+def _lua_source(name: str) -> str:
+    return (resources.files("checker.ao") / "lua" / f"{name}.lua").read_text(encoding="utf-8")
+
+
+def _module_names(names: Sequence[str]) -> dict[str, int]:
+    """Module name -> 1-based file index; 0 where two files share the name."""
+    out: dict[str, int] = {}
+    for i, name in enumerate(names, 1):
+        parts = Path(name).with_suffix("").parts
+        parts = tuple(p for p in parts if p not in ("/", ".", ".."))
+        for start in range(len(parts)):
+            mod = ".".join(parts[start:])
+            out[mod] = 0 if mod in out and out[mod] != i else i
+    return out
+
+
+def _to_lua(v: Any) -> Any:
+    if type(v) is str and not v.isascii():
+        return v.encode("utf-8", "surrogateescape")
+    return v
+
+
+def _text(v: Any) -> str:
+    if type(v) is str:
+        return v
+    return str(from_view(v))
+
+
+class AoProcess:
+    """One Lua process: its files loaded in a lupa Lua 5.3 runtime with the aos prelude."""
+
+    def __init__(
+        self,
+        pid: str,
+        files: Sequence[str | Path],
+        *,
+        owner: str = "owner",
+        spawn_tags: Sequence[tuple[str, str]] = (),
+        variant: str = "default",
+        instruction_budget: int = 1_000_000,
+        memory_limit_mb: int = 64,
+        pairs_order: str = "sorted",
+    ) -> None:
+        if variant not in VARIANTS:
+            raise AoRuntimeError(f"unknown aos variant {variant!r}; known variants: {', '.join(VARIANTS)}")
+        if pairs_order not in PAIRS_ORDERS:
+            raise AoRuntimeError(f"unknown pairs_order {pairs_order!r}; known: {', '.join(PAIRS_ORDERS)}")
+        if instruction_budget < 1 or memory_limit_mb < 1:
+            raise AoRuntimeError("instruction_budget and memory_limit_mb must be positive")
+        self.pid = pid
+        self.owner = owner
+        self.variant = variant
+        self.pairs_order = pairs_order
+        self.instruction_budget = instruction_budget
+        self.memory_limit_mb = memory_limit_mb
+        self._lua = lua53.LuaRuntime(
+            max_memory=memory_limit_mb * 2**20, register_eval=False, register_builtins=False
+        )
+        self._chunks: dict[str, Any] = {}
+        self._runs: dict[tuple[str, str], HandlerRun] = {}
+        config = {
+            "pid": pid,
+            "owner": owner,
+            "variant": variant,
+            "budget": instruction_budget,
+            "memoryMb": memory_limit_mb,
+            "tags": [[str(k), str(v)] for k, v in spawn_tags],
+        }
+        sources = {name: _lua_source(name) for name in _MODULES}
+        try:
+            api = self._lua.execute(
+                _lua_source("boot"),
+                self._lua.table_from(sources),
+                self._lua.table_from(config, recursive=True),
+            )
+        except lua53.LuaError as e:  # pragma: no cover - a broken prelude
+            raise InternalError(f"the ao runtime's prelude failed to load: {e}") from e
+        self._api = api
+        self._deliver_fn = api.deliver
+        self._evaluate_fn = api.evaluate
+        self._initial = self._load(files)
+
+    def _load(self, files: Sequence[str | Path]) -> Snapshot:
+        names = [str(f) for f in files]
+        texts: list[bytes] = []
+        for f in files:
+            try:
+                texts.append(Path(f).read_bytes())
+            except OSError as e:
+                raise AoRuntimeError(f"cannot read Lua file {f}: {e}") from e
+        lua = self._lua
+        try:
+            status, result, prints = self._api.load(
+                lua.table_from(names), lua.table_from(texts), lua.table_from(_module_names(names))
+            )
+        except lua53.LuaMemoryError as e:
+            raise AoRuntimeError(f"memory limit of {self.memory_limit_mb} MB exceeded while loading") from e
+        self.load_prints: tuple[str, ...] = tuple(_text(p) for p in json.loads(prints))
+        if status == "ok":
+            return Snapshot(result)
+        if status == "unsupported":
+            raise AoUnsupported(result)
+        if status in ("runtime", "error"):
+            raise AoRuntimeError(f"loading failed: {result}")
+        raise InternalError(f"ao runtime failed while loading: {result}")
+
+    @property
+    def initial(self) -> Snapshot:
+        """The state after loading the files."""
+        return self._initial
+
+    def _chunk_arg(self, text: str) -> Any:
+        chunk = self._chunks.get(text)
+        return text if chunk is None else chunk
+
+    def _remember(self, text: str, compiled: Any) -> None:
+        if compiled is None:
+            return
+        chunks = self._chunks
+        if len(chunks) >= _CHUNK_CACHE:
+            del chunks[next(iter(chunks))]
+        chunks[text] = compiled
+
+    def deliver(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None = None) -> Outcome:
+        """Restore ``state``, run aos's handler evaluation on ``msg``, capture the outcome.
+
+        Raises ``AoUnsupported`` / ``AoRuntimeError`` when the code uses what the runtime
+        does not implement; Lua errors, an exhausted instruction budget and the memory
+        cap are ``Outcome.error`` (with the old state and no sends).
+        """
+        return self._deliver(state, msg, hooks, self.pairs_order)
+
+    def _deliver(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None, order: str) -> Outcome:
+        text = state.text
+        problems: list[BaseException] = []
+        hook = None
+        if hooks is not None:
+            fault = hooks.fault
+
+            def hook(name: str) -> bool:
+                try:
+                    return bool(fault(name))
+                except BaseException as e:  # re-raised after the delivery
+                    problems.append(e)
+                    return False
+
+        args: list[Any] = [
+            self._chunk_arg(text), order, hook, msg.id, msg.src, msg.dst, msg.owner or msg.src,
+            msg.timestamp, _to_lua(msg.data), len(msg.tags),
+        ]
+        for k, v in msg.tags:
+            args.append(_to_lua(k))
+            args.append(_to_lua(v))
+        try:
+            status, result, meta, compiled = self._deliver_fn(*args)
+        except lua53.LuaMemoryError:
+            self._lua.gccollect()
+            failure = LuaFailure(f"memory limit of {self.memory_limit_mb} MB exceeded", "?", None)
+            return Outcome((), state, (), failure, (), (), False)
+        except lua53.LuaError as e:
+            raise InternalError(f"ao runtime failed delivering {msg.id}: {e}") from e
+        if problems:
+            raise problems[0]
+        self._remember(text, compiled)
+        if status == "ok":
+            return self._outcome(state, msg, result, meta)
+        if status == "error":
+            return self._outcome(state, msg, None, meta)
+        if status == "unsupported":
+            raise AoUnsupported(result)
+        if status == "runtime":
+            raise AoRuntimeError(result)
+        raise InternalError(f"ao runtime failed delivering {msg.id}: {result}")
+
+    def _outcome(self, state: Snapshot, msg: AoMessage, text: str | None, meta_json: str) -> Outcome:
+        meta = json.loads(meta_json)
+        runs = self._runs
+        handlers = []
+        for name, where in meta["h"]:
+            key = (name, where)
+            run = runs.get(key)
+            if run is None:
+                run = runs[key] = HandlerRun(_text(name), _text(where))
+            handlers.append(run)
+        prints = tuple(_text(p) for p in meta["p"])
+        reads = tuple((kind, _text(field), _text(where)) for kind, field, where in meta["r"])
+        err = meta["e"]
+        if err is not None:
+            failure = LuaFailure(_text(err[0]), _text(err[1]), None if err[2] is None else _text(err[2]))
+            return Outcome(tuple(handlers), state, (), failure, prints, reads, False)
+        sends = []
+        base = msg.id
+        for k, (target, data, where, tags) in enumerate(meta["s"], 1):
+            pairs = [(_text(n), v if type(v) is not dict else _text(v)) for n, v in tags]
+            pairs.sort(key=itemgetter(0))
+            sends.append(Send(_text(target), tuple(pairs), _text(data), f"{base}.{k}", _text(where)))
+        assert text is not None
+        new_state = state if text == state.text else Snapshot(text)
+        return Outcome(tuple(handlers), new_state, tuple(sends), None, prints, reads, bool(meta["i"]))
+
+    def evaluate(self, state: Snapshot, expr: str) -> Any:
+        """The value of a Lua expression in the globals of ``state`` (as ``Snapshot.decode``).
+
+        Functions and runtime objects evaluate to None. Errors raise ``AoRuntimeError``.
+        """
+        text = state.text
+        try:
+            status, result, compiled = self._evaluate_fn(self._chunk_arg(text), expr)
+        except lua53.LuaMemoryError as e:
+            self._lua.gccollect()
+            raise AoRuntimeError(f"observable {expr!r}: memory limit of {self.memory_limit_mb} MB exceeded") from e
+        except lua53.LuaError as e:
+            raise InternalError(f"ao runtime failed evaluating {expr!r}: {e}") from e
+        self._remember(text, compiled)
+        if status == "ok":
+            return from_view(json.loads(result))
+        if status == "unsupported":
+            raise AoUnsupported(result)
+        raise AoRuntimeError(f"observable {expr!r} failed: {result}")
+
+    def order_dependent(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None = None) -> bool | str:
+        """False when the delivery's outcome is the same under sorted and reversed pairs()
+        order; otherwise a sentence saying what differs (the new state, the sends, the error).
+        """
+        a = self._deliver(state, msg, hooks, "sorted")
+        b = self._deliver(state, msg, hooks, "reversed")
+        if (a.error is None) != (b.error is None) or (a.error and b.error and a.error.message != b.error.message):
+            ea = a.error.message if a.error else "no error"
+            eb = b.error.message if b.error else "no error"
+            return f"the error depends on pairs() order: {ea!r} (sorted) vs {eb!r} (reversed)"
+        parts = []
+        if a.state != b.state:
+            parts.append("the new state")
+        if a.sends != b.sends:
+            parts.append("the messages sent")
+        if not parts:
+            return False
+        return f"{' and '.join(parts)} depend{'s' if len(parts) == 1 else ''} on pairs() order"
