@@ -37,7 +37,7 @@ class _Tim3Group(click.Group):
     mistake (``UserError``, click usage errors) into one line on stderr and exit 2."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h")):
+        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h", "--version")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -90,7 +90,9 @@ def scenario_options(f: F) -> F:
     """Spec, scenario, network, fault budget and limit options shared by check and audit."""
     opts = [
         click.option("--spec", "spec_ref", metavar="REF", default=None,
-                     help="spec module (spec.tim3) or file/package path; default spec.tim3"),
+                     help="spec module (spec.tim3), file/package path, or a system manifest (.toml); default spec.tim3"),
+        click.option("--system", "system", metavar="TOML", default=None,
+                     help="check a team's Lua repository described by this manifest (tim3check.toml; docs/manifest.md)"),
         click.option("--users", type=int, default=None, help="number of users"),
         click.option("--ops", type=int, default=None, help="operations (mint or burn) per user"),
         click.option("--amounts", metavar="1,2", default=None, help="amounts a user may mint or burn"),
@@ -231,6 +233,7 @@ def _shown_path(path: Path) -> str:
 
 @click.group(cls=_Tim3Group, invoke_without_command=False,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="tim3check", prog_name="tim3check", message="%(prog)s %(version)s")
 def main() -> None:
     """tim3check: model checker for the TIM3 system of AO processes.
 
@@ -239,7 +242,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--version", "version", metavar="VERSION", default=None,
+@click.option("--coordinator", "version", metavar="VERSION", default=None,
               help="coordinator version (the spec parameter 'version'; TIM3: v1, v2, v3)")
 @click.option("--fault", "faults", metavar="NAME", multiple=True,
               help="enable a fault (repeatable or comma list): the spec's faults, loss, handler-error, adversary")
@@ -256,7 +259,10 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
 
     Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
     """
-    spec, module = load_spec(spec_ref)
+    system = options.pop("system")
+    if system is not None and spec_ref is not None:
+        raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
+    spec, module = load_spec(system or spec_ref)
     eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, conform=conform, **options)
@@ -290,7 +296,7 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     """
     from checker.cli_audit import audit_json, render_audit, run_audit
 
-    spec, module = load_spec(spec_ref)
+    spec, module = load_spec(options.pop("system") or spec_ref)
     eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"))
     with progress_display(not quiet, "auditing") as progress:
         z3 = None
@@ -353,6 +359,28 @@ def replay(file: str, spec_ref: str | None) -> int:
     console.print(outcome.message + "; inconclusive: re-run `tim3check check` to see whether the property fails today",
                   markup=False)
     return EXIT_UNKNOWN
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="where to write the manifest [default: DIRECTORY/tim3check.toml]")
+@click.option("--force", is_flag=True, help="replace an existing manifest")
+def init(directory: Path, output: Path | None, force: bool) -> int:
+    """Draft a system manifest (tim3check.toml) from a repository's Lua files.
+
+    Scans handlers, their Action patterns, ao.send targets, tags read from msg and
+    Config keys, and writes a starter manifest with TODO markers to fill in.
+    """
+    from checker.manifest.init_draft import draft_manifest, write_manifest
+
+    out = output or directory / "tim3check.toml"
+    text = draft_manifest(directory, out.resolve().parent)
+    write_manifest(out, text, force=force)
+    todos = text.count("TODO")
+    _stdout().print(f"wrote {_shown_path(out)}: {todos} TODO marker(s) to fill in; then run "
+                    f"`tim3check check --system {_shown_path(out)}`", markup=False)
+    return EXIT_OK
 
 
 @main.command()

@@ -44,6 +44,8 @@ def load_spec(ref: str | None = None) -> tuple[Spec, str]:
     ref = ref or DEFAULT_SPEC
     _ensure_checkout_importable()
     path = Path(ref)
+    if path.suffix == ".toml":  # a system manifest: a team's Lua repository (checker/repo)
+        return load_system(path), str(path.resolve())
     if ref.endswith(".py") or os.sep in ref or "/" in ref or path.is_dir():
         module_name = _module_for_path(path)
         shown = str(path)
@@ -59,6 +61,16 @@ def load_spec(ref: str | None = None) -> tuple[Spec, str]:
         raise SpecError(f"{where}: SPEC is a {type(spec).__name__}, not a checker.spec.Spec; build it with Spec(...)")
     validate(spec)
     return spec, module_name
+
+
+def load_system(path: Path) -> Spec:
+    """The ``Spec`` of the system manifest at ``path`` (``tim3check.toml``), validated."""
+    from checker.manifest import load_manifest
+    from checker.repo.system import system_spec
+
+    spec = system_spec(load_manifest(path))
+    validate(spec)
+    return spec
 
 
 def _ensure_checkout_importable() -> None:
@@ -288,7 +300,9 @@ def parse_param(p: Param, raw: Any, flag: str) -> Any:
 
 
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    """The command-line flag of parameter ``name`` (``version`` is ``--coordinator``:
+    ``--version`` prints the tool's version)."""
+    return "--coordinator" if name == "version" else "--" + name.replace("_", "-")
 
 
 def config_from_options(

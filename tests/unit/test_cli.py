@@ -31,7 +31,7 @@ def one_error_line(r: Result) -> str:
 
 
 def test_v1_violates_and_writes_counterexamples(tmp_path: Path) -> None:
-    r = run("check", "--version", "v1", "--ops", "1", "--out", str(tmp_path))
+    r = run("check", "--coordinator", "v1", "--ops", "1", "--out", str(tmp_path))
     assert r.exit_code == 1, r.output
     assert "VIOLATED" in r.stdout and "expected-fail observed" in r.stdout
     assert "never fired" in r.stdout and "state:UpdatePosition" in r.stdout
@@ -41,27 +41,27 @@ def test_v1_violates_and_writes_counterexamples(tmp_path: Path) -> None:
 
 
 def test_default_subcommand_is_check(tmp_path: Path) -> None:
-    r = run("--version", "v1", "--ops", "1", "--out", str(tmp_path), "--quiet")
+    r = run("--coordinator", "v1", "--ops", "1", "--out", str(tmp_path), "--quiet")
     assert r.exit_code == 1 and "VIOLATED" in r.stdout
 
 
 def test_v3_holds(tmp_path: Path) -> None:
-    r = run("check", "--version", "v3", "--ops", "1", "--out", str(tmp_path))
+    r = run("check", "--coordinator", "v3", "--ops", "1", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
     assert "HOLDS within bound" in r.stdout and "VIOLATED" not in r.stdout
 
 
 def test_no_save_writes_nothing(tmp_path: Path) -> None:
-    r = run("check", "--version", "v1", "--ops", "1", "--out", str(tmp_path / "ce"), "--no-save")
+    r = run("check", "--coordinator", "v1", "--ops", "1", "--out", str(tmp_path / "ce"), "--no-save")
     assert r.exit_code == 1
     assert not (tmp_path / "ce").exists()
 
 
 def test_unknown_version_is_one_line() -> None:
-    r = run("check", "--version", "v9")
+    r = run("check", "--coordinator", "v9")
     assert r.exit_code == 2
     line = one_error_line(r)
-    assert "--version" in line and "v1, v2, v3" in line
+    assert "--coordinator" in line and "v1, v2, v3" in line
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -81,13 +81,13 @@ def test_bad_input_exits_2(args: list[str], fragment: str) -> None:
 
 
 def test_limit_reached_is_unknown(tmp_path: Path) -> None:
-    r = run("check", "--version", "v3", "--max-states", "10", "--out", str(tmp_path))
+    r = run("check", "--coordinator", "v3", "--max-states", "10", "--out", str(tmp_path))
     assert r.exit_code == 3, r.output
     assert "UNKNOWN" in r.stdout and "max-states 10" in r.stdout
 
 
 def test_json_format(tmp_path: Path) -> None:
-    r = run("check", "--version", "v1", "--ops", "1", "--out", str(tmp_path), "--format", "json")
+    r = run("check", "--coordinator", "v1", "--ops", "1", "--out", str(tmp_path), "--format", "json")
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
     assert JSON_FIELDS <= doc.keys()
@@ -104,7 +104,7 @@ def test_json_format(tmp_path: Path) -> None:
 
 
 def _saved(tmp_path: Path, version: str = "v1") -> Path:
-    r = run("check", "--version", version, "--ops", "1", "--out", str(tmp_path), "--quiet")
+    r = run("check", "--coordinator", version, "--ops", "1", "--out", str(tmp_path), "--quiet")
     assert r.exit_code in (0, 1)
     return next(tmp_path.glob("positions-match-supply--*.json"))
 
@@ -209,3 +209,19 @@ def test_audit_bad_fault_set() -> None:
     r = run("audit", "--fault-set", "bogus")
     assert r.exit_code == 2
     assert "--fault-set" in one_error_line(r)
+
+
+def test_version_flag_prints_the_tools_version() -> None:
+    from importlib.metadata import version
+
+    r = run("--version")
+    assert r.exit_code == 0
+    assert r.output.strip() == f"tim3check {version('tim3check')}"
+
+
+def test_python_dash_m_checker_is_the_same_command() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "checker", "--version"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.startswith("tim3check ")

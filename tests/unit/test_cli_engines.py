@@ -9,7 +9,7 @@ from tests.unit.test_cli import run
 
 
 def test_bmc_counterexample_is_saved_and_replays(tmp_path: Path) -> None:
-    r = run("check", "--version", "v1", "--users", "1", "--ops", "1", "--engine", "bmc", "--depth", "8",
+    r = run("check", "--coordinator", "v1", "--users", "1", "--ops", "1", "--engine", "bmc", "--depth", "8",
             "--out", str(tmp_path), "--property", "positions-match-supply", "--quiet")
     assert r.exit_code == 1, r.output
     files = sorted(tmp_path.glob("*-bmc.json"))
@@ -21,13 +21,13 @@ def test_bmc_counterexample_is_saved_and_replays(tmp_path: Path) -> None:
 
 
 def test_prove_prints_the_certificate_and_passes_for_v3() -> None:
-    r = run("check", "--version", "v3", "--users", "1", "--ops", "1", "--engine", "prove", "--no-save")
+    r = run("check", "--coordinator", "v3", "--users", "1", "--ops", "1", "--engine", "prove", "--no-save")
     assert r.exit_code == 0, r.output
     assert "PROVED" in r.output and "certificate of positions-match-supply-inflight" in r.output
 
 
 def test_simulate_never_passes() -> None:
-    r = run("check", "--version", "v3", "--users", "1", "--ops", "1", "--engine", "simulate", "--runs", "20",
+    r = run("check", "--coordinator", "v3", "--users", "1", "--ops", "1", "--engine", "simulate", "--runs", "20",
             "--no-save", "--format", "json")
     assert r.exit_code == 3, r.output
     doc = json.loads(r.stdout)
