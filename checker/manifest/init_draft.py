@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.manifest.errors import ManifestError, Problem
+from checker.manifest.init_flows import Flows, guess_process, is_config, owner_side
 from checker.manifest.init_scan import FileScan, HandlerScan, RepoScan, scan_repository
 from checker.manifest.toml_lines import key_segment
 
@@ -33,8 +34,6 @@ _GENERIC_STEMS = ("process", "main", "init", "index", "handlers", "app", "src", 
 _GENERIC_DIRS = ("src", "lua", "build", "dist", "ao", "process", "processes", "source", "contracts")
 _AMOUNT = re.compile(r"(?i)amount|quantity|qty|value|collateral|deposit|size")
 _WALLET = re.compile(r"(?i)recipient|user|account|wallet|beneficiary|address")
-_CONFIG = re.compile(r"(?i)config")
-_ID_SUFFIX = re.compile(r"(processid|process|pid|id|address|addr)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +53,6 @@ def toml_key(k: str) -> str:
 
 def _inline(pairs: Iterable[tuple[str, str]]) -> str:
     return "{ " + ", ".join(f"{toml_key(k)} = {toml_string(v)}" for k, v in pairs) + " }"
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", s.lower())
 
 
 def _snake(name: str) -> str:
@@ -88,22 +83,6 @@ def _process_names(files: tuple[FileScan, ...]) -> list[_Proc]:
     return out
 
 
-def _guess_process(word: str, procs: list[_Proc]) -> str | None:
-    """The process a tag or Config key name refers to (``TokenProcess`` -> token), if exactly one."""
-    w = _ID_SUFFIX.sub("", _norm(word)) or _norm(word)
-    if len(w) < 3:
-        return None
-    exact = [p.name for p in procs if _norm(p.name) == w]
-    if exact:
-        return exact[0]
-    close = [p.name for p in procs if len(_norm(p.name)) >= 3 and (w.startswith(_norm(p.name)) or _norm(p.name).startswith(w))]
-    return close[0] if len(close) == 1 else None
-
-
-def _is_config(h: HandlerScan) -> bool:
-    return bool(h.config_sets) or bool(_CONFIG.search(h.name)) or any(_CONFIG.search(a) for a in h.actions)
-
-
 def _read_only(h: HandlerScan) -> bool:
     """Changes no global and only answers its sender: a query, not an operation."""
     return not h.changes_state and all(s.via == "reply" or (s.target or "").endswith(".From") for s in h.sends)
@@ -127,14 +106,7 @@ class _Draft:
         self.base = base
         self.procs = _process_names(scan.process_files)
         self.lines: list[str] = []
-        self.sent = scan.sent_actions()
-        self.senders: dict[str, list[str]] = {}
-        for p in self.procs:
-            for s in p.file.sends:
-                if s.action and s.action_literal:
-                    self.senders.setdefault(s.action, [])
-                    if p.name not in self.senders[s.action]:
-                        self.senders[s.action].append(p.name)
+        self.flows = Flows([(p.name, p.file) for p in self.procs])
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -168,7 +140,10 @@ class _Draft:
         if s.skipped:
             self.emit(f"# Not scanned (tests): {', '.join(s.skipped)}")
         for dup, of in s.duplicates:
-            self.emit(f"# Not a process: {dup} registers the same handlers as {of} (a build of it?)")
+            self.emit(
+                f"# Not a process: {dup} registers the same handlers as {of} (a build or another version:"
+                f" put it in {of}'s place under files if it is the one you deploy)"
+            )
         self.emit(
             "",
             "[system]",
@@ -200,7 +175,7 @@ class _Draft:
 
     def boot(self) -> None:
         entries: list[tuple[_Proc, HandlerScan]] = [
-            (p, h) for p in self.procs for h in p.file.handlers if _is_config(h) and h.actions
+            (p, h) for p in self.procs for h in p.file.handlers if is_config(h) and h.actions
         ]
         self.emit("# ------------------------------------------------------------------ boot")
         self.emit("# Sent in order by the owner after every process is spawned.")
@@ -208,6 +183,20 @@ class _Draft:
             self.emit("# The scan found no Configure handler. For example:")
             self.emit('# [[boot]]\n# target = "coordinator"\n# tags = { Action = "Configure", Token = "{id:token}" }')
         self.emit("")
+        for p, h, action in self.owner_actions():
+            funding: list[tuple[str, str]] = [("Action", action)]
+            for t in h.reads:
+                if t in MESSAGE_FIELDS:
+                    continue
+                funding.append((t, "{wallet}" if _WALLET.search(t) else "2" if _AMOUNT.search(t) else "TODO"))
+            self.emit(
+                f"# {p.name}'s {h.name} handler ({p.file.rel}:{h.line}) checks the owner: to fund each wallet at boot,",
+                "# [[boot]]",
+                f"# target = {toml_string(p.name)}",
+                "# each_wallet = true",
+                f"# tags = {_inline(funding)}",
+                "",
+            )
         for p, h in entries:
             keys = [k for k in p.file.config_keys]
             self.emit(f"[[boot]]  # {p.name}'s {h.name} handler ({p.file.rel}:{h.line})")
@@ -229,7 +218,7 @@ class _Draft:
             self.emit("")
 
     def value_for(self, word: str, notes: list[str]) -> str:
-        guess = _guess_process(word, self.procs)
+        guess = guess_process(word, [p.name for p in self.procs])
         if guess is not None:
             notes.append(f"{word}: guessed the id of process {guess} from the name")
             return f"{{id:{guess}}}"
@@ -252,20 +241,29 @@ class _Draft:
         self.emit("")
 
     def user_actions(self) -> list[tuple[_Proc, HandlerScan, str]]:
-        out = []
+        """(process, handler, Action) for each Action users send: no process sends it there."""
+        out: list[tuple[_Proc, HandlerScan, str]] = []
         for p in self.procs:
             for h in p.file.handlers:
-                if _is_config(h):
+                if owner_side(h):
                     continue
                 for a in h.actions:
-                    if a not in self.sent:
+                    if self.flows.user_facing(p.name, a) and not any(o[0] is p and o[2] == a for o in out):
                         out.append((p, h, a))
         return out
 
+    def owner_actions(self) -> list[tuple[_Proc, HandlerScan, str]]:
+        """Handlers that check the owner but do not configure (a faucet funding users, say)."""
+        return [(p, h, h.actions[0]) for p in self.procs for h in p.file.handlers
+                if h.owner_only and not is_config(h) and h.actions]
+
     def wallets(self) -> None:
         ops = self.user_actions()
-        handled = set(self.scan.handled_actions())
-        answers = [a for a in self.sent if a not in handled]
+        answers: list[str] = []
+        query_answers: list[str] = []
+        for a in self.flows.answers():
+            sources = [h for p in self.procs for h in p.file.handlers for s in h.sends if a in s.possible_actions]
+            (query_answers if sources and all(_read_only(h) for h in sources) else answers).append(a)
         uses_amount = any(_AMOUNT.search(t) for _, h, _ in ops for t in h.reads if t not in MESSAGE_FIELDS)
         self.emit("# ------------------------------------------------------------------ wallets")
         if uses_amount:
@@ -278,12 +276,13 @@ class _Draft:
             "wait = true  # a wallet waits for the answer before its next operation",
             "",
             "[wallets.answer]",
-            "# Actions the code sends that no handler of the repository matches: probably answers to users.",
+            "# Actions the processes send back to wallets (guessed from replies and targets).",
             "actions = [" + ", ".join(toml_string(a) for a in answers) + "]",
+            *([f"# answers of the read-only queries (commented out below): {', '.join(query_answers)}"] if query_answers else []),
             'correlate = "X-Reference"  # or a tag both carry, or "none"',
             "",
         )
-        self.emit("# Operations: the Actions handled here that no process of the repository sends.")
+        self.emit("# Operations: the Actions handled here that no process of the repository sends there.")
         for p, h, action in ops:
             read_only = _read_only(h)
             c = "# " if read_only else ""
@@ -317,13 +316,13 @@ class _Draft:
         taken: set[str] = set()
         for p in self.procs:
             for g in p.file.globals:
-                if g.name == "Config" or g.kind not in ("number", "table", "string"):
+                if g.name == "Config" or g.kind not in ("number", "table", "numeric string"):
                     continue
                 name = _snake(g.name)
                 if name in taken:
                     name = f"{p.name}_{name}"
                 taken.add(name)
-                lua = f"tonumber({g.name})" if g.kind == "string" else g.name
+                lua = f"tonumber({g.name})" if g.kind == "numeric string" else g.name
                 self.emit(f"# {name} = {{ process = {toml_string(p.name)}, lua = {toml_string(lua)} }}  # {g.kind}")
         self.emit(
             "",
@@ -344,26 +343,22 @@ class _Draft:
 
     def trust(self) -> None:
         self.emit("# ------------------------------------------------------------------ trust")
-        self.emit("# Who each process should accept each Action from (owner, wallets, anyone, a process).")
+        self.emit("# Who each process should accept each Action from (owner, wallets, anyone, a process),")
+        self.emit("# guessed from who sends it there.")
         for p in self.procs:
-            rules: list[tuple[str, list[str], str]] = []
+            rules: list[tuple[str, list[str]]] = []
             for h in p.file.handlers:
                 for a in h.actions:
                     if any(r[0] == a for r in rules):
                         continue
-                    if _is_config(h):
-                        rules.append((a, ["owner"], "configuration"))
-                    elif a in self.senders:
-                        rules.append((a, self.senders[a], "sent by " + ", ".join(self.senders[a])))
-                    elif a not in self.sent:
-                        rules.append((a, ["wallets"], "user-facing"))
-                    else:
-                        rules.append((a, ["anyone"], "sent only by helper code: TODO check"))
+                    senders = self.flows.senders(p.name, a) or ["anyone"]
+                    rules.append((a, senders))
             if not rules:
                 continue
             self.emit(f"[trust.{p.name}]")
-            for a, senders, why in rules:
-                self.emit(f"{toml_key(a)} = [" + ", ".join(toml_string(s) for s in senders) + f"]  # {why}")
+            for a, senders in rules:
+                note = "  # TODO check: the scan saw no sender" if senders == ["anyone"] else ""
+                self.emit(f"{toml_key(a)} = [" + ", ".join(toml_string(s) for s in senders) + f"]{note}")
             self.emit("")
 
     def tail(self) -> None:

@@ -27,6 +27,7 @@ _BLOCK_CLOSE = ("end", "until")
 _TEST_FILE = re.compile(r"(_spec|_test|\.spec|\.test)\.lua$|^test_.*\.lua$")
 _SKIP_DIRS = ("node_modules", "test", "tests", "__tests__", "__pycache__")
 _GENERATED_DIRS = ("build", "dist", "out")
+_OWNER_CHECK = re.compile(r"(?i)(is|only|assert|require|check)_?owner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,9 @@ class Send:
     """One message a handler (or file) sends: ``via`` is ``ao.send``, ``Send`` or ``reply``.
 
     ``target`` and ``action`` are the Lua source of the value, or a string literal's text
-    (then ``target_literal``/``action_literal``); ``tags`` the other tag names set.
+    (then ``target_literal``/``action_literal``); ``tags`` the other tag names set;
+    ``data_fields`` the keys of a ``Data = json.encode({...})`` table. A message built in
+    a local table (``local r = {...}; r.Action = "X"; msg.reply(r)``) is followed back.
     """
 
     line: int
@@ -45,6 +48,15 @@ class Send:
     action_literal: bool
     tags: tuple[str, ...]
     has_data: bool
+    data_fields: tuple[str, ...] = ()
+    action_options: tuple[str, ...] = ()  # string literals of a computed Action (c and "A" or "B")
+
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        """The Actions this send may carry, as far as the source shows."""
+        if self.action is not None and self.action_literal:
+            return (self.action,)
+        return self.action_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,7 @@ class HandlerScan:
     sends: tuple[Send, ...]
     writes: tuple[str, ...]
     config_sets: tuple[tuple[str, str], ...]  # (Config key, "tag:X" or "data:x")
+    owner_only: bool = False  # the body checks the sender against Owner (or calls isOwner)
 
     @property
     def changes_state(self) -> bool:
@@ -70,7 +83,7 @@ class HandlerScan:
 
 @dataclass(frozen=True, slots=True)
 class GlobalVar:
-    """A top-level global assignment: ``kind`` is table, number, string or other."""
+    """A top-level global assignment: ``kind`` is table, number, numeric string, string or other."""
 
     name: str
     line: int
@@ -116,7 +129,7 @@ class RepoScan:
         return _unique(a for f in self.process_files for h in f.handlers for a in h.actions)
 
     def sent_actions(self) -> tuple[str, ...]:
-        return _unique(s.action for f in self.files for s in f.sends if s.action and s.action_literal)
+        return _unique(a for f in self.files for s in f.sends for a in s.possible_actions)
 
 
 def _unique(items: Iterator[str] | list[str]) -> tuple[str, ...]:
@@ -295,6 +308,7 @@ def _handler(toks: list[Token], at: int, close: int) -> HandlerScan | None:
         sends=tuple(_sends(toks, a, b, var)),
         writes=_unique(_writes(toks, a, b)),
         config_sets=tuple(_config_sets(toks, a, b, var, data_vars)),
+        owner_only=any(t.kind == "name" and (t.text == "Owner" or _OWNER_CHECK.fullmatch(t.text)) for t in toks[a:b]),
     )
 
 
@@ -390,21 +404,17 @@ def _reads(toks: list[Token], a: int, b: int, var: str) -> Iterator[str]:
 
 
 def _data_vars(toks: list[Token], a: int, b: int, var: str) -> tuple[str, ...]:
-    """Locals assigned ``json.decode(<var>.Data)``."""
+    """Locals assigned a decoding of the message (``json.decode(msg.Data)``,
+    ``Helpers.decodeData(msg)``, ``pcall(json.decode, msg.Data)``: the last name assigned)."""
     out: list[str] = []
-    for i in range(a, min(b, len(toks) - 8)):
-        if (
-            toks[i].kind == "name"
-            and toks[i + 1].is_op("=")
-            and toks[i + 2].is_name("json")
-            and toks[i + 3].is_op(".")
-            and toks[i + 4].is_name("decode")
-            and toks[i + 5].is_op("(")
-            and toks[i + 6].is_name(var)
-            and toks[i + 7].is_op(".")
-            and toks[i + 8].is_name("Data")
-        ):
-            out.append(toks[i].text)
+    for i in range(a, b):
+        if not toks[i].is_op("=") or i == 0 or toks[i - 1].kind != "name":
+            continue
+        line = toks[i].line
+        rhs = [t for t in toks[i + 1 : b] if t.line == line]
+        if any(t.kind == "name" and "decode" in t.text.lower() for t in rhs) and any(t.is_name(var) for t in rhs):
+            if toks[i - 1].text not in out:
+                out.append(toks[i - 1].text)
     return tuple(out)
 
 
@@ -432,8 +442,39 @@ def _sends(toks: list[Token], a: int, b: int, var: str) -> Iterator[Send]:
             continue
         if j + 1 < len(toks) and toks[j + 1].is_op("{"):
             yield _send_table(toks, j + 1, via, t.line)
+        elif j + 2 < len(toks) and toks[j + 1].kind == "name" and toks[j + 2].is_op(")"):
+            yield _send_variable(toks, a, j + 1, via, t.line)
         else:
             yield Send(t.line, via, None, False, None, False, (), False)
+
+
+def _send_variable(toks: list[Token], a: int, at: int, via: str, line: int) -> Send:
+    """A send of a local table: its constructor, then ``name.Key = value`` assignments before ``at``."""
+    name = toks[at].text
+    start = None
+    for i in range(at - 1, a - 1, -1):
+        if toks[i].is_name(name) and i + 2 < at and toks[i + 1].is_op("=") and toks[i + 2].is_op("{"):
+            start = i + 2
+            break
+    if start is None:
+        return Send(line, via, None, False, None, False, (), False)
+    base = _send_table(toks, start, via, line)
+    target, target_literal = base.target, base.target_literal
+    action, literal = base.action, base.action_literal
+    tags = list(base.tags)
+    for i in range(_close(toks, start), at):
+        if toks[i].is_name(name) and i + 3 < at and toks[i + 1].is_op(".") and toks[i + 3].is_op("="):
+            key = toks[i + 2].text
+            value = _string_at(toks, i + 4, i + 5) if i + 4 < at else None
+            if key == "Action":
+                action, literal = (value, True) if value is not None else (None, False)
+            elif key == "Target":
+                target, target_literal = (value, True) if value is not None else (None, False)
+            elif key not in tags:
+                tags.append(key)
+    return Send(
+        line, via, target, target_literal, action, literal, tuple(tags), base.has_data, base.data_fields, base.action_options
+    )
 
 
 def _send_table(toks: list[Token], open_idx: int, via: str, line: int) -> Send:
@@ -441,6 +482,8 @@ def _send_table(toks: list[Token], open_idx: int, via: str, line: int) -> Send:
     literal = target_literal = False
     tags: list[str] = []
     has_data = False
+    data_fields: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
     for x, y in _split(toks, open_idx + 1, _close(toks, open_idx)):
         kv = _field(toks, x, y)
         if kv is None:
@@ -450,8 +493,10 @@ def _send_table(toks: list[Token], open_idx: int, via: str, line: int) -> Send:
             target, target_literal = (value, True) if value is not None else (_text(toks, va, vb), False)
         elif key == "Action":
             action, literal = (value, True) if value is not None else (_text(toks, va, vb), False)
+            options = _options(toks, va, vb)
         elif key == "Data":
             has_data = True
+            data_fields = _encoded_fields(toks, va, vb)
         elif key == "Tags" and toks[va].is_op("{"):
             for tx, ty in _split(toks, va + 1, _close(toks, va)):
                 tkv = _field(toks, tx, ty)
@@ -463,7 +508,36 @@ def _send_table(toks: list[Token], open_idx: int, via: str, line: int) -> Send:
                     tags.append(tkv[0])
         elif key not in tags:
             tags.append(key)
-    return Send(line, via, target, target_literal, action, literal, tuple(tags), has_data)
+    return Send(line, via, target, target_literal, action, literal, tuple(tags), has_data, data_fields, options)
+
+
+def _options(toks: list[Token], a: int, b: int) -> tuple[str, ...]:
+    """String literals of an expression that are values, not compared (``c == "x" and "A" or "B"``)."""
+    out: list[str] = []
+    for i in range(a, b):
+        t = toks[i]
+        if t.kind != "string":
+            continue
+        before = toks[i - 1] if i > a else None
+        after = toks[i + 1] if i + 1 < b else None
+        if any(x is not None and x.kind == "op" and x.text in ("==", "~=", "..") for x in (before, after)):
+            continue
+        if t.text not in out:
+            out.append(t.text)
+    return tuple(out)
+
+
+def _encoded_fields(toks: list[Token], a: int, b: int) -> tuple[str, ...]:
+    """The keys of ``json.encode({...})`` in ``toks[a:b]`` (empty for anything else)."""
+    for i in range(a, b - 3):
+        if toks[i].is_name("encode") and toks[i + 1].is_op("(") and toks[i + 2].is_op("{"):
+            out: list[str] = []
+            for x, y in _split(toks, i + 3, _close(toks, i + 2)):
+                kv = _field(toks, x, y)
+                if kv is not None:
+                    out.append(kv[0])
+            return tuple(out)
+    return ()
 
 
 def _assign_target(toks: list[Token], i: int, end: int) -> int | None:
@@ -533,12 +607,17 @@ def _top_globals(toks: list[Token], spans: list[tuple[int, int]]) -> Iterator[Gl
         for k in range(s, min(e + 1, len(toks))):
             inside[k] = True
     seen: set[str] = set()
+    brackets = 0
     for i, t in enumerate(toks):
         if t.kind == "name" and t.text in _BLOCK_OPEN:
             depth += 1
         elif t.kind == "name" and t.text in _BLOCK_CLOSE:
             depth -= 1
-        if depth != 0 or inside[i] or t.kind != "name" or not t.text[:1].isupper() or t.text in seen:
+        elif t.kind == "op" and t.text in _OPENERS:
+            brackets += 1
+        elif t.kind == "op" and t.text in _OPENERS.values():
+            brackets -= 1
+        if depth != 0 or brackets != 0 or inside[i] or t.kind != "name" or not t.text[:1].isupper() or t.text in seen:
             continue
         if i > 0 and (toks[i - 1].is_op(".") or toks[i - 1].is_name("local") or toks[i - 1].is_op(":")):
             continue
@@ -558,7 +637,11 @@ def _value_kind(toks: list[Token], i: int) -> str:
     if t.kind == "number":
         return "number"
     if t.kind == "string":
-        return "string"
+        try:
+            float(t.text)
+        except ValueError:
+            return "string"
+        return "numeric string"
     return "other"
 
 
