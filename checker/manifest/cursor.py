@@ -182,9 +182,7 @@ class Table:
         return pairs
 
 
-def check_holes(
-    problems: Problems, key: str, text: str, allowed: Callable[[str, str | None], str | None]
-) -> bool:
+def check_holes(problems: Problems, key: str, text: str, allowed: Callable[[str, str | None], str | None]) -> bool:
     """Record a problem for each hole ``allowed(name, arg)`` rejects (it returns the fix)."""
     ok = True
     for m in HOLE.finditer(text):

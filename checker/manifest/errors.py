@@ -84,12 +84,7 @@ class Problems:
             raise ManifestError(self._found)
 
 
-def is_abort(exc: BaseException) -> bool:
-    """True for the exception ``Problems.fail`` returns (callers catch it per section)."""
-    return isinstance(exc, _Abort)
-
-
-ABORT = _Abort
+ABORT = _Abort  # what the loader catches per section
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

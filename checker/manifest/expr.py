@@ -19,6 +19,7 @@ import difflib
 import keyword
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Protocol, TypeVar, Union
 
 from checker.manifest.errors import ObservableValueError
@@ -43,11 +44,10 @@ FUNCTIONS: tuple[tuple[str, tuple[int, ...], str, str], ...] = (
     ("delta", (1,), "observable", "(response properties only) change of an observable in this step"),
 )
 _FUNCTION_NAMES = tuple(f[0] for f in FUNCTIONS)
-_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
+_LITERAL_NAMES: Mapping[str, bool] = MappingProxyType({"true": True, "false": False, "True": True, "False": False})
 _ALLOWED = (
     "observable names, numbers, 'strings', true/false, + - *, comparisons "
-    "(== != < <= > >=), and/or/not, parentheses and the functions "
-    + ", ".join(f"{f[0]}()" for f in FUNCTIONS)
+    "(== != < <= > >=), and/or/not, parentheses and the functions " + ", ".join(f"{f[0]}()" for f in FUNCTIONS)
 )
 Scalar = Union[int, float, bool, str]
 T = TypeVar("T", str, float)
@@ -269,7 +269,7 @@ class _Parser:
         if fname == "delta" and not self.allow_delta:
             raise ExprSyntaxError(
                 "delta() is only meaningful in a response property's trigger or discharge",
-                "use kind = \"response\" or compare the observable itself",
+                'use kind = "response" or compare the observable itself',
             )
         if kind == "str":
             args: list[Expr] = []

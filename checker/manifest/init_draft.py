@@ -116,7 +116,7 @@ class _Draft:
         if not self.procs:
             self.emit(
                 "# TODO: the scan found no file that registers handlers (Handlers.add/append/prepend).",
-                '[processes.TODO]',
+                "[processes.TODO]",
                 'files = ["TODO.lua"]',
                 "",
             )
@@ -254,8 +254,12 @@ class _Draft:
 
     def owner_actions(self) -> list[tuple[_Proc, HandlerScan, str]]:
         """Handlers that check the owner but do not configure (a faucet funding users, say)."""
-        return [(p, h, h.actions[0]) for p in self.procs for h in p.file.handlers
-                if h.owner_only and not is_config(h) and h.actions]
+        return [
+            (p, h, h.actions[0])
+            for p in self.procs
+            for h in p.file.handlers
+            if h.owner_only and not is_config(h) and h.actions
+        ]
 
     def wallets(self) -> None:
         ops = self.user_actions()
@@ -278,7 +282,11 @@ class _Draft:
             "[wallets.answer]",
             "# Actions the processes send back to wallets (guessed from replies and targets).",
             "actions = [" + ", ".join(toml_string(a) for a in answers) + "]",
-            *([f"# answers of the read-only queries (commented out below): {', '.join(query_answers)}"] if query_answers else []),
+            *(
+                [f"# answers of the read-only queries (commented out below): {', '.join(query_answers)}"]
+                if query_answers
+                else []
+            ),
             'correlate = "X-Reference"  # or a tag both carry, or "none"',
             "",
         )
@@ -381,7 +389,9 @@ def write_manifest(path: Path, text: str, *, force: bool = False) -> None:
     """
     path = Path(path)
     if path.exists() and not force:
-        raise ManifestError([Problem(str(path), "", None, "already exists", "pass --force to overwrite it, or choose another path")])
+        raise ManifestError(
+            [Problem(str(path), "", None, "already exists", "pass --force to overwrite it, or choose another path")]
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ManifestError([Problem(str(path), "", None, f"the folder {folder} does not exist", "create it first")])
@@ -398,7 +408,15 @@ def write_manifest(path: Path, text: str, *, force: bool = False) -> None:
                 os.link(tmp, path)  # fails if the file appeared meanwhile
             except FileExistsError:
                 raise ManifestError(
-                    [Problem(str(path), "", None, "already exists", "pass --force to overwrite it, or choose another path")]
+                    [
+                        Problem(
+                            str(path),
+                            "",
+                            None,
+                            "already exists",
+                            "pass --force to overwrite it, or choose another path",
+                        )
+                    ]
                 ) from None
             except OSError:
                 os.replace(tmp, path)  # no hard links on this file system

@@ -95,9 +95,7 @@ class Flows:
         """Actions the processes send to wallets (the answers users receive)."""
         out: list[str] = []
         for (_, action), rec in self._edges.items():
-            to_wallet = WALLETS in rec or (
-                UNKNOWN in rec and not any(self.handles(n, action) for n in self.names)
-            )
+            to_wallet = WALLETS in rec or (UNKNOWN in rec and not any(self.handles(n, action) for n in self.names))
             if to_wallet and action not in out:
                 out.append(action)
         return tuple(out)

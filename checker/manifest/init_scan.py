@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from checker.manifest.lua_lexer import Token, tokenize
 
 _REGISTER = ("add", "append", "prepend", "once")
-_OPENERS = {"(": ")", "{": "}", "[": "]"}
+_OPENERS: Mapping[str, str] = MappingProxyType({"(": ")", "{": "}", "[": "]"})
 _BLOCK_OPEN = ("function", "if", "do", "repeat")
 _BLOCK_CLOSE = ("end", "until")
 _TEST_FILE = re.compile(r"(_spec|_test|\.spec|\.test)\.lua$|^test_.*\.lua$")
-_SKIP_DIRS = ("node_modules", "test", "tests", "__tests__", "__pycache__")
+_TEST_DIRS = ("test", "tests", "__tests__")
+_SKIP_DIRS = ("node_modules", "__pycache__", *_TEST_DIRS)
 _GENERATED_DIRS = ("build", "dist", "out")
 _OWNER_CHECK = re.compile(r"(?i)(is|only|assert|require|check)_?owner")
 
@@ -148,7 +150,7 @@ def scan_repository(root: Path) -> RepoScan:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         for d in sorted(dirnames):
-            if d in _SKIP_DIRS and any((here / d).rglob("*.lua")):
+            if d in _TEST_DIRS and any((here / d).rglob("*.lua")):
                 skipped.append((here / d).relative_to(root).as_posix() + "/")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
         for fn in sorted(filenames):
@@ -369,7 +371,7 @@ def _pattern(toks: list[Token], a: int, b: int) -> tuple[tuple[str, ...], tuple[
             left, right = toks[i - 1], toks[i + 1]
             if (left.is_name("Action") or (left.kind == "string" and left.text == "Action")) and right.kind == "string":
                 actions.append(right.text)
-            elif right.is_name("Action") and left.kind == "string" and i >= 1:
+            elif left.kind == "string" and _ends_in_action(toks, i + 1, b):
                 actions.append(left.text)
             elif left.is_op("]") and i >= 2 and toks[i - 2].kind == "string" and toks[i - 2].text == "Action":
                 if right.kind == "string":
@@ -377,11 +379,25 @@ def _pattern(toks: list[Token], a: int, b: int) -> tuple[tuple[str, ...], tuple[
     return _unique(actions), tuple(matched)
 
 
+def _ends_in_action(toks: list[Token], i: int, b: int) -> bool:
+    """A dotted name starting at ``i`` that ends in ``Action`` (``msg.Action``, ``m.Tags.Action``)."""
+    j = i
+    while j + 2 < b and toks[j].kind == "name" and toks[j + 1].is_op("."):
+        j += 2
+    return j < b and toks[j].is_name("Action")
+
+
 def _field(toks: list[Token], a: int, b: int) -> tuple[str, str | None, int, int] | None:
     """A table-constructor field ``K = v`` or ``["K"] = v``: (K, string value or None, value range)."""
     if b - a >= 3 and toks[a].kind == "name" and toks[a + 1].is_op("="):
         return toks[a].text, _string_at(toks, a + 2, b), a + 2, b
-    if b - a >= 5 and toks[a].is_op("[") and toks[a + 1].kind == "string" and toks[a + 2].is_op("]") and toks[a + 3].is_op("="):
+    if (
+        b - a >= 5
+        and toks[a].is_op("[")
+        and toks[a + 1].kind == "string"
+        and toks[a + 2].is_op("]")
+        and toks[a + 3].is_op("=")
+    ):
         return toks[a + 1].text, _string_at(toks, a + 4, b), a + 4, b
     return None
 
@@ -473,7 +489,16 @@ def _send_variable(toks: list[Token], a: int, at: int, via: str, line: int) -> S
             elif key not in tags:
                 tags.append(key)
     return Send(
-        line, via, target, target_literal, action, literal, tuple(tags), base.has_data, base.data_fields, base.action_options
+        line,
+        via,
+        target,
+        target_literal,
+        action,
+        literal,
+        tuple(tags),
+        base.has_data,
+        base.data_fields,
+        base.action_options,
     )
 
 
@@ -573,9 +598,7 @@ def _writes(toks: list[Token], a: int, b: int) -> Iterator[str]:
             yield t.text
 
 
-def _config_sets(
-    toks: list[Token], a: int, b: int, var: str, data_vars: tuple[str, ...]
-) -> Iterator[tuple[str, str]]:
+def _config_sets(toks: list[Token], a: int, b: int, var: str, data_vars: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     for i in range(a, min(b, len(toks) - 3)):
         if not (toks[i].is_name("Config") and toks[i + 1].is_op(".") and toks[i + 2].kind == "name"):
             continue

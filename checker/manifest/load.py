@@ -302,14 +302,20 @@ class _Loader:
             for tag, values in tags_t.data.items():
                 key = tags_t.key(tag)
                 if not isinstance(values, list) or not values:
-                    self.problems.add(key, f"expected a non-empty array of values, got {type_name(values)}",
-                                      f'write {tag} = ["1", "{{wallet:1}}"]')
+                    self.problems.add(
+                        key,
+                        f"expected a non-empty array of values, got {type_name(values)}",
+                        f'write {tag} = ["1", "{{wallet:1}}"]',
+                    )
                     continue
                 out: list[str] = []
                 for i, v in enumerate(values):
                     if isinstance(v, bool) or not isinstance(v, (str, int)):
-                        self.problems.add(index_key(key, i), f"expected a string or integer, got {type_name(v)}",
-                                          'write values like "1" or "{wallet:1}"')
+                        self.problems.add(
+                            index_key(key, i),
+                            f"expected a string or integer, got {type_name(v)}",
+                            'write values like "1" or "{wallet:1}"',
+                        )
                         continue
                     s = str(v)
                     names.check_static_holes(self.problems, index_key(key, i), s)
@@ -317,8 +323,13 @@ class _Loader:
                 domains.append(Domain(tag, tuple(out)))
         else:
             domains = _operation_tag_domains(wallets)
-        return Adversary(aid, budget, None if actions is None else tuple(actions),
-                         None if targets is None else tuple(targets), tuple(domains))
+        return Adversary(
+            aid,
+            budget,
+            None if actions is None else tuple(actions),
+            None if targets is None else tuple(targets),
+            tuple(domains),
+        )
 
     def limits(self) -> LimitsSpec:
         t = self.doc.table("limits", "[limits] max_depth = 40", None)
@@ -327,14 +338,20 @@ class _Loader:
         t.allow(("max_depth", "max_states", "timeout", "max_memory_mb", "network", "faults", "max_faults"), "[limits]")
         network = t.text("network", 'network = "unordered"', "unordered")
         if network not in NETWORKS:
-            self.problems.add(t.key("network"), f"unknown network '{network}'",
-                              f"{did_you_mean(network, NETWORKS)} (networks: {', '.join(NETWORKS)})")
+            self.problems.add(
+                t.key("network"),
+                f"unknown network '{network}'",
+                f"{did_you_mean(network, NETWORKS)} (networks: {', '.join(NETWORKS)})",
+            )
         faults = t.strings("faults", 'faults = ["loss"]', [], nonempty=False)
         for i, f in enumerate(faults):
             if f not in LIMIT_FAULTS:
-                self.problems.add(index_key(t.key("faults"), i), f"unknown fault '{f}'",
-                                  f"{did_you_mean(f, LIMIT_FAULTS)} (faults: {', '.join(LIMIT_FAULTS)}; "
-                                  "the adversary has its own [adversary] section)")
+                self.problems.add(
+                    index_key(t.key("faults"), i),
+                    f"unknown fault '{f}'",
+                    f"{did_you_mean(f, LIMIT_FAULTS)} (faults: {', '.join(LIMIT_FAULTS)}; "
+                    "the adversary has its own [adversary] section)",
+                )
         return LimitsSpec(
             max_depth=t.integer("max_depth", "max_depth = 40", None, minimum=1),
             max_states=t.integer("max_states", "max_states = 1000000", None, minimum=1),
@@ -370,5 +387,7 @@ def _find_todos(problems: Problems, path: str, value: object) -> None:
             _find_todos(problems, index_key(path, i), v)
     elif isinstance(value, str) and _TODO.search(value):
         problems.add(
-            path, f"still says {value!r}", "replace it with the real value (tim3check init writes TODO where it cannot know)"
+            path,
+            f"still says {value!r}",
+            "replace it with the real value (tim3check init writes TODO where it cannot know)",
         )

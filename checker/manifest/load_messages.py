@@ -107,9 +107,7 @@ def load_wallets(doc: Table, names: Names, domains: tuple[Domain, ...]) -> Walle
         except ABORT:
             continue
         if any(o.name == op.name for o in operations):
-            t.problems.add(
-                ot.key("name"), f"two operations are named '{op.name}'", 'give each its own name = "..."'
-            )
+            t.problems.add(ot.key("name"), f"two operations are named '{op.name}'", 'give each its own name = "..."')
         operations.append(op)
     if ops > 0 and not tables:
         t.problems.add(
@@ -143,7 +141,9 @@ def _operation(t: Table, index: int, names: Names, globals_: tuple[Domain, ...],
     data = data_text(t)
     used: list[str] = []
     for k, v in tags:
-        for var in names.check_holes(t.problems, join_key(t.key("tags"), k), v, wallet_ok=True, variables=domains, ref_ok=True):
+        for var in names.check_holes(
+            t.problems, join_key(t.key("tags"), k), v, wallet_ok=True, variables=domains, ref_ok=True
+        ):
             if var not in used:
                 used.append(var)
     for var in names.check_holes(t.problems, t.key("data"), data, wallet_ok=True, variables=domains, ref_ok=True):
@@ -190,7 +190,9 @@ def _instances(
             binding = tuple(zip((d.name for d in domains), combo))
             values = dict(binding)
 
-            def resolve(hole: str, arg: str | None, values: dict[str, str] = values, wallet: str = wallet) -> str | None:
+            def resolve(
+                hole: str, arg: str | None, values: dict[str, str] = values, wallet: str = wallet
+            ) -> str | None:
                 if arg is None and hole == "wallet":
                     return wallet
                 return values.get(hole) if arg is None else None
@@ -229,7 +231,9 @@ def _boot_entry(t: Table, index: int, names: Names) -> list[BootMessage]:
     each = t.flag("each_wallet", "each_wallet = true", False)
     sender_word: Any = t.text("from", 'from = "owner"', "owner")
     if sender_word == "wallet" and not each:
-        raise t.fail("from", "from = \"wallet\" needs each_wallet = true", "add each_wallet = true or write from = \"owner\"")
+        raise t.fail(
+            "from", 'from = "wallet" needs each_wallet = true', 'add each_wallet = true or write from = "owner"'
+        )
     if sender_word not in ("owner", "wallet") and sender_word not in names.wallets:
         raise t.fail(
             "from",

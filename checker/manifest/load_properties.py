@@ -7,7 +7,8 @@ syntax error is reported at load time with its key. Property expressions are par
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from checker.manifest.cursor import Table
@@ -27,12 +28,14 @@ from checker.manifest.templates import TEMPLATES, answer_spec_error, expand, tem
 
 _KINDS = tuple(k.value for k in PropertyKind)
 _COMMON = ("name", "meaning", "expected_to_fail")
-_KIND_KEYS = {
-    PropertyKind.ALWAYS: ("check",),
-    PropertyKind.AT_QUIESCENCE: ("check",),
-    PropertyKind.RESPONSE: ("trigger", "discharge"),
-    PropertyKind.SOMETIMES: ("goals",),
-}
+_KIND_KEYS: Mapping[PropertyKind, tuple[str, ...]] = MappingProxyType(
+    {
+        PropertyKind.ALWAYS: ("check",),
+        PropertyKind.AT_QUIESCENCE: ("check",),
+        PropertyKind.RESPONSE: ("trigger", "discharge"),
+        PropertyKind.SOMETIMES: ("goals",),
+    }
+)
 
 
 class LuaSyntax:
@@ -146,7 +149,9 @@ def _property(t: Table, obs: frozenset[str], ops: int) -> PropertySpec:
         return _templated(t, name, expected, obs, ops)
     kind_text = t.text("kind", 'kind = "always"  (or use template = "...")')
     if kind_text not in _KINDS:
-        raise t.fail("kind", f"unknown kind '{kind_text}'", f"{did_you_mean(kind_text, _KINDS)} (kinds: {', '.join(_KINDS)})")
+        raise t.fail(
+            "kind", f"unknown kind '{kind_text}'", f"{did_you_mean(kind_text, _KINDS)} (kinds: {', '.join(_KINDS)})"
+        )
     kind = PropertyKind(kind_text)
     article = "an" if kind.value[0] in "aeiou" else "a"
     t.allow((*_COMMON, "kind", *_KIND_KEYS[kind]), f"{article} {kind.value} property")
@@ -186,7 +191,9 @@ def _goals(t: Table, obs: frozenset[str]) -> tuple[Goal, ...]:
             text, ekey = value, key
         else:
             raise t.problems.fail(
-                key, "a goal is an expression string or { check = ..., required = ... }", f'write "{gname}" = "supply > 0"'
+                key,
+                "a goal is an expression string or { check = ..., required = ... }",
+                f'write "{gname}" = "supply > 0"',
             )
         out.append(Goal(gname, text, _expr(t, ekey, text, obs, boolean=True, delta=False), required))
     return tuple(out)
@@ -197,12 +204,20 @@ def _templated(t: Table, name: str, expected: bool, obs: frozenset[str], ops: in
     tpl = template_named(tname)
     if tpl is None:
         names = [x.name for x in TEMPLATES]
-        raise t.fail("template", f"unknown template '{tname}'", f"{did_you_mean(tname, names)} (templates: {', '.join(names)})")
+        raise t.fail(
+            "template", f"unknown template '{tname}'", f"{did_you_mean(tname, names)} (templates: {', '.join(names)})"
+        )
     if t.has("kind"):
-        raise t.fail("kind", f"template {tname} fixes the kind ({tpl.kind.value})", "remove kind, or drop the template and write the check")
+        raise t.fail(
+            "kind",
+            f"template {tname} fixes the kind ({tpl.kind.value})",
+            "remove kind, or drop the template and write the check",
+        )
     written = [k for k in ("check", "trigger", "discharge", "goals") if t.has(k)]
     if written:
-        raise t.fail(written[0], f"template {tname} writes the {written[0]} itself", f"remove {written[0]}, or drop the template")
+        raise t.fail(
+            written[0], f"template {tname} writes the {written[0]} itself", f"remove {written[0]}, or drop the template"
+        )
     t.allow((*_COMMON, "template", *tpl.arg_names()), f"template {tname} (its arguments: {', '.join(tpl.arg_names())})")
     args: dict[str, str] = {}
     for arg in tpl.args:
@@ -211,7 +226,9 @@ def _templated(t: Table, name: str, expected: bool, obs: frozenset[str], ops: in
         value = t.text(arg.name, f'{arg.name} = "..."  ({arg.meaning})')
         key = t.key(arg.name)
         if arg.kind == "observable" and value not in obs:
-            raise t.problems.fail(key, f"'{value}' is not an observable", f"{did_you_mean(value, obs)} (declare it under [observables])")
+            raise t.problems.fail(
+                key, f"'{value}' is not an observable", f"{did_you_mean(value, obs)} (declare it under [observables])"
+            )
         if arg.kind == "expr":
             _expr(t, key, value, obs, boolean=False, delta=False)
         if arg.kind in ("action", "tag") and ('"' in value or "\\" in value or " " in value.strip()):
@@ -219,7 +236,9 @@ def _templated(t: Table, name: str, expected: bool, obs: frozenset[str], ops: in
         if arg.kind == "answer":
             err = answer_spec_error(value)
             if err is not None:
-                raise t.problems.fail(key, err, f'write {arg.name} = "MintTIM3-Response" or "MintTIM3-Response Status=success"')
+                raise t.problems.fail(
+                    key, err, f'write {arg.name} = "MintTIM3-Response" or "MintTIM3-Response Status=success"'
+                )
         args[arg.name] = value
     exp = expand(tpl, args, ops)
     key = t.key("template")
@@ -239,4 +258,3 @@ def _templated(t: Table, name: str, expected: bool, obs: frozenset[str], ops: in
         source = "; ".join(f"{g.name}: {g.source}" for g in goals)
     meaning = t.text("meaning", 'meaning = "..."', exp.meaning)
     return PropertySpec(name, tpl.kind, meaning, source, check, trigger, discharge, goals, tname, expected)
-

@@ -9,13 +9,17 @@ message tables in code that Lua itself accepts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]*(?:\.[0-9A-Fa-f]*)?(?:[pP][+-]?\d+)?|\d*\.?\d+(?:[eE][+-]?\d+)?\.?")
 _LONG_OPEN = re.compile(r"\[(=*)\[")
 _OPS = ("...", "..", "==", "~=", "<=", ">=", "::", "//", "<<", ">>")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPES: Mapping[str, str] = MappingProxyType(
+    {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", '"': '"', "'": "'"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,13 @@ class Names:
         return None
 
     def hole_fix(
-        self, name: str, arg: str | None, *, wallet_ok: bool = False, variables: Collection[str] = (), ref_ok: bool = False
+        self,
+        name: str,
+        arg: str | None,
+        *,
+        wallet_ok: bool = False,
+        variables: Collection[str] = (),
+        ref_ok: bool = False,
     ) -> str | None:
         """None if the hole is allowed here, else how to fix it."""
         if name == "id":
@@ -72,7 +78,13 @@ class Names:
             return None
         known = ["id", "owner", "wallet", *(["ref"] if ref_ok else []), *variables]
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        here = ["{id:NAME}", "{owner}", "{wallet:N}", *(["{wallet}"] if wallet_ok else []), *(["{ref}"] if ref_ok else [])]
+        here = [
+            "{id:NAME}",
+            "{owner}",
+            "{wallet:N}",
+            *(["{wallet}"] if wallet_ok else []),
+            *(["{ref}"] if ref_ok else []),
+        ]
         here += [f"{{{v}}}" for v in variables]
         hint = f"did you mean '{{{close[0]}}}'? " if close else ""
         if variables or ref_ok:

@@ -87,7 +87,7 @@ def ev(text: str, values: Mapping[str, object] = STATE, *, delta: bool = False) 
         ("quiescent or supply == 3", True),
         ("not (supply != 3)", True),
         ("label == 'x'", True),
-        ("label != \"y\"", True),
+        ('label != "y"', True),
         ("'a' < 'b'", True),
         ("true", True),
         ("False", False),

@@ -111,8 +111,11 @@ tags = { Action = "Note" }""",
 
 
 def test_operations_local_domains_ref_answers_and_wallet_ids(tmp_path: Path) -> None:
-    text = edit("count = 2\nops = 1", 'ids = ["alice", "bob"]\nops = 2\nwait = false\n'
-                '[wallets.answer]\nactions = ["Done"]\ncorrelate = "Request-Id"')
+    text = edit(
+        "count = 2\nops = 1",
+        'ids = ["alice", "bob"]\nops = 2\nwait = false\n'
+        '[wallets.answer]\nactions = ["Done"]\ncorrelate = "Request-Id"',
+    )
     text = edit(
         'tags = { Action = "MintTIM3", Quantity = "{amount}" }',
         'tags = { Action = "MintTIM3", Quantity = "{amount}", "Request-Id" = "{ref}", For = "{wallet}" }\n'

@@ -6,7 +6,15 @@ import pytest
 
 from checker.manifest.expr import check_types, parse_expression
 from checker.manifest.schema import PropertyKind
-from checker.manifest.templates import TEMPLATES, Expansion, PropertyTemplate, answer_call, answer_spec_error, expand, template_named
+from checker.manifest.templates import (
+    TEMPLATES,
+    Expansion,
+    PropertyTemplate,
+    answer_call,
+    answer_spec_error,
+    expand,
+    template_named,
+)
 
 TIM3_PROPERTIES = (
     "update-follows-success",
@@ -52,9 +60,9 @@ def test_expansions_pinned() -> None:
         return expand(t, args, ops=1)
 
     assert one("equal-at-quiescence", left="sum(positions)", right="supply").check == "sum(positions) == supply"
-    assert one("equal-counting-in-flight", left="supply", right="a + b", action="U", tag="Amount", pending="p").check == (
-        'supply == (a + b) + in_flight_sum("U", "Amount") + p'
-    )
+    assert one(
+        "equal-counting-in-flight", left="supply", right="a + b", action="U", tag="Amount", pending="p"
+    ).check == ('supply == (a + b) + in_flight_sum("U", "Amount") + p')
     assert one("backed-by", value="supply", backing="locked").check == (
         "supply <= locked and (not quiescent or supply == locked)"
     )
