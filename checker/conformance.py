@@ -86,9 +86,11 @@ class Conformance:
             if pid not in self.model.index:
                 raise SpecError(f"{spec.source}: process {pid} has no counterpart in the model")
 
-    def check(self, idx: int, step: Step, before: Any, after: Any, sends: Sequence[Message]) -> str | None:
-        """Why ``step`` (process ``idx`` from ``before`` to ``after``, sending ``sends``)
-        is not a step of the model; ``None`` when it is one."""
+    def check(self, idx: int, step: Step, before: Any, after: Any, sends: Sequence[Message],
+              faults_left: int) -> str | None:
+        """Why ``step`` (process ``idx`` from ``before`` to ``after``, sending ``sends``,
+        with ``faults_left`` fault choices left) is not a step of the model; ``None``
+        when it is one."""
         sem = self.sem
         impl = sem.impls[idx]
         if isinstance(impl, PythonProcess) or step.msg is None:
@@ -103,18 +105,18 @@ class Conformance:
             return f"{pid} after {step.msg.action}: {e}"
         mine = (step.kind, step.handler if step.kind != "unhandled" else None, typed(a), typed(out), step.choices)
         model = self.model.impls[self.model.index[pid]]
-        paths = self._model_paths(pid, model, b, m)
+        paths = self._model_paths(pid, model, b, m, faults_left)
         if any(p == mine for p in paths):
             return None
         return self._explain(pid, step, mine, paths)
 
-    def _model_paths(self, pid: str, model: Any, before: Any, msg: Message) -> list[tuple[Any, ...]]:
+    def _model_paths(self, pid: str, model: Any, before: Any, msg: Message, faults_left: int) -> list[tuple[Any, ...]]:
         from checker.semantics import StepContext
 
         msem = self.model
 
         def one(ch: Chooser) -> tuple[Any, ...]:
-            ctx = StepContext(msem, pid, ch, 1 << 30)
+            ctx = StepContext(msem, pid, ch, faults_left)
             try:
                 d: Delivery = model.deliver(before, msg, ctx)
             except (KeyError, TypeError, AttributeError) as e:  # the model cannot read this message
@@ -136,6 +138,8 @@ class Conformance:
             return f"{pid} on {what}: the model cannot take the message ({p[1]})"
         if (p[0], p[1]) != (mine[0], mine[1]):
             return f"{pid} on {what}: the code took {_kind(mine)}, the model {_kind(p)}"
+        if p[4] != mine[4]:
+            return f"{pid} on {what}: the code chose {list(mine[4])}, the model {list(p[4])}"
         if p[3] != mine[3]:
             return f"{pid} on {what}: the code sent {_untyped(mine[3])}, the model {_untyped(p[3])}"
         return f"{pid} on {what}: the code's {pid} holds {_untyped(mine[2])}, the model's {_untyped(p[2])}"

@@ -33,7 +33,7 @@ from typing import Any
 
 from checker.config import CheckConfig, Limits
 from checker.conformance import find_property
-from checker.errors import InternalError, TraceFileError
+from checker.errors import InternalError, TraceFileError, UserError
 from checker.property_eval import goals_met, open_obligations, required_goals, violated_at
 from checker.result import CheckResult, PropertyResult
 from checker.semantics import ADVERSARY, Semantics, Step, World
@@ -323,7 +323,10 @@ def explain_violation(sem: Semantics, prop: Property, w: World, last_divergence:
     if not violated_at(sem, prop, w):
         parts.append("(the property does not fail in this state)")
     if prop.explain is not None:
-        parts.append(str(prop.explain(sem.view(w))))
+        try:
+            parts.append(str(prop.explain(sem.view(w))))
+        except (AttributeError, KeyError, TypeError, UserError) as e:
+            parts.append(f"the property cannot read this state: {e}")
     else:
         states = "; ".join(
             f"{pid} {json.dumps(to_json(sem.describe(i, w.procs[i])), sort_keys=True)}" for i, pid in enumerate(sem.pids)

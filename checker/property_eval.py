@@ -21,18 +21,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from checker.errors import InternalError, SpecError
+from checker.errors import InternalError, SpecError, UserError
 from checker.semantics import Key, KeyView, Semantics, View, World, action_serials
 from checker.spec import Property
 
 
 def check_holds(sem: Semantics, prop: Property, view: View) -> bool:
-    """``prop.check(view)`` as a bool; a check that crashes is a ``SpecError``."""
+    """``prop.check(view)`` as a bool; a check that crashes is a ``SpecError``, except
+    on a system with implementations seen through an abstraction (a Lua process), where
+    a state or message the check cannot read (a missing tag, a value the abstraction
+    has no model value for) fails the check: never a pass."""
     if prop.check is None:
         raise SpecError(f"{sem.spec.source}: property {prop.name!r} ({prop.kind}) has no check function")
     try:
         return bool(prop.check(view))
-    except (AttributeError, KeyError, TypeError) as e:
+    except (AttributeError, KeyError, TypeError, UserError) as e:
+        if not sem.transparent:
+            sem.unreadable.setdefault(prop.name, f"{type(e).__name__}: {e}")
+            return False
         raise SpecError(f"{sem.spec.source}: property {prop.name!r} failed to evaluate: {e}") from e
 
 

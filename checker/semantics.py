@@ -23,7 +23,7 @@ from typing import Any
 
 from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
-from checker.errors import HandlerError, SpecError
+from checker.errors import HandlerError, SpecError, UserError
 from checker.network import MessageTable, SerialBag, network_for, serial_network_for
 from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of
 from checker.spec import ProcessInstance, Property, Spec, StepInfo
@@ -339,6 +339,8 @@ class Semantics:
         self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
         # --conform: steps that are not steps of the model, by id(step) -> why
         self.divergent: dict[int, str] = {}
+        # properties that could not read an implementation's state (first reason each)
+        self.unreadable: dict[str, str] = {}
         # findings an implementation reported on a step, by id(step)
         self.findings: dict[int, tuple[Finding, ...]] = {}
         self.conformance: Any = None
@@ -549,7 +551,7 @@ class Semantics:
                 self.findings[id(outs[-1][0])] = d.findings
         if self.conformance is not None:
             for out in outs:
-                why = self.conformance.check(idx, out[0], before, self.states[idx][out[1]], out[0].sends)
+                why = self.conformance.check(idx, out[0], before, self.states[idx][out[1]], out[0].sends, faults_left)
                 if why is not None:
                     self.divergent[id(out[0])] = why
         if ran is not None and self.handler_error and faults_left > 0:
@@ -608,8 +610,15 @@ class Semantics:
         """(property index, opened keys, closed keys) for each response property the step touches."""
         out = []
         for i, p in enumerate(self.response_props):
-            opened = tuple(p.trigger(info)) if p.trigger else ()
-            closed = tuple(p.discharge(info)) if p.discharge else ()
+            try:
+                opened = tuple(p.trigger(info)) if p.trigger else ()
+                closed = tuple(p.discharge(info)) if p.discharge else ()
+            except (AttributeError, KeyError, TypeError, UserError) as e:
+                if self.transparent:
+                    raise SpecError(f"{self.spec.source}: response property {p.name!r} failed on a step: {e}") from e
+                # an implementation's step the property cannot read: an obligation that
+                # nothing discharges, so the property fails at quiescence (never a pass)
+                opened, closed = ((f"unreadable step of {info.pid} ({info.handler}): {e}",), ())
             if opened or closed:
                 out.append((i, opened, closed))
         return tuple(out)

@@ -26,12 +26,13 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.ao.runtime import AoMessage, AoProcess, Outcome
 from checker.ao.snapshot import Snapshot
-from checker.errors import SpecError
-from checker.process import Delivery
+from checker.errors import SpecError, UserError
+from checker.process import Delivery, Finding
 from checker.spec import ActionDecl, Ctx, Initiative
 from checker.values import Message, make_message
 
@@ -71,15 +72,52 @@ def lua_tonumber(s: Any) -> Any:
 
 
 class _Hooks:
-    """The runtime's hooks for one delivery: ``Checker.fault(name)`` is ``ctx.fault``."""
+    """The runtime's hooks for one delivery: ``Checker.fault(name)`` is ``ctx.fault``
+    (each answer recorded, so a re-run of the same delivery can replay them)."""
 
-    __slots__ = ("_ctx",)
+    __slots__ = ("_ctx", "answers")
 
     def __init__(self, ctx: Ctx) -> None:
         self._ctx = ctx
+        self.answers: list[bool] = []
 
     def fault(self, name: str) -> bool:
-        return bool(self._ctx.fault(name))
+        hit = bool(self._ctx.fault(name))
+        self.answers.append(hit)
+        return hit
+
+
+class _Replayed:
+    """Hooks that give the recorded fault answers again, in order (then: no fault)."""
+
+    __slots__ = ("_answers",)
+
+    def __init__(self, answers: list[bool]) -> None:
+        self._answers = list(answers)
+
+    def fault(self, name: str) -> bool:
+        return self._answers.pop(0) if self._answers else False
+
+
+@dataclass(frozen=True)
+class FindingRules:
+    """What a ``LuaProcess`` reports as findings (``checker.process.FINDING_KINDS``):
+    ``system`` the ids of the system's processes (their messages should be handled
+    and carry what handlers read); ``trusted(action, sender)`` False when the manifest
+    does not trust ``sender`` for ``action`` here (None: no rule); ``order`` re-runs
+    every delivery under the reversed ``pairs()`` order."""
+
+    system: frozenset[str]
+    trusted: Callable[[str, str], bool | None]
+    order: bool = False
+
+
+# Lua runtime errors (raised by the VM, not by the code's own ``error(...)``)
+_RUNTIME_ERROR = re.compile(
+    r"attempt to (index|call|compare|perform arithmetic|concatenate|get length)|bad argument|"
+    r"number has no integer representation|stack overflow|instruction budget|not enough memory"
+)
+_FLOATISH = re.compile(r"-?\d+\.0+")
 
 
 def message_view(actions: Sequence[ActionDecl], int_domains: frozenset[str]) -> Callable[[Message], Message]:
@@ -104,6 +142,14 @@ def message_view(actions: Sequence[ActionDecl], int_domains: frozenset[str]) -> 
 _MISSING: Any = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Unobservable:
+    """A Lua state the abstraction has no model value for (why): properties reading it
+    fail; ``--conform`` reports it as a divergence."""
+
+    reason: str
+
+
 class LuaProcess:
     """One aos Lua process as a ``ProcessImpl`` (see the module docstring)."""
 
@@ -118,6 +164,7 @@ class LuaProcess:
         id_tag: str | None = None,
         handled: frozenset[str] = frozenset(),
         handler_names: tuple[str, ...] = (),
+        findings: FindingRules | None = None,
     ) -> None:
         self._kind = kind
         self._label = label
@@ -127,6 +174,7 @@ class LuaProcess:
         self.id_tag = id_tag
         self._handled = handled
         self._names = handler_names
+        self.rules = findings
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -156,12 +204,60 @@ class LuaProcess:
         return ()
 
     def deliver(self, state: Any, msg: Message, ctx: Ctx) -> Delivery:
-        out = self.runtime.deliver(state, self.to_ao(msg), _Hooks(ctx))
-        return self._delivery(state, out, ctx)
+        ao_msg = self.to_ao(msg)
+        hooks = _Hooks(ctx)
+        out = self.runtime.deliver(state, ao_msg, hooks)
+        d = self._delivery(state, out, ctx)
+        if self.rules is None:
+            return d
+        found = self._findings(state, msg, out, d)
+        if self.rules.order:
+            why = self.runtime.order_dependent(state, ao_msg, _Replayed(hooks.answers))
+            if why:
+                found.append(Finding("order-dependence", d.where or f"{self.pid}:{msg.action}", d.handler,
+                                     f"{d.handler} on {msg.action}: {why if isinstance(why, str) else 'effects differ'}"))
+        return replace(d, findings=tuple(found)) if found else d
+
+    def _findings(self, state: Snapshot, msg: Message, out: Outcome, d: Delivery) -> list[Finding]:
+        """The findings of one delivery (see ``FindingRules``)."""
+        rules = self.rules
+        assert rules is not None
+        found: list[Finding] = []
+        from_system = msg.src in rules.system
+        what = f"{msg.action} from {msg.src}"
+        if out.error is not None and _RUNTIME_ERROR.search(out.error.message):
+            found.append(Finding("handler-error", out.error.where, d.handler, f"{d.handler} on {what}: {out.error.message}"))
+        if d.handler is None and from_system:
+            found.append(Finding("unhandled-message", f"{self.pid}:{msg.action}", None,
+                                 f"no handler of {self.pid} matches {what}; it lands in the Inbox"))
+        if from_system:
+            for place, field, where in out.reads:
+                found.append(Finding("contract-mismatch", where, d.handler,
+                                     f"{d.handler} reads {place} field {field!r}, which {msg.src} does not set on {msg.action}"))
+        if d.error is None and d.handler is not None and out.state != state and rules.trusted(msg.action, msg.src) is False:
+            found.append(Finding("untrusted-change", d.where or self.pid, d.handler,
+                                 f"{d.handler} changed {self.pid}'s state on {what}, a sender not trusted for {msg.action}"))
+        if d.error is None:
+            for s in out.sends:
+                for k, v in s.tags:
+                    if not isinstance(v, str):
+                        found.append(Finding("value-hazard", s.where, d.handler,
+                                             f"tag {k} = {v!r} is a {type(v).__name__}: AO tags are strings"))
+                    elif _FLOATISH.fullmatch(v):
+                        found.append(Finding("value-hazard", s.where, d.handler,
+                                             f"tag {k} = {v!r}: an integer written as a float; a receiver comparing with "
+                                             f"{v.split('.')[0]!r} fails"))
+        return found
 
     def observe(self, state: Any) -> Any:
-        tree = state.decode()
-        return tree if self._observer is None else self._observer(tree)
+        """The observer's view of the snapshot (no observer: the decoded globals); a
+        state the abstraction has no model value for is ``Unobservable``."""
+        if self._observer is None:
+            return state.decode()
+        try:
+            return self._observer(state)
+        except UserError as e:
+            return Unobservable(f"{self.pid}: {e}")
 
     def observe_message(self, msg: Message) -> Message:
         return msg if self._message_view is None else self._message_view(msg)

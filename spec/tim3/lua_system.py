@@ -10,9 +10,13 @@ unchanged.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
 from checker.ao.impl import LuaProcess, boot, message_view
 from checker.ao.runtime import AoProcess
-from checker.spec import Params, ProcessInstance
+from checker.spec import Params, ProcessInstance, Spec
 from spec.tim3.actions import ACTIONS
 from spec.tim3.lua_observe import INT_DOMAINS, LUA_FILES, OBSERVERS, lua_file
 
@@ -21,15 +25,17 @@ LABELS = {"coordinator": "Coordinator", "lock": "Lock Manager", "token": "Token 
 _VIEW = message_view(ACTIONS, INT_DOMAINS)
 
 
-def lua_process(pid: str, file_key: str, params: Params, variant: str = "default") -> ProcessInstance:
-    """Process ``pid`` from ``LUA_FILES[file_key]``, booted; its initial state is the
-    snapshot after the boot messages."""
+def lua_process(pid: str, file_key: str, params: Params, variant: str = "default",
+                source: Path | None = None) -> ProcessInstance:
+    """Process ``pid`` from ``LUA_FILES[file_key]`` (or the file ``source``), booted; its
+    initial state is the snapshot after the boot messages."""
     from spec.tim3.lua_observe import boot_messages
 
-    runtime = AoProcess(pid, [lua_file(file_key)], owner=OWNER, variant=variant)
+    runtime = AoProcess(pid, [source or lua_file(file_key)], owner=OWNER, variant=variant)
     handled = handled_actions(file_key)
     label = LABELS[pid] + (f" {file_key} (Lua)" if pid == "coordinator" else " (Lua)")
-    impl = LuaProcess(pid, label, runtime, observer=OBSERVERS[pid], message_view=_VIEW, id_tag="Request",
+    observer = OBSERVERS[pid]
+    impl = LuaProcess(pid, label, runtime, observer=lambda snap: observer(snap.decode()), message_view=_VIEW, id_tag="Request",
                       handled=handled, handler_names=handler_names(file_key))
     state = boot(runtime, boot_messages(params)[pid], OWNER)
     return ProcessInstance(pid, impl, state)
@@ -54,16 +60,29 @@ def handled_actions(file_key: str) -> frozenset[str]:
     return frozenset(found) - {"Configure", "Credit"}
 
 
-def lua_processes(params: Params) -> tuple[ProcessInstance, ...]:
-    """The coordinator (``params['version']``) and the three managers, in Lua."""
+def lua_processes(params: Params, sources: Mapping[str, Path] | None = None) -> tuple[ProcessInstance, ...]:
+    """The coordinator (``params['version']``) and the three managers, in Lua;
+    ``sources`` replaces the file of a process id (a mutant, in the tests)."""
     version = str(params["version"])
     if version not in LUA_FILES:
         from checker.errors import SpecError
 
         raise SpecError(f"spec.tim3: no Lua coordinator {version!r}; choose one of v1, v2, v3")
-    return (
-        lua_process("coordinator", version, params),
-        lua_process("lock", "lock", params),
-        lua_process("token", "token", params),
-        lua_process("state", "state", params),
-    )
+    src = sources or {}
+    return tuple(lua_process(pid, version if pid == "coordinator" else pid, params, source=src.get(pid))
+                 for pid in ("coordinator", "lock", "token", "state"))
+
+
+def with_sources(sources: Mapping[str, Path]) -> Spec:
+    """``spec.tim3.SPEC`` whose Lua processes load ``sources`` (by process id) instead of
+    the shipped files: how the tests check Lua mutants against the model."""
+    from spec.tim3 import SPEC, build
+
+    def built(params: Params) -> tuple[ProcessInstance, ...]:
+        insts = build(params)
+        if params["impl"] != "lua":
+            return insts
+        lua = {i.pid: i for i in lua_processes(params, sources)}
+        return tuple(lua.get(i.pid, i) for i in insts)
+
+    return dataclasses.replace(SPEC, build=built)
