@@ -137,7 +137,8 @@ class _Loader:
         )
         boot: tuple[BootMessage, ...] = self.section(lambda: load_boot(doc, names), ())
         observables: tuple[Observable, ...] = self.section(lambda: load_observables(doc, names), ())
-        properties: tuple[PropertySpec, ...] = self.section(lambda: load_properties(doc, observables, wallets.ops), ())
+        declared = list(doc.data["observables"]) if isinstance(doc.data.get("observables"), dict) else []
+        properties: tuple[PropertySpec, ...] = self.section(lambda: load_properties(doc, declared, wallets.ops), ())
         trust: tuple[TrustRule, ...] = self.section(lambda: self.trust(names), ())
         adversary = self.section(lambda: self.adversary(names, adversary_id, wallets), None)
         limits = self.section(self.limits, LimitsSpec(None, None, None, None, "unordered", (), None))

@@ -61,15 +61,19 @@ class LuaSyntax:
 
 
 def lua_chunk(lua: str, syntax: LuaSyntax) -> tuple[str, str | None]:
-    """(chunk to run, syntax error or None): an expression becomes ``return <lua>``."""
-    as_expr = f"return {lua}"
-    err = syntax.error(as_expr)
+    """(the observable as one Lua expression, syntax error or None).
+
+    An expression stays as written; a block (ending in ``return``) becomes
+    ``(function() <block> end)()``, so a runtime can always evaluate ``return <expression>``.
+    """
+    err = syntax.error(f"return {lua}")
     if err is None:
-        return as_expr, None
+        return lua.strip(), None
     if "return" in lua:
         block_err = syntax.error(lua)
-        return lua, block_err
-    return as_expr, err
+        wrapped = f"(function()\n{lua}\nend)()"
+        return wrapped, block_err
+    return lua.strip(), err
 
 
 def load_observables(doc: Table, names: Names) -> tuple[Observable, ...]:
@@ -114,9 +118,13 @@ def _observable(t: Table, name: str, names: Names, syntax: LuaSyntax, reserved: 
     return Observable(name, process, names.processes[process], lua, chunk, meaning)
 
 
-def load_properties(doc: Table, observables: Sequence[Observable], ops: int) -> tuple[PropertySpec, ...]:
-    """``[[properties]]``: templates or written checks, each parsed and type-checked."""
-    obs = frozenset(o.name for o in observables)
+def load_properties(doc: Table, observables: Sequence[str], ops: int) -> tuple[PropertySpec, ...]:
+    """``[[properties]]``: templates or written checks, each parsed and type-checked.
+
+    ``observables`` are the names declared under ``[observables]`` (also those whose entry
+    has a mistake, so that one mistake is not reported again in every property).
+    """
+    obs = frozenset(n for n in observables if is_identifier(n))
     out: list[PropertySpec] = []
     for t in doc.tables("properties", '[[properties]] name = "supply-capped" kind = "always" check = "supply <= 10"'):
         try:

@@ -157,7 +157,8 @@ class Sink:
 class Observable:
     """A Lua expression (or a block ending in ``return``) evaluated in one process's globals.
 
-    ``chunk`` is the Lua source to run: ``return <lua>`` for an expression, else ``lua``.
+    ``chunk`` is the observable as one Lua expression, to evaluate as ``return <chunk>``:
+    ``lua`` itself, or a block wrapped as ``(function() <lua> end)()``.
     """
 
     name: str

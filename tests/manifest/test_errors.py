@@ -968,6 +968,12 @@ def test_every_todo_is_listed(tmp_path: Path) -> None:
     assert keys == ["boot[0].tags.Token", "observables.supply.lua"]
 
 
+def test_a_mistaken_observable_does_not_cascade(tmp_path: Path) -> None:
+    """A property reading an observable whose entry is wrong does not add a second problem."""
+    text = edit(SUPPLY, 'supply = { process = "token", lua = "TotalSupply +" }')
+    assert [p.key for p in problems_of(tmp_path, text)] == ["observables.supply.lua"]
+
+
 def test_a_mistaken_process_does_not_cascade(tmp_path: Path) -> None:
     """A process whose entry is wrong is still a known name: boot and observables do not complain."""
     text = edit('files = ["src/token.lua"]', 'files = "src/token.lua"')

@@ -43,7 +43,7 @@ def test_base_manifest_resolves(tmp_path: Path) -> None:
     (boot,) = m.boot
     assert boot.sender == "owner" and boot.target_id == "coordinator"
     assert boot.tags == (("Action", "Configure"), ("Token", "token"))
-    assert [o.chunk for o in m.observables] == ["return TotalSupply", "return Balances"]
+    assert [o.chunk for o in m.observables] == ["TotalSupply", "Balances"]
     (prop,) = m.properties
     assert prop.kind is PropertyKind.ALWAYS and prop.source == "supply <= 4"
     assert prop.meaning == "always: supply <= 4"
@@ -274,8 +274,13 @@ def test_observable_blocks_are_compiled_as_written(tmp_path: Path) -> None:
     )
     m = load_text(tmp_path, text)
     total = m.observable("total")
-    assert total.chunk == total.lua and total.chunk.strip().endswith("return s")
+    assert total.chunk == f"(function()\n{total.lua}\nend)()"
     assert total.meaning == total.lua  # no meaning given: the Lua itself
+    import lupa.lua53 as lua53
+
+    rt = lua53.LuaRuntime()
+    rt.execute("Balances = { a = 2, b = 3 }")
+    assert rt.execute(f"return {total.chunk}") == 5  # evaluable as an expression
 
 
 def test_minimal_manifest_without_optional_sections(tmp_path: Path) -> None:
