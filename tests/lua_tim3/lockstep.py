@@ -133,6 +133,8 @@ class Lockstep:
     covered: set[tuple[str, str, str | None]] = field(default_factory=set)
     faults_seen: set[tuple[str, bool]] = field(default_factory=set)
     delivered: dict[str, set[Message]] = field(default_factory=dict)
+    # model states reached by two different Lua snapshots (state the abstraction drops)
+    aliases: set[tuple[str, Any]] = field(default_factory=set)
     compared: int = 0
     worlds: int = 0
 
@@ -186,7 +188,9 @@ class Lockstep:
             raise Divergence(f"{where}: nothing may be sent on {step.kind}, the Lua sent {out.sends}")
         if sends != step.sends:
             raise Divergence(f"{where}: Lua sent {sends}, model {step.sends}")
-        self.reps[pid].setdefault(step.after, out.state)
+        rep = self.reps[pid].setdefault(step.after, out.state)
+        if rep != out.state:  # the same model state, two different Lua states: hidden state
+            self.aliases.add((pid, step.after))
         self.covered.add((pid, step.kind, step.handler))
         self.faults_seen.update((n, bool(v)) for n, v in step.choices)
         self.compared += 1
