@@ -82,12 +82,13 @@ def _side(e: Mapping[str, Any], side: str) -> str:
 def step_what(s: Mapping[str, Any]) -> str:
     """What kind of step it was, in words (the handler column)."""
     kind, h = s["kind"], s.get("handler")
+    at = f" @ {s['where']}" if s.get("where") else ""  # the handler's source line (Lua)
     if kind == "deliver":
-        return str(h)
+        return f"{h}{at}"
     if kind == "initiative":
         return f"{h} (initiative)"
     if kind == "error":
-        return f"{h} raised: {s.get('reason') or 'error'} (no effect)"
+        return f"{h}{at} raised: {s.get('reason') or 'error'} (no effect)"
     if kind == "unhandled":
         return "no handler matched (to Inbox)"
     if kind == "handler-error":

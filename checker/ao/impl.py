@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from checker.ao.runtime import AoMessage, AoProcess, Outcome
@@ -165,6 +166,7 @@ class LuaProcess:
         handled: frozenset[str] = frozenset(),
         handler_names: tuple[str, ...] = (),
         findings: FindingRules | None = None,
+        root: Path | None = None,
     ) -> None:
         self._kind = kind
         self._label = label
@@ -175,6 +177,8 @@ class LuaProcess:
         self._handled = handled
         self._names = handler_names
         self.rules = findings
+        # source locations are shown relative to this folder (the spec's or the manifest's)
+        self._prefix = str(root.resolve()) + "/" if root is not None else ""
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -226,13 +230,14 @@ class LuaProcess:
         from_system = msg.src in rules.system
         what = f"{msg.action} from {msg.src}"
         if out.error is not None and _RUNTIME_ERROR.search(out.error.message):
-            found.append(Finding("handler-error", out.error.where, d.handler, f"{d.handler} on {what}: {out.error.message}"))
+            found.append(Finding("handler-error", self.short(out.error.where) or self.pid, d.handler,
+                                 f"{d.handler} on {what}: {self.short(out.error.message)}"))
         if d.handler is None and from_system:
             found.append(Finding("unhandled-message", f"{self.pid}:{msg.action}", None,
                                  f"no handler of {self.pid} matches {what}; it lands in the Inbox"))
         if from_system:
             for place, field, where in out.reads:
-                found.append(Finding("contract-mismatch", where, d.handler,
+                found.append(Finding("contract-mismatch", self.short(where) or self.pid, d.handler,
                                      f"{d.handler} reads {place} field {field!r}, which {msg.src} does not set on {msg.action}"))
         if d.error is None and d.handler is not None and out.state != state and rules.trusted(msg.action, msg.src) is False:
             found.append(Finding("untrusted-change", d.where or self.pid, d.handler,
@@ -241,10 +246,10 @@ class LuaProcess:
             for s in out.sends:
                 for k, v in s.tags:
                     if not isinstance(v, str):
-                        found.append(Finding("value-hazard", s.where, d.handler,
+                        found.append(Finding("value-hazard", self.short(s.where) or self.pid, d.handler,
                                              f"tag {k} = {v!r} is a {type(v).__name__}: AO tags are strings"))
                     elif _FLOATISH.fullmatch(v):
-                        found.append(Finding("value-hazard", s.where, d.handler,
+                        found.append(Finding("value-hazard", self.short(s.where) or self.pid, d.handler,
                                              f"tag {k} = {v!r}: an integer written as a float; a receiver comparing with "
                                              f"{v.split('.')[0]!r} fails"))
         return found
@@ -295,10 +300,17 @@ class LuaProcess:
             d["Data"] = data
         return make_message(self.pid, target, str(action), d)
 
+    def short(self, where: str | None) -> str | None:
+        """``where`` (``file:line``, or a message naming files) with paths inside the
+        root folder written relative to it."""
+        if where and self._prefix:
+            return where.replace(self._prefix, "")
+        return where
+
     def _delivery(self, state: Snapshot, out: Outcome, ctx: Ctx) -> Delivery:
         notes: list[tuple[str, Any]] = []
         if len(out.handlers) > 1:
-            notes.append(("handlers", tuple(f"{h.name} ({h.where})" for h in out.handlers)))
+            notes.append(("handlers", tuple(f"{h.name} ({self.short(h.where)})" for h in out.handlers)))
         if out.prints:
             notes.append(("printed", tuple(out.prints)))
         if out.inbox or not out.handlers:
@@ -306,16 +318,17 @@ class LuaProcess:
                 return Delivery(None, state, None, None, tuple(notes))
         first = out.handlers[0] if out.handlers else None
         name = first.name if first else (out.error.handler if out.error and out.error.handler else "?")
-        where = first.where if first else None
+        where = self.short(first.where) if first else None
         if out.error is not None:
-            return Delivery(name, state, f"{out.error.message} (at {out.error.where})", out.error.where or where, tuple(notes))
+            at = self.short(out.error.where)
+            return Delivery(name, state, f"{self.short(out.error.message)} (at {at})", at or where, tuple(notes))
         emit = getattr(ctx, "emit", None)
         if emit is None:
             raise SpecError(f"{self.pid}: this engine cannot run Lua processes (its ctx has no emit)")
         for s in out.sends:
             emit(self.from_send(s.target, s.tags, s.data, s.id))
         if out.sends:
-            notes.append(("sent at", tuple(s.where for s in out.sends)))
+            notes.append(("sent at", tuple(self.short(s.where) for s in out.sends)))
         return Delivery(name, out.state, None, where, tuple(notes))
 
 

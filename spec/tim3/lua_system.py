@@ -36,7 +36,7 @@ def lua_process(pid: str, file_key: str, params: Params, variant: str = "default
     label = LABELS[pid] + (f" {file_key} (Lua)" if pid == "coordinator" else " (Lua)")
     observer = OBSERVERS[pid]
     impl = LuaProcess(pid, label, runtime, observer=lambda snap: observer(snap.decode()), message_view=_VIEW, id_tag="Request",
-                      handled=handled, handler_names=handler_names(file_key))
+                      handled=handled, handler_names=handler_names(file_key), root=lua_file("lock").parent)
     state = boot(runtime, boot_messages(params)[pid], OWNER)
     return ProcessInstance(pid, impl, state)
 
