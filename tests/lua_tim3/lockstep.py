@@ -162,6 +162,8 @@ class Lockstep:
         hooks = FaultReplay(step.choices, self.live_faults(faults_left))
         out = self.lua.deliver(snap, msg, hooks)
         where = f"{pid} in {before} on {msg.describe()} (model branch {step.choices})"
+        if out.reads:  # a field of the message the Lua reads that the model's message lacks
+            raise Divergence(f"{where}: the Lua read absent message fields {out.reads}")
         if hooks.unexpected:
             raise Divergence(f"{where}: the Lua asks Checker.fault for {hooks.unexpected} where the model does not")
         if hooks.queue:
