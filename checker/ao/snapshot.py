@@ -81,13 +81,22 @@ def _bytes_string(v: dict[str, str]) -> str:
     return bytes.fromhex(v["b"]).decode("utf-8", "surrogateescape")
 
 
+def _sort_key(k: Any) -> tuple[int, Any]:
+    t = type(k)
+    return (0 if t is bool else 2 if t is str else 1, k)
+
+
 def _table(pairs: list[Any]) -> FrozenMap[Any, Any]:
     d: dict[Any, Any] = {}
     it = iter(pairs)
+    plain = True
     for k in it:
         val = next(it)
-        if type(k) is dict:
+        tk = type(k)
+        if tk is dict:
             k = _bytes_string(k)
+        elif tk is not str:
+            plain = False
         t = type(val)
         d[k] = _table(val) if t is list else (_bytes_string(val) if t is dict else val)
     if 2 * len(d) != len(pairs):
@@ -97,4 +106,6 @@ def _table(pairs: list[Any]) -> FrozenMap[Any, Any]:
             "unsupported: a table with both the key true and the key 1 (or false and 0): "
             "Python cannot tell them apart"
         )
+    if not plain:  # positional keys 1..n come first in the view: restore canonical order
+        d = dict(sorted(d.items(), key=lambda kv: _sort_key(kv[0])))
     return FrozenMap._raw(d)

@@ -117,10 +117,19 @@ function ao.send(msg)
   elseif type(target) ~= "string" then
     K.unsupported("a Target of type " .. type(target) .. " in ao.send", 2)
   end
-  local tags = {}
-  for k, v in K.pairs(msg) do
-    if not ROOTFIELDS[k] then tags[#tags + 1] = { name = tostring(k), value = tagValue(k, v) } end
+  local tags, n, bad = {}, 0, nil
+  for k, v in K.rawnext, msg do
+    if not ROOTFIELDS[k] then
+      local tv = type(v)
+      if tv == "string" or tv == "number" or tv == "boolean" then
+        n = n + 1
+        tags[n] = { name = tostring(k), value = v }
+      elseif bad == nil or K.keyLess(k, bad) then
+        bad = k
+      end
+    end
   end
+  if bad ~= nil then tagValue(bad, msg[bad]) end
   local extra = msg.Tags
   if extra then
     if K.utils.isArray(extra) then

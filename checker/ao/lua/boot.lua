@@ -16,6 +16,7 @@ local function module(name)
 end
 
 module("kernel")
+module("state")
 module("snapshot")
 K.json = module("json")
 K.utils = module("utils")

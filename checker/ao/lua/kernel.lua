@@ -10,6 +10,7 @@
 local K = ...
 
 local rawnext, rawget, type, tostring = next, rawget, type, tostring
+local mtype = math.type
 local find, sub = string.find, string.sub
 local sort = table.sort
 local getinfo = debug.getinfo
@@ -32,15 +33,30 @@ local function srcName(info)
 end
 K.srcName = srcName
 
+-- function -> its source name when it is process code, false for the runtime and C
+local FNMETA = setmetatable({}, { __mode = "k" })
+local FNWHERE = setmetatable({}, { __mode = "k" })
+
+local function fnMeta(f)
+  local m = FNMETA[f]
+  if m == nil then
+    local info = getinfo(f, "S")
+    if info.what == "C" or isPrelude(info.source) then m = false else m = srcName(info) end
+    FNMETA[f] = m
+  end
+  return m
+end
+K.fnMeta = fnMeta
+
 --- "file:line" of the first process-code frame at or above `level` (1 = caller).
 function K.userWhere(level)
   level = (level or 1) + 1
   while true do
-    local info = getinfo(level, "Sl")
+    local info = getinfo(level, "fl")
     if info == nil then return "?" end
-    if info.what ~= "C" and not isPrelude(info.source) then
-      return srcName(info) .. ":" .. tostring(info.currentline)
-    end
+    local f = info.func
+    local name = f and fnMeta(f)
+    if name then return name .. ":" .. tostring(info.currentline) end
     level = level + 1
   end
 end
@@ -48,9 +64,13 @@ end
 --- "file:line" where function f is defined.
 function K.fnWhere(f)
   if type(f) ~= "function" then return "?" end
-  local info = getinfo(f, "S")
-  if info.what == "C" then return "[C]" end
-  return srcName(info) .. ":" .. tostring(info.linedefined)
+  local w = FNWHERE[f]
+  if w == nil then
+    local info = getinfo(f, "S")
+    if info.what == "C" then w = "[C]" else w = srcName(info) .. ":" .. tostring(info.linedefined) end
+    FNWHERE[f] = w
+  end
+  return w
 end
 
 --- Report a feature the runtime does not implement (AoUnsupported on the Python side).
@@ -81,9 +101,10 @@ end
 K.keyLess = keyLess
 
 --- The keys of t in canonical order, or nil and an offending key (a table, function...).
--- Integer keys 1..skip are left out when skip is given.
-function K.sortedKeys(t, skip)
-  local keys, n, kinds = {}, 0, 0
+-- Integer keys 1..skip are left out when skip is given; `into` is a scratch array to
+-- fill (entries past the returned count are stale). Small sets: insertion sort.
+function K.sortedKeys(t, skip, into)
+  local keys, n, kinds = into or {}, 0, 0
   skip = skip or 0
   for k in rawnext, t do
     local tk = type(k)
@@ -92,7 +113,7 @@ function K.sortedKeys(t, skip)
       n = n + 1
       keys[n] = k
     elseif tk == "number" then
-      if not (skip > 0 and math.type(k) == "integer" and k >= 1 and k <= skip) then
+      if skip == 0 or not (mtype(k) == "integer" and k >= 1 and k <= skip) then
         kinds = kinds | 2
         n = n + 1
         keys[n] = k
@@ -105,9 +126,33 @@ function K.sortedKeys(t, skip)
       return nil, k
     end
   end
-  if n > 1 then
-    if kinds == 1 or kinds == 2 then sort(keys) else sort(keys, keyLess) end
+  if n < 2 then return keys, n end
+  local plain = kinds == 1 or kinds == 2
+  if n <= 12 then
+    for i = 2, n do
+      local x = keys[i]
+      local j = i - 1
+      if plain then
+        while j > 0 and x < keys[j] do
+          keys[j + 1] = keys[j]
+          j = j - 1
+        end
+      else
+        while j > 0 and keyLess(x, keys[j]) do
+          keys[j + 1] = keys[j]
+          j = j - 1
+        end
+      end
+      keys[j + 1] = x
+    end
+    return keys, n
   end
+  local j = n + 1
+  while keys[j] ~= nil do
+    keys[j] = nil
+    j = j + 1
+  end
+  if plain then sort(keys) else sort(keys, keyLess) end
   return keys, n
 end
 
@@ -200,19 +245,20 @@ end
 -- tostring() without addresses: tables, functions and threads get a number counted
 -- from the start of the delivery (deterministic for one state and message).
 local rawtostring = tostring
-local addr = setmetatable({}, { __mode = "k" })
-K.addrCount = 0
+local addr = nil
 
 function K.resetAddresses()
-  addr = setmetatable({}, { __mode = "k" })
+  addr = nil
   K.addrCount = 0
 end
+K.addrCount = 0
 
 function K.tostring(v)
   local tv = type(v)
   if tv == "table" or tv == "function" or tv == "thread" or tv == "userdata" then
     local mt = debug.getmetatable(v)
     if mt ~= nil and rawget(mt, "__tostring") ~= nil then return rawtostring(v) end
+    if addr == nil then addr = setmetatable({}, { __mode = "k" }) end
     local a = addr[v]
     if a == nil then
       K.addrCount = K.addrCount + 1

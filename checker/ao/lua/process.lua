@@ -35,13 +35,18 @@ local isPrelude = K.isPrelude
 -- ------------------------------------------------------------------ records
 
 local function resetRecord()
-  K.sends, K.prints, K.reads, K.readSeen, K.runs = {}, {}, {}, {}, {}
+  K.sends, K.runs = {}, {}
+  K.prints, K.reads, K.readSeen = nil, nil, nil
   K.flagged, K.hook, K.msg, K.msgData = nil, nil, nil, nil
   K.resetAddresses()
 end
 
 function K.print(a)
   local p = K.prints
+  if p == nil then
+    p = {}
+    K.prints = p
+  end
   p[#p + 1] = K.render(a)
 end
 
@@ -50,15 +55,36 @@ function K.queueSend(target, data, tags, where)
   s[#s + 1] = { target, data, tags, where }
 end
 
+local fnMeta = K.fnMeta
+local makeReply, makeForward
+
+-- Reads of absent fields are recorded (kind, field, "file:line") when process code
+-- makes them; on the message itself reply/forward are made on first use.
 local function tracker(kind)
   local mt = {
-    __index = function(_, k)
-      local info = getinfo(2, "Sl")
-      local seenReads = K.readSeen
-      if info ~= nil and seenReads ~= nil and info.what ~= "C" and not isPrelude(info.source) then
+    __index = function(t, k)
+      if kind == "msg" and K.MSGS[t] then
+        if k == "reply" then
+          local f = makeReply(t)
+          rawset(t, "reply", f)
+          return f
+        elseif k == "forward" then
+          local f = makeForward(t)
+          rawset(t, "forward", f)
+          return f
+        end
+      end
+      local info = getinfo(2, "fl")
+      local name = info ~= nil and info.func and fnMeta(info.func)
+      if name and K.runs ~= nil then
         local field = type(k) == "string" and k or K.tostring(k)
-        local where = K.srcName(info) .. ":" .. tostring(info.currentline)
+        local where = name .. ":" .. tostring(info.currentline)
         local key = kind .. "\0" .. field .. "\0" .. where
+        local seenReads = K.readSeen
+        if seenReads == nil then
+          seenReads = {}
+          K.readSeen, K.reads = seenReads, {}
+        end
         if not seenReads[key] then
           seenReads[key] = true
           K.reads[#K.reads + 1] = { kind, field, where }
@@ -83,8 +109,8 @@ budgetHook = function()
     K.exhausted = true
     sethook(budgetHook, "", 1)
   end
-  local info = getinfo(2, "S")
-  if info ~= nil and info.what ~= "C" and not isPrelude(info.source) then error(K.budgetText, 0) end
+  local info = getinfo(2, "f")
+  if info ~= nil and info.func and fnMeta(info.func) then error(K.budgetText, 0) end
 end
 
 local function startBudget()
@@ -125,7 +151,7 @@ end
 -- ------------------------------------------------------------------ messages
 
 local function sendVia()
-  local a = rawget(_G, "ao")
+  local a = _G.ao
   if type(a) == "table" and type(a.send) == "function" then return a.send end
   return ao.send
 end
@@ -134,18 +160,18 @@ local function refOf(m)
   return rawget(m, "X-Reference") or rawget(m, "Reference") or rawget(m, "Id")
 end
 
-local function makeReply(m)
+makeReply = function(m)
   local f = function(replyMsg)
     replyMsg.Target = rawget(m, "Reply-To") or (replyMsg.Target or rawget(m, "From"))
     replyMsg["X-Reference"] = refOf(m)
     replyMsg["X-Origin"] = rawget(m, "X-Origin") or nil
     return sendVia()(replyMsg)
   end
-  K.MSGFN[f] = { m, "reply" }
+  K.MSGFN[f], K.MSGKIND[f] = m, "reply"
   return f
 end
 
-local function makeForward(m)
+makeForward = function(m)
   local f = function(target, forwardMsg)
     local newMsg = ao.sanitize(m)
     forwardMsg = forwardMsg or {}
@@ -158,7 +184,7 @@ local function makeForward(m)
     newMsg.forward = nil
     sendVia()(newMsg)
   end
-  K.MSGFN[f] = { m, "forward" }
+  K.MSGFN[f], K.MSGKIND[f] = m, "forward"
   return f
 end
 
@@ -198,7 +224,7 @@ local function buildMsg(id, from, target, owner, ts, data, n, args)
   if map["Content-Type"] == "application/json" then
     msg.Data = json.decode(msg.Data or "{}")
   end
-  K.attachMsg(msg)
+  K.MSGS[msg] = true
   setmetatable(map, K.TRACK_TAGS)
   setmetatable(msg, K.TRACK_MSG)
   return msg
@@ -221,9 +247,11 @@ local DEFAULT_HANDLE = function(msg)
   if type(inbox) == "table" then inbox[#inbox + 1] = msg end
 end
 
-local function upsertRuntimeHandler(name, pattern, handle)
+local function upsertRuntimeHandler(name, pattern, handle, guess)
   local list = handlers.list
-  local idx = K.indexOf(list, name)
+  local g = rawget(list, guess)
+  local idx
+  if type(g) == "table" and rawget(g, "name") == name then idx = guess else idx = K.indexOf(list, name) end
   if idx then
     local o = list[idx]
     o.pattern, o.handle, o.maxRuns = pattern, handle, nil
@@ -506,9 +534,9 @@ local function metaJson(failure, inbox)
     end
   end
   out[#out + 1] = '],"p":['
-  for i, p in ipairs(K.prints) do out[#out + 1] = (i > 1 and "," or "") .. jstr(p) end
+  for i, p in ipairs(K.prints or {}) do out[#out + 1] = (i > 1 and "," or "") .. jstr(p) end
   out[#out + 1] = '],"r":['
-  for i, r in ipairs(K.reads) do
+  for i, r in ipairs(K.reads or {}) do
     out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(r[1]) .. "," .. jstr(r[2]) .. "," .. jstr(r[3]) .. "]"
   end
   out[#out + 1] = '],"e":'
@@ -560,12 +588,12 @@ function api.load(names, sources, modnames)
     end
   end
   local prints = {}
-  for i, p in ipairs(K.prints) do prints[i] = jstr(p) end
+  for i, p in ipairs(K.prints or {}) do prints[i] = jstr(p) end
   local printsJson = "[" .. concat(prints, ",") .. "]"
   if K.flagged then return K.flagged[1], K.flagged[2], printsJson end
   if failure then return "error", failure[1] .. " (at " .. failure[2] .. ")", printsJson end
-  K.buildRegistry()
-  K.captureShadows()
+  K.buildRegistry(K.userGlobalKeys)
+  K.installGuards()
   local ok, text = pcall(K.serialize)
   if not ok then
     if K.flagged then return K.flagged[1], K.flagged[2], printsJson end
@@ -595,8 +623,8 @@ function api.deliver(state, order, hook, id, from, target, owner, ts, data, n, .
     failure = failureOf(res, nil, nil)
   else
     local msg = res
-    upsertRuntimeHandler("_eval", EVAL_PATTERN, EVAL_HANDLE)
-    upsertRuntimeHandler("_default", DEFAULT_PATTERN, DEFAULT_HANDLE)
+    upsertRuntimeHandler("_eval", EVAL_PATTERN, EVAL_HANDLE, 1)
+    upsertRuntimeHandler("_default", DEFAULT_PATTERN, DEFAULT_HANDLE, 2)
     local ok2, f, h = xpcall(evaluate, msgh, msg, K.env)
     if not ok2 then failure = failureOf(f, nil, nil) else failure, handled = f, h end
   end

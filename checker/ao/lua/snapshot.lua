@@ -1,244 +1,160 @@
---[[ Snapshot: the process state as canonical text, and back.
+--[[ Snapshot: the process state as canonical text.
 
   Text layout (Snapshot.text):
-    line 1   "--" followed by the JSON view of the user globals (what Snapshot.decode
-             reads): a table is a JSON array [k1, v1, k2, v2, ...] in canonical key order,
-             a string that is not UTF-8 is {"b": "<hex>"}, functions are left out.
-             "--!cycle" when the globals hold a cycle.
-    the rest a Lua chunk that rebuilds the state: "return {H=..., O=..., R=..., M=...,
-             C={...}, G={...}}" (handler list, once-nonce, PRNG state, loaded modules,
-             the upvalue cells of the functions that existed after loading, user
-             globals). When tables are shared or cyclic, or functions created after
-             loading are in the state, a preamble "local S={...}" and statements
-             rebuild them with their identity (graph mode); otherwise every table is
-             written inline (tree mode).
+    line 1   "--" and the JSON view of the user globals (what Snapshot.decode reads):
+             a table is a JSON array [k1, v1, k2, v2, ...] (positional keys 1..n
+             first, then the others in canonical order), a string that is not UTF-8 is
+             {"b": "<hex>"}, functions and runtime objects are left out; "--!cycle"
+             when the globals hold a cycle.
+    the rest a Lua chunk that rebuilds the state (state.lua's K.restore):
+             "return {H=..., O=..., R=..., M=..., C={...}, G={...}}": the handler
+             list, Handlers.onceNonce, the PRNG state, the loaded modules' values, the
+             upvalue cells of the load-time functions, the user globals.
+  Tree mode (no table reached twice, no closure created after loading): every table
+  is written inline. Graph mode otherwise: "local S={...}" declares the shared tables
+  ({}) and the later closures (N"prototype"), statements fill them (X(S[i],{...})) and
+  set or join the closures' upvalues (U, J, UJ), so identity and cycles survive.
+  Atoms: B[i] a runtime object, F[i] a load-time function, M{...} a message table
+  (msg.reply/forward reattached), T({...},mt) a table with a metatable, MR(m,"reply")
+  a message's reply/forward function held elsewhere.
 
-  Atoms: B[i] is a runtime object (prelude table or function, standard library),
-  F[i] a function that existed after the files were loaded (numbered in a
-  deterministic walk), N"key" a fresh closure of a function prototype created later
-  (rebuilt from string.dump; its upvalues are set by U/J/UJ statements), M{...} a
-  message table (msg.reply/msg.forward reattached), T({...},mt) a table with a
-  metatable, MR(m,"reply") a message's reply/forward function held elsewhere.
+  Canonical: keys in (type, value) order (booleans, numbers, strings), integers as
+  "%d", floats as "%.17g" with ".0" when integral, strings with \xNN escapes for
+  control characters, quotes, backslashes and bytes >= 128; graph-mode numbers in
+  first-visit order.
+
+  Speed: the handler list and the upvalue cells rarely change, so their text is reused
+  when every field compares equal (rawequal) to the last serialization and holds only
+  atoms; strings and keys are formatted through memo tables.
 ]]
 local K = ...
 
-local rawnext, rawget, rawset, rawequal, type = next, rawget, rawset, rawequal, type
+local rawnext, rawget, rawequal, type, tostring, _G = next, rawget, rawequal, type, tostring, _G
 local mtype = math.type
-local format, find, gsub, byte, char = string.format, string.find, string.gsub, string.byte, string.char
-local concat, sort = table.concat, table.sort
-local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
-local upvalueid, upvaluejoin = debug.upvalueid, debug.upvaluejoin
-local getmt, setmt = debug.getmetatable, setmetatable
+local format, find, gsub, char = string.format, string.find, string.gsub, string.char
+local concat = table.concat
+local getupvalue, upvalueid = debug.getupvalue, debug.upvalueid
 local huge, minint = math.huge, math.mininteger
 local sortedKeys, keyLess = K.sortedKeys, K.keyLess
-
-K.MSGS = setmt({}, { __mode = "k" })    -- message tables built or restored by the runtime
-K.MSGFN = setmt({}, { __mode = "k" })   -- msg.reply / msg.forward function -> {msg, kind}
-K.TRACKMT = {}                           -- metatables the runtime sets to record reads
-local MSGS, MSGFN, TRACKMT = K.MSGS, K.MSGFN, K.TRACKMT
-
-local BUILTIN, BLIST, BNAME = {}, {}, {}   -- runtime objects -> "B[i]"
-local REG, RLIST = {}, {}                  -- load-time functions -> "F[i]"
-local RCELLF, RCELLI, RCELLNAME, RCELLID = {}, {}, {}, {}
-local NRCELLS = 0
-local FNKEY = setmt({}, { __mode = "k" })
-local PROTO = {}
-local NILV = setmt({}, { __name = "deleted global" })
-local BASE, NBASE = {}, 0
-local EXCLUDE = { Inbox = true, Errors = true }
-local NOTBUILTIN = {}
-K.NOTBUILTIN = NOTBUILTIN
-K.EXCLUDE = EXCLUDE
+local BUILTIN, REG, MSGS, MSGFN = K.BUILTIN, K.REG, K.MSGS, K.MSGFN
+local RCELLF, RCELLI, RCELLID = K.RCELLF, K.RCELLI, K.RCELLID
+local EXCLUDE = K.EXCLUDE
+local userMeta, ownMsgFn, stateProblem = K.userMeta, K.ownMsgFn, K.stateProblem
 
 -- ------------------------------------------------------------------ scalars
 
 local ESC = {}
 for i = 0, 255 do ESC[char(i)] = format("\\x%02x", i) end
+local JESC = {}
+for i = 0, 31 do JESC[char(i)] = format("\\u%04x", i) end
+JESC['"'] = '\\"'
+JESC["\\"] = "\\\\"
+local HEX = {}
+for i = 0, 255 do HEX[char(i)] = format("%02x", i) end
+
+local MEMO_MAX = 20000
+local QC, JC, LKC, QN, JN, LKN = {}, {}, {}, 0, 0, 0
 
 local function quote(s)
-  if find(s, '[%c"\\\128-\255]') then return '"' .. gsub(s, '[%c"\\\128-\255]', ESC) .. '"' end
-  return '"' .. s .. '"'
+  local q = QC[s]
+  if q then return q end
+  if find(s, '[%c"\\\128-\255]') then q = '"' .. gsub(s, '[%c"\\\128-\255]', ESC) .. '"' else q = '"' .. s .. '"' end
+  QN = QN + 1
+  if QN > MEMO_MAX then QC, QN = {}, 0 end
+  QC[s] = q
+  return q
+end
+
+--- Strict UTF-8 (no surrogates, nothing above U+10FFFF), as Python decodes it.
+local function validUtf8(s)
+  local ok, bad = pcall(function()
+    for _, c in utf8.codes(s) do
+      if c > 0x10FFFF or (c >= 0xD800 and c <= 0xDFFF) then return true end
+    end
+    return false
+  end)
+  return ok and not bad
+end
+
+local function jstr(s)
+  local q = JC[s]
+  if q then return q end
+  if find(s, "[\128-\255]") and not validUtf8(s) then
+    q = '{"b":"' .. gsub(s, ".", HEX) .. '"}'
+  elseif find(s, '[\0-\31"\\]') then
+    q = '"' .. gsub(s, '[\0-\31"\\]', JESC) .. '"'
+  else
+    q = '"' .. s .. '"'
+  end
+  JN = JN + 1
+  if JN > MEMO_MAX then JC, JN = {}, 0 end
+  JC[s] = q
+  return q
+end
+K.jsonString = jstr
+
+local function floatText(v)
+  local s = format("%.17g", v)
+  if not find(s, "[%.eEn]") then s = s .. ".0" end
+  return s
 end
 
 local function num(v)
   if mtype(v) == "integer" then
     if v == minint then return "MININT" end
-    return format("%d", v)
+    return v .. ""
   end
   if v ~= v then return "NAN" end
   if v == huge then return "INF" end
   if v == -huge then return "(-INF)" end
-  local s = format("%.17g", v)
-  if not find(s, "[%.eEn]") then s = s .. ".0" end
-  return s
+  return floatText(v)
 end
 K.formatNumber = num
+
+local function jnum(v)
+  if mtype(v) == "integer" then return v .. "" end
+  if v ~= v then return "NaN" end
+  if v == huge then return "Infinity" end
+  if v == -huge then return "-Infinity" end
+  return floatText(v)
+end
+K.jsonNumber = jnum
 
 local KEYWORDS = {}
 for w in ("and break do else elseif end false for function goto if in local nil not or "
   .. "repeat return then true until while"):gmatch("%a+") do KEYWORDS[w] = true end
 
-local function keyStr(k)
+local function lkey(k)
   local tk = type(k)
   if tk == "string" then
-    if not KEYWORDS[k] and find(k, "^[%a_][%w_]*$") then return k .. "=" end
-    return "[" .. quote(k) .. "]="
+    local s = LKC[k]
+    if s then return s end
+    if not KEYWORDS[k] and find(k, "^[%a_][%w_]*$") then s = k .. "=" else s = "[" .. quote(k) .. "]=" end
+    LKN = LKN + 1
+    if LKN > MEMO_MAX then LKC, LKN = {}, 0 end
+    LKC[k] = s
+    return s
   elseif tk == "number" then
     return "[" .. num(k) .. "]="
   end
   return k and "[true]=" or "[false]="
 end
 
--- ------------------------------------------------------------------ problems
-
-local function fmtKey(k)
-  if type(k) == "string" and find(k, "^[%a_][%w_]*$") then return "." .. k end
-  if type(k) == "string" then return "[" .. format("%q", k) .. "]" end
-  return "[" .. K.tostring(k) .. "]"
-end
-
--- The path from a state root to obj, for error messages (only computed on failure).
-local function pathTo(target)
-  local visited = {}
-  local function dfs(v, path)
-    if rawequal(v, target) then return path end
-    local tv = type(v)
-    if tv == "table" then
-      if BUILTIN[v] or visited[v] then return nil end
-      visited[v] = true
-      for k, x in rawnext, v do
-        if rawequal(k, target) then return path .. " (a key)" end
-        local p = dfs(x, path .. fmtKey(k))
-        if p then return p end
-      end
-      local mt = getmt(v)
-      if mt ~= nil and not TRACKMT[mt] then
-        local p = dfs(mt, path .. " (metatable)")
-        if p then return p end
-      end
-    elseif tv == "function" then
-      if BUILTIN[v] or visited[v] then return nil end
-      visited[v] = true
-      local j = 1
-      while true do
-        local name, x = getupvalue(v, j)
-        if name == nil then break end
-        local p = dfs(x, "upvalue '" .. name .. "' of the function at " .. K.fnWhere(v))
-        if p then return p end
-        j = j + 1
-      end
-    end
-    return nil
-  end
-  for k, v in rawnext, _G do
-    if not EXCLUDE[k] and not rawequal(BASE[k], v) then
-      local p = dfs(v, type(k) == "string" and k or fmtKey(k))
-      if p then return p end
-    end
-  end
-  local p = dfs(rawget(K.handlers, "list"), "Handlers.list") or dfs(K.modules, "a loaded module")
-  if p then return p end
-  for i = 1, NRCELLS do
-    local _, x = getupvalue(RCELLF[i], RCELLI[i])
-    p = dfs(x, "upvalue '" .. RCELLNAME[i] .. "' of the function at " .. K.fnWhere(RCELLF[i]))
-    if p then return p end
-  end
-  return "?"
-end
-
-local function stateProblem(what, obj)
-  local text = "unsupported: " .. what .. " in the process state, at " .. pathTo(obj)
-  if K.flagged == nil then K.flagged = { "unsupported", text } end
-  error(text, 0)
+local function jkey(k)
+  local tk = type(k)
+  if tk == "string" then return jstr(k) end
+  if tk == "number" then return jnum(k) end
+  return k and "true" or "false"
 end
 
 -- ------------------------------------------------------------------ emission
 
-local RETRY = setmt({}, { __name = "retry in graph mode" })
-local buf, nb
-local seen                         -- tree mode: tables visited
-local count, ids, queue, nids, cellseen, cellOwner   -- graph mode
+local RETRY = setmetatable({}, { __name = "retry in graph mode" })
+local seen                                            -- tree mode: tables visited
+local count, ids, queue, nids, cellseen, cellOwner    -- graph mode
+local depth, scratch = 0, {}
 
-local function put(s)
-  nb = nb + 1
-  buf[nb] = s
-end
-
-local function ownMsgFn(v, t)
-  local m = MSGFN[v]
-  return m ~= nil and m[1] == t
-end
-
-local function protoKey(f)
-  local key = FNKEY[f]
-  if key then return key end
-  local info = debug.getinfo(f, "S")
-  if info.what == "C" then stateProblem("a C function that is not part of the runtime", f) end
-  local dump = string.dump(f)
-  local base = K.srcName(info) .. ":" .. info.linedefined .. "-" .. info.lastlinedefined
-  key = base
-  local i = 1
-  while PROTO[key] ~= nil and PROTO[key] ~= dump do
-    i = i + 1
-    key = base .. "#" .. i
-  end
-  PROTO[key] = dump
-  FNKEY[f] = key
-  return key
-end
-
-local emit
-
-local function emitBody(t)
-  local len = 0
-  while rawget(t, len + 1) ~= nil do len = len + 1 end
-  local keys, nk = sortedKeys(t, len)
-  if keys == nil then stateProblem("a " .. type(nk) .. " used as a table key", t) end
-  local ismsg = MSGS[t]
-  put("{")
-  local sep = false
-  for i = 1, len do
-    if sep then put(",") end
-    sep = true
-    emit(rawget(t, i))
-  end
-  for i = 1, nk do
-    local k = keys[i]
-    local v = rawget(t, k)
-    if not (ismsg and (k == "reply" or k == "forward") and ownMsgFn(v, t)) then
-      if sep then put(",") end
-      sep = true
-      put(keyStr(k))
-      emit(v)
-    end
-  end
-  put("}")
-end
-
-local function userMeta(t)
-  local mt = getmt(t)
-  if mt ~= nil and TRACKMT[mt] then return nil end
-  return mt
-end
-
-local function emitTable(t)
-  if MSGS[t] then
-    put("M(")
-    emitBody(t)
-    put(")")
-    return
-  end
-  local mt = userMeta(t)
-  if mt ~= nil then
-    put("T(")
-    emitBody(t)
-    put(",")
-    emit(mt)
-    put(")")
-  else
-    emitBody(t)
-  end
-end
+local enc
 
 local function newId(obj)
   nids = nids + 1
@@ -248,45 +164,222 @@ local function newId(obj)
   return id
 end
 
-emit = function(v)
+-- The constructor "{...}" of t (and its JSON view when j).
+local function encBody(t, j)
+  local len = 0
+  while rawget(t, len + 1) ~= nil do len = len + 1 end
+  depth = depth + 1
+  local keys = scratch[depth]
+  if keys == nil then
+    keys = {}
+    scratch[depth] = keys
+  end
+  local nk
+  keys, nk = sortedKeys(t, len, keys)
+  if keys == nil then
+    depth = 0
+    stateProblem("a " .. type(nk) .. " used as a table key", t)
+  end
+  local ismsg = MSGS[t]
+  local lp, np, jp, nj = {}, 0, nil, 0
+  if j then jp = {} end
+  for i = 1, len do
+    local lv, jv = enc(rawget(t, i), j)
+    np = np + 1
+    lp[np] = lv
+    if jv then
+      nj = nj + 1
+      jp[nj] = i .. "," .. jv
+    end
+  end
+  for i = 1, nk do
+    local k = keys[i]
+    local v = rawget(t, k)
+    if not (ismsg and (k == "reply" or k == "forward") and ownMsgFn(v, t)) then
+      local lv, jv = enc(v, j)
+      np = np + 1
+      lp[np] = lkey(k) .. lv
+      if jv then
+        nj = nj + 1
+        jp[nj] = jkey(k) .. "," .. jv
+      end
+    end
+  end
+  depth = depth - 1
+  if j then return "{" .. concat(lp, ",") .. "}", "[" .. concat(jp, ",") .. "]" end
+  return "{" .. concat(lp, ",") .. "}"
+end
+
+local function encTable(t, j)
+  local body, jbody = encBody(t, j)
+  if MSGS[t] then return "M(" .. body .. ")", jbody end
+  local mt = userMeta(t)
+  if mt ~= nil then return "T(" .. body .. "," .. enc(mt) .. ")", jbody end
+  return body, jbody
+end
+
+--- Lua text of v (and its JSON view when j; nil when the view leaves v out).
+enc = function(v, j)
   local tv = type(v)
   if tv == "string" then
-    put(quote(v))
+    if j then return quote(v), jstr(v) end
+    return quote(v)
   elseif tv == "number" then
-    put(num(v))
+    if j then return num(v), jnum(v) end
+    return num(v)
   elseif tv == "boolean" then
-    put(v and "true" or "false")
+    local s = v and "true" or "false"
+    if j then return s, s end
+    return s
   elseif tv == "table" then
     local b = BUILTIN[v]
-    if b then put(b) return end
+    if b then return b end
     if ids then
       local id = ids[v]
-      if id then put(id) return end
-      if count[v] > 1 then put(newId(v)) return end
+      if id then return id end
+      if count[v] > 1 then return newId(v) end
     else
       if seen[v] then error(RETRY, 0) end
       seen[v] = true
     end
-    emitTable(v)
+    return encTable(v, j)
   elseif tv == "function" then
     local b = BUILTIN[v] or REG[v]
-    if b then put(b) return end
+    if b then return b end
     local mf = MSGFN[v]
-    if mf then
-      put("MR(")
-      emit(mf[1])
-      put(",")
-      put(quote(mf[2]))
-      put(")")
-      return
-    end
+    if mf then return "MR(" .. enc(mf) .. "," .. quote(K.MSGKIND[v]) .. ")" end
     if not ids then error(RETRY, 0) end
-    put(ids[v] or newId(v))
+    return ids[v] or newId(v)
   elseif tv == "nil" then
-    put("nil")
-  else
-    stateProblem("a " .. tv .. " value", v)
+    if j then return "nil", "null" end
+    return "nil"
   end
+  depth = 0
+  stateProblem("a " .. tv .. " value", v)
+end
+
+local function isAtom(v)
+  local tv = type(v)
+  if tv == "function" then return BUILTIN[v] ~= nil or REG[v] ~= nil end
+  return tv ~= "table" and tv ~= "thread" and tv ~= "userdata"
+end
+
+-- the handler list: its text is reused while every entry compares equal
+local HN, HTEXT, HNAME, HPAT, HHANDLE, HMAX, HKEYS = -1, nil, {}, {}, {}, {}, {}
+local ENTRYKEYS = { name = true, pattern = true, handle = true, maxRuns = true }
+
+local function cachedList(list)
+  if HTEXT == nil or ids ~= nil or type(list) ~= "table" or BUILTIN[list] or seen[list] then return nil end
+  if userMeta(list) ~= nil then return nil end
+  local n = 0
+  for _ in rawnext, list do n = n + 1 end
+  if n ~= HN then return nil end
+  for i = 1, n do
+    local e = rawget(list, i)
+    if type(e) ~= "table" or seen[e] or userMeta(e) ~= nil or MSGS[e] then return nil end
+    if not (rawequal(rawget(e, "name"), HNAME[i]) and rawequal(rawget(e, "pattern"), HPAT[i])
+        and rawequal(rawget(e, "handle"), HHANDLE[i]) and rawequal(rawget(e, "maxRuns"), HMAX[i])) then
+      return nil
+    end
+    local c = 0
+    for _ in rawnext, e do c = c + 1 end
+    if c ~= HKEYS[i] then return nil end
+  end
+  seen[list] = true
+  for i = 1, n do seen[rawget(list, i)] = true end
+  return HTEXT
+end
+
+local function rememberList(list, text)
+  HTEXT = nil
+  if ids ~= nil or type(list) ~= "table" or BUILTIN[list] or userMeta(list) ~= nil then return end
+  local n = 0
+  for k in rawnext, list do
+    n = n + 1
+    if mtype(k) ~= "integer" then return end
+  end
+  for i = 1, n do
+    local e = rawget(list, i)
+    if type(e) ~= "table" or userMeta(e) ~= nil or MSGS[e] then return end
+    local c = 0
+    for k, v in rawnext, e do
+      if not ENTRYKEYS[k] or not isAtom(v) then return end
+      c = c + 1
+    end
+    HNAME[i], HPAT[i], HHANDLE[i], HMAX[i], HKEYS[i] = rawget(e, "name"), rawget(e, "pattern"),
+      rawget(e, "handle"), rawget(e, "maxRuns"), c
+  end
+  HN, HTEXT = n, text
+end
+
+local function encList(list)
+  local text = cachedList(list)
+  if text then return text end
+  text = enc(list)
+  rememberList(list, text)
+  return text
+end
+
+-- the upvalue cells of the load-time functions: atoms' texts are reused
+local CVAL, CTEXT = {}, {}
+
+local function encCells()
+  local parts = {}
+  for i = 1, K.NRCELLS do
+    local _, x = getupvalue(RCELLF[i], RCELLI[i])
+    local t = CTEXT[i]
+    if t == nil or not rawequal(CVAL[i], x) or ids ~= nil then
+      t = enc(x)
+      if ids == nil and isAtom(x) then CVAL[i], CTEXT[i] = x, t else CVAL[i], CTEXT[i] = nil, nil end
+    end
+    parts[i] = t
+  end
+  return "{" .. concat(parts, ",") .. "}"
+end
+
+--- The user globals' names in canonical order.
+function K.userGlobalKeys()
+  local keys, n = {}, 0
+  local allStrings = true
+  for k in rawnext, _G do
+    if not EXCLUDE[k] then
+      n = n + 1
+      keys[n] = k
+      local tk = type(k)
+      if tk ~= "string" then
+        allStrings = false
+        if tk ~= "number" and tk ~= "boolean" then stateProblem("a " .. tk .. " used as a global name", k) end
+      end
+    end
+  end
+  if n > 1 then
+    if allStrings then table.sort(keys) else table.sort(keys, keyLess) end
+  end
+  return keys, n
+end
+local userGlobalKeys = K.userGlobalKeys
+
+-- "return {H=...,G={...}}" and, when j, the JSON view of the globals.
+local function encRoots(gkeys, ng, j)
+  local h = encList(rawget(K.handlers, "list"))
+  local o = enc(rawget(K.handlers, "onceNonce"))
+  local m = enc(K.modules)
+  local c = encCells()
+  local lp, jp = {}, {}
+  local nj = 0
+  for i = 1, ng do
+    local k = gkeys[i]
+    local lv, jv = enc(rawget(_G, k), j)
+    lp[i] = lkey(k) .. lv
+    if jv then
+      nj = nj + 1
+      jp[nj] = jkey(k) .. "," .. jv
+    end
+  end
+  local text = "{H=" .. h .. ",O=" .. o .. ",R=" .. num(K.rng) .. ",M=" .. m .. ",C=" .. c
+    .. ",G={" .. concat(lp, ",") .. "}}"
+  if j then return text, "[" .. concat(jp, ",") .. "]" end
+  return text
 end
 
 local function countRefs(v)
@@ -294,10 +387,13 @@ local function countRefs(v)
   if tv == "table" then
     if BUILTIN[v] then return end
     local c = count[v]
-    if c then count[v] = c + 1 return end
+    if c then
+      count[v] = c + 1
+      return
+    end
     count[v] = 1
     local ismsg = MSGS[v]
-    for k, x in rawnext, v do
+    for _, x in rawnext, v do
       if not (ismsg and ownMsgFn(x, v)) then countRefs(x) end
     end
     local mt = userMeta(v)
@@ -305,9 +401,15 @@ local function countRefs(v)
   elseif tv == "function" then
     if BUILTIN[v] or REG[v] then return end
     local mf = MSGFN[v]
-    if mf then countRefs(mf[1]) return end
+    if mf then
+      countRefs(mf)
+      return
+    end
     local c = count[v]
-    if c then count[v] = c + 1 return end
+    if c then
+      count[v] = c + 1
+      return
+    end
     count[v] = 1
     local j = 1
     while true do
@@ -323,22 +425,17 @@ local function countRefs(v)
   end
 end
 
-local function emitDefinition(i)
+local function definition(i)
   local obj = queue[i]
   local id = "S[" .. i .. "]"
   if type(obj) == "table" then
-    put("X(" .. id .. ",")
-    emitBody(obj)
+    local body = encBody(obj)
     local mt = userMeta(obj)
-    if MSGS[obj] then
-      put(",nil,true")
-    elseif mt ~= nil then
-      put(",")
-      emit(mt)
-    end
-    put(")\n")
-    return
+    if MSGS[obj] then return "X(" .. id .. "," .. body .. ",nil,true)\n" end
+    if mt ~= nil then return "X(" .. id .. "," .. body .. "," .. enc(mt) .. ")\n" end
+    return "X(" .. id .. "," .. body .. ")\n"
   end
+  local out = {}
   local j = 1
   while true do
     local name, x = getupvalue(obj, j)
@@ -346,237 +443,101 @@ local function emitDefinition(i)
     local uid = upvalueid(obj, j)
     local rc = RCELLID[uid]
     if rc then
-      put(format("J(%s,%d,%d)\n", id, j, rc))
+      out[j] = format("J(%s,%d,%d)\n", id, j, rc)
     else
       local owner = cellOwner[uid]
       if owner then
-        put(format("UJ(%s,%d,S[%d],%d)\n", id, j, owner[1], owner[2]))
+        out[j] = format("UJ(%s,%d,S[%d],%d)\n", id, j, owner[1], owner[2])
       else
         cellOwner[uid] = { i, j }
-        put(format("U(%s,%d,", id, j))
-        emit(x)
-        put(")\n")
+        out[j] = format("U(%s,%d,", id, j) .. enc(x) .. ")\n"
       end
     end
     j = j + 1
   end
+  return concat(out)
 end
 
-local function userGlobalKeys()
-  local keys, n, nbase = {}, 0, 0
-  for k, v in rawnext, _G do
-    if not EXCLUDE[k] then
-      local b = BASE[k]
-      if b ~= nil and rawequal(b, v) then
-        nbase = nbase + 1
-      else
-        n = n + 1
-        keys[n] = k
-      end
-    end
-  end
-  if nbase ~= NBASE then
-    for k in rawnext, BASE do
-      if rawget(_G, k) == nil then
-        n = n + 1
-        keys[n] = k
-      end
-    end
-  end
-  local allStrings = true
-  for i = 1, n do
-    local tk = type(keys[i])
-    if tk ~= "string" then
-      allStrings = false
-      if tk ~= "number" and tk ~= "boolean" then stateProblem("a " .. tk .. " used as a global name", keys[i]) end
-    end
-  end
-  if allStrings then sort(keys) else sort(keys, keyLess) end
-  return keys, n
-end
-
-local function emitRoots(gkeys, ng)
-  put("{H=")
-  emit(rawget(K.handlers, "list"))
-  put(",O=")
-  emit(rawget(K.handlers, "onceNonce"))
-  put(",R=")
-  emit(K.rng)
-  put(",M=")
-  emit(K.modules)
-  put(",C={")
-  for i = 1, NRCELLS do
-    if i > 1 then put(",") end
-    local _, x = getupvalue(RCELLF[i], RCELLI[i])
-    emit(x)
-  end
-  put("},G={")
-  for i = 1, ng do
-    if i > 1 then put(",") end
-    local k = gkeys[i]
-    put(keyStr(k))
-    local v = rawget(_G, k)
-    if v == nil then put("NILV") else emit(v) end
-  end
-  put("}}")
-end
-
-local function emitTree(gkeys, ng)
-  buf, nb, seen = {}, 0, {}
-  put("return ")
-  emitRoots(gkeys, ng)
-  local text = concat(buf)
-  buf, seen = nil, nil
-  return text
-end
-
-local function emitGraph(gkeys, ng)
+local function encGraph(gkeys, ng)
   count, cellseen = {}, {}
   countRefs(rawget(K.handlers, "list"))
   countRefs(K.modules)
-  for i = 1, NRCELLS do
+  for i = 1, K.NRCELLS do
     local _, x = getupvalue(RCELLF[i], RCELLI[i])
     countRefs(x)
   end
   for i = 1, ng do countRefs(rawget(_G, gkeys[i])) end
   ids, queue, nids, cellOwner = {}, {}, 0, {}
-  buf, nb = {}, 0
-  emitRoots(gkeys, ng)
-  local roots = concat(buf)
-  buf, nb = {}, 0
+  local roots = encRoots(gkeys, ng, false)
+  local defs = {}
   local i = 1
   while i <= nids do
-    emitDefinition(i)
+    defs[i] = definition(i)
     i = i + 1
   end
-  local defs = concat(buf)
   local kinds = {}
-  for j = 1, nids do
-    local obj = queue[j]
-    kinds[j] = type(obj) == "table" and "{}" or ("N" .. quote(protoKey(obj)))
+  for k = 1, nids do
+    local obj = queue[k]
+    kinds[k] = type(obj) == "table" and "{}" or ("N" .. quote(K.protoKey(obj)))
   end
-  local text = "local S={" .. concat(kinds, ",") .. "}\n" .. defs .. "return " .. roots
-  count, cellseen, ids, queue, cellOwner, buf = nil, nil, nil, nil, nil, nil
+  local text = "local S={" .. concat(kinds, ",") .. "}\n" .. concat(defs) .. "return " .. roots
+  count, cellseen, ids, queue, cellOwner = nil, nil, nil, nil, nil
   return text
 end
 
--- ------------------------------------------------------------------ JSON view
+-- ------------------------------------------------------------------ JSON view (graph mode)
 
-local JESC = {}
-for i = 0, 31 do JESC[char(i)] = format("\\u%04x", i) end
-JESC['"'] = '\\"'
-JESC["\\"] = "\\\\"
-local HEX = {}
-for i = 0, 255 do HEX[char(i)] = format("%02x", i) end
-
---- Strict UTF-8 (no surrogates, nothing above U+10FFFF), as Python decodes it.
-local function validUtf8(s)
-  local ok, bad = pcall(function()
-    for _, c in utf8.codes(s) do
-      if c > 0x10FFFF or (c >= 0xD800 and c <= 0xDFFF) then return true end
-    end
-    return false
-  end)
-  return ok and not bad
-end
-
-local function jstr(s)
-  if find(s, "[\128-\255]") and not validUtf8(s) then
-    return '{"b":"' .. gsub(s, ".", HEX) .. '"}'
-  end
-  if find(s, '[\0-\31"\\]') then s = gsub(s, '[\0-\31"\\]', JESC) end
-  return '"' .. s .. '"'
-end
-K.jsonString = jstr
-
-local function jnum(v)
-  if mtype(v) == "integer" then return format("%d", v) end
-  if v ~= v then return "NaN" end
-  if v == huge then return "Infinity" end
-  if v == -huge then return "-Infinity" end
-  local s = format("%.17g", v)
-  if not find(s, "[%.eE]") then s = s .. ".0" end
-  return s
-end
-K.jsonNumber = jnum
-
-local CYCLE = setmt({}, { __name = "cycle" })
+local CYCLE = setmetatable({}, { __name = "cycle" })
 
 local function skipped(v)
   local tv = type(v)
   return tv == "function" or tv == "thread" or tv == "userdata" or (tv == "table" and BUILTIN[v] ~= nil)
 end
 
-local jvalue
-
-local function jkey(k, out)
-  local tk = type(k)
-  if tk == "string" then out[#out + 1] = jstr(k)
-  elseif tk == "number" then out[#out + 1] = jnum(k)
-  else out[#out + 1] = k and "true" or "false" end
-end
-
-jvalue = function(v, out, visiting)
+local function jvalue(v, visiting)
   local tv = type(v)
-  if tv == "string" then
-    out[#out + 1] = jstr(v)
-  elseif tv == "number" then
-    out[#out + 1] = jnum(v)
-  elseif tv == "boolean" then
-    out[#out + 1] = v and "true" or "false"
-  elseif tv == "table" then
-    if visiting[v] then error(CYCLE, 0) end
-    visiting[v] = true
-    local keys, n = sortedKeys(v)
-    if keys == nil then stateProblem("a " .. type(n) .. " used as a table key", v) end
-    out[#out + 1] = "["
-    local first = true
-    for i = 1, n do
-      local k = keys[i]
-      local x = rawget(v, k)
-      if not skipped(x) then
-        if not first then out[#out + 1] = "," end
-        first = false
-        jkey(k, out)
-        out[#out + 1] = ","
-        jvalue(x, out, visiting)
-      end
+  if tv == "string" then return jstr(v) end
+  if tv == "number" then return jnum(v) end
+  if tv == "boolean" then return v and "true" or "false" end
+  if tv ~= "table" then return "null" end
+  if visiting[v] then error(CYCLE, 0) end
+  visiting[v] = true
+  local keys, n = sortedKeys(v)
+  if keys == nil then stateProblem("a " .. type(n) .. " used as a table key", v) end
+  local parts, np = {}, 0
+  for i = 1, n do
+    local k = keys[i]
+    local x = rawget(v, k)
+    if not skipped(x) then
+      np = np + 1
+      parts[np] = jkey(k) .. "," .. jvalue(x, visiting)
     end
-    out[#out + 1] = "]"
-    visiting[v] = nil
-  else
-    out[#out + 1] = "null"
   end
+  visiting[v] = nil
+  return "[" .. concat(parts, ",") .. "]"
 end
 
 local function jsonGlobals(gkeys, ng)
-  local out, visiting = { "[" }, {}
-  local first = true
+  local parts, np, visiting = {}, 0, {}
   for i = 1, ng do
     local k = gkeys[i]
     local v = rawget(_G, k)
-    if v ~= nil and not skipped(v) then
-      if not first then out[#out + 1] = "," end
-      first = false
-      jkey(k, out)
-      out[#out + 1] = ","
-      jvalue(v, out, visiting)
+    if not skipped(v) then
+      np = np + 1
+      parts[np] = jkey(k) .. "," .. jvalue(v, visiting)
     end
   end
-  out[#out + 1] = "]"
-  return concat(out)
+  return "[" .. concat(parts, ",") .. "]"
 end
 
---- The JSON view of one value ("null" for functions and runtime objects).
+--- The JSON view of one value ("null" for functions and runtime objects); nil and a
+-- reason when it holds a cycle.
 function K.jsonOf(v)
   if skipped(v) then return "null" end
-  local out = {}
-  local ok, err = pcall(jvalue, v, out, {})
-  if not ok then
-    if err == CYCLE then return nil, "the value holds a cycle" end
-    error(err, 0)
-  end
-  return concat(out)
+  local ok, res = pcall(jvalue, v, {})
+  if ok then return res end
+  if res == CYCLE then return nil, "the value holds a cycle" end
+  error(res, 0)
 end
 
 -- ------------------------------------------------------------------ serialize
@@ -584,212 +545,17 @@ end
 --- The canonical text of the current state.
 function K.serialize()
   local gkeys, ng = userGlobalKeys()
-  local ok, text = pcall(emitTree, gkeys, ng)
-  if not ok then
-    buf, seen = nil, nil
-    if text ~= RETRY then error(text, 0) end
-    text = emitGraph(gkeys, ng)
-  end
-  local ok2, view = pcall(jsonGlobals, gkeys, ng)
+  seen, depth = {}, 0
+  local ok, text, view = pcall(encRoots, gkeys, ng, true)
+  seen = nil
+  if ok then return "--" .. view .. "\nreturn " .. text end
+  if text ~= RETRY then error(text, 0) end
+  depth = 0
+  text = encGraph(gkeys, ng)
+  local ok2, view2 = pcall(jsonGlobals, gkeys, ng)
   if not ok2 then
-    if view ~= CYCLE then error(view, 0) end
-    view = "!cycle"
+    if view2 ~= CYCLE then error(view2, 0) end
+    view2 = "!cycle"
   end
-  return "--" .. view .. "\n" .. text
-end
-
--- ------------------------------------------------------------------ restore
-
-local CHUNKENV = {
-  B = BLIST, F = RLIST, MININT = minint, NAN = 0 / 0, INF = huge, NILV = NILV,
-  N = function(key)
-    local f, err = load(PROTO[key], "=" .. key, "b")
-    if not f then error(err, 0) end
-    return f
-  end,
-  X = function(t, contents, mt, ismsg)
-    for k, v in rawnext, contents do rawset(t, k, v) end
-    if mt ~= nil then setmt(t, mt) end
-    if ismsg then K.attachMsg(t) end
-  end,
-  T = function(t, mt) return setmt(t, mt) end,
-  M = function(t)
-    K.attachMsg(t)
-    return t
-  end,
-  MR = function(m, kind) return K.msgFunction(m, kind) end,
-  U = function(f, j, v) setupvalue(f, j, v) end,
-  J = function(f, j, r) upvaluejoin(f, j, RCELLF[r], RCELLI[r]) end,
-  UJ = function(f, j, g, i) upvaluejoin(f, j, g, i) end,
-}
-
---- Compile a snapshot text into a chunk that rebuilds the state when called.
-function K.compile(text)
-  local chunk, err = load(text, "=[ao]/state", "t", CHUNKENV)
-  if not chunk then error("corrupt snapshot: " .. tostring(err), 0) end
-  return chunk
-end
-
---- Make the live globals exactly the state the chunk rebuilds.
-function K.restore(chunk)
-  local r = chunk()
-  local G = r.G
-  for k, v in rawnext, _G do
-    local b = BASE[k]
-    if b == nil then
-      if G[k] == nil then rawset(_G, k, nil) end
-    elseif not rawequal(b, v) then
-      rawset(_G, k, b)
-    end
-  end
-  for k, b in rawnext, BASE do
-    if rawget(_G, k) == nil then rawset(_G, k, b) end
-  end
-  for k, v in rawnext, G do
-    if v == NILV then rawset(_G, k, nil) else rawset(_G, k, v) end
-  end
-  rawset(_G, "Inbox", {})
-  rawset(_G, "Errors", {})
-  rawset(K.handlers, "list", r.H)
-  rawset(K.handlers, "onceNonce", r.O)
-  K.rng = r.R
-  K.modules = r.M
-  local C = r.C
-  for i = 1, NRCELLS do setupvalue(RCELLF[i], RCELLI[i], C[i]) end
-end
-
--- ------------------------------------------------------------------ set-up
-
---- Number every runtime object reachable from the globals (before the files load).
-function K.markBuiltins()
-  -- name: a dotted path for the runtime tables the process sees (checked after each
-  -- delivery); nil below the runtime's internals, which change by design
-  local function walk(v, name)
-    local tv = type(v)
-    if tv ~= "table" and tv ~= "function" then return end
-    if BUILTIN[v] or NOTBUILTIN[v] then return end
-    BLIST[#BLIST + 1] = v
-    BUILTIN[v] = "B[" .. #BLIST .. "]"
-    if tv == "table" then
-      BNAME[v] = name
-      local keys, n = sortedKeys(v)
-      if keys then
-        for i = 1, n do
-          local k = keys[i]
-          if not (v == _G and EXCLUDE[k]) then
-            local child = nil
-            if name ~= nil then child = (name == "_G") and tostring(k) or (name .. fmtKey(k)) end
-            walk(rawget(v, k), child)
-          end
-        end
-      end
-      local mt = getmt(v)
-      if mt ~= nil then walk(mt, name and (name .. " (metatable)")) end
-    end
-  end
-  walk(_G, "_G")
-  walk(getmt(""), "string metatable")
-  walk(K, nil)
-  for k, v in rawnext, _G do
-    if not EXCLUDE[k] then
-      BASE[k] = v
-      NBASE = NBASE + 1
-    end
-  end
-end
-
---- Number the functions that exist after loading and the upvalue cells they close over.
-function K.buildRegistry()
-  local visited = {}
-  local walk
-  local function walkFunction(f)
-    if REG[f] then return end
-    RLIST[#RLIST + 1] = f
-    REG[f] = "F[" .. #RLIST .. "]"
-    local j = 1
-    while true do
-      local name, x = getupvalue(f, j)
-      if name == nil then break end
-      local uid = upvalueid(f, j)
-      if not RCELLID[uid] then
-        NRCELLS = NRCELLS + 1
-        RCELLF[NRCELLS], RCELLI[NRCELLS], RCELLNAME[NRCELLS] = f, j, name
-        RCELLID[uid] = NRCELLS
-      end
-      walk(x)
-      j = j + 1
-    end
-  end
-  walk = function(v)
-    local tv = type(v)
-    if tv == "table" then
-      if BUILTIN[v] or visited[v] then return end
-      visited[v] = true
-      local keys, n = sortedKeys(v)
-      if keys then
-        for i = 1, n do walk(rawget(v, keys[i])) end
-      end
-      local mt = userMeta(v)
-      if mt ~= nil then walk(mt) end
-    elseif tv == "function" then
-      if BUILTIN[v] then return end
-      if debug.getinfo(v, "S").what == "C" then return end
-      walkFunction(v)
-    end
-  end
-  local gkeys, ng = userGlobalKeys()
-  for i = 1, ng do walk(rawget(_G, gkeys[i])) end
-  walk(rawget(K.handlers, "list"))
-  walk(K.modules)
-  -- functions the files stored in runtime tables (string.trim = ..., Utils.x = ...)
-  for i = 1, #BLIST do
-    local t = BLIST[i]
-    if type(t) == "table" and t ~= _G then
-      local keys, n = sortedKeys(t)
-      if keys then
-        for j = 1, n do
-          local x = rawget(t, keys[j])
-          if not BUILTIN[x] then walk(x) end
-        end
-      end
-    end
-  end
-end
-
--- Runtime tables the process may not change after loading (they are not state).
-local SHADOW = {}
-
-function K.captureShadows()
-  for i = 1, #BLIST do
-    local t = BLIST[i]
-    if type(t) == "table" and t ~= _G and BNAME[t] ~= nil then
-      local copy = {}
-      for k, v in rawnext, t do copy[k] = v end
-      SHADOW[#SHADOW + 1] = { t, copy }
-    end
-  end
-end
-
-local MUTABLE = { list = true, onceNonce = true }
-
---- nil, or the name of a runtime table (and field) the delivery changed.
-function K.changedRuntimeTable()
-  local handlers = K.handlers
-  for i = 1, #SHADOW do
-    local entry = SHADOW[i]
-    local t, copy = entry[1], entry[2]
-    local n = 0
-    for k, v in rawnext, t do
-      n = n + 1
-      if not rawequal(copy[k], v) and not (t == handlers and MUTABLE[k]) then
-        return BNAME[t] .. fmtKey(k)
-      end
-    end
-    for k in rawnext, copy do
-      if rawget(t, k) == nil and not (t == handlers and MUTABLE[k]) then
-        return BNAME[t] .. fmtKey(k)
-      end
-    end
-  end
-  return nil
+  return "--" .. view2 .. "\nreturn " .. text
 end
