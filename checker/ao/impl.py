@@ -40,7 +40,8 @@ from checker.values import Message, make_message
 Observer = Callable[[Any], Any]
 _INT = re.compile(r"\s*-?\d+\s*")
 _FLOAT = re.compile(r"\s*-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?\s*")
-RESERVED = ("Id", "Data")
+RESERVED = ("Id", "Data", "@Timestamp")
+TIMESTAMP = "@Timestamp"  # msg.Timestamp (ms) as it travels: not a tag the code sees
 
 
 def lua_tostring(v: Any) -> str:
@@ -167,6 +168,7 @@ class LuaProcess:
         handler_names: tuple[str, ...] = (),
         findings: FindingRules | None = None,
         root: Path | None = None,
+        hop_ms: int | None = None,
     ) -> None:
         self._kind = kind
         self._label = label
@@ -177,6 +179,7 @@ class LuaProcess:
         self._handled = handled
         self._names = handler_names
         self.rules = findings
+        self.hop_ms = hop_ms  # None: time does not pass (every msg.Timestamp is 0)
         # source locations are shown relative to this folder (the spec's or the manifest's)
         self._prefix = str(root.resolve()) + "/" if root is not None else ""
 
@@ -211,7 +214,7 @@ class LuaProcess:
         ao_msg = self.to_ao(msg)
         hooks = _Hooks(ctx)
         out = self.runtime.deliver(state, ao_msg, hooks)
-        d = self._delivery(state, out, ctx)
+        d = self._delivery(state, out, ctx, ao_msg.timestamp)
         if self.rules is None:
             return d
         found = self._findings(state, msg, out, d)
@@ -277,25 +280,31 @@ class LuaProcess:
         tags: list[tuple[str, str]] = [("Action", msg.action)]
         mid: str | None = None
         data = ""
+        ts = 0
         for k, v in msg.tags:
             if k == "Id":
                 mid = str(v)
             elif k == "Data":
                 data = str(v)
+            elif k == TIMESTAMP:
+                ts = int(v)
             elif k != "Action":
                 tags.append((k, lua_tostring(v)))
         if mid is None:
             own = msg.get(self.id_tag) if self.id_tag else None
             mid = lua_tostring(own) if own is not None else _derived_id(msg)
-        return AoMessage(id=mid, src=msg.src, dst=msg.dst, tags=tuple(tags), data=data, owner=msg.src)
+        return AoMessage(id=mid, src=msg.src, dst=msg.dst, tags=tuple(tags), data=data, owner=msg.src, timestamp=ts)
 
-    def from_send(self, target: str, tags: Sequence[tuple[str, Any]], data: str, mid: str) -> Message:
-        """A message the Lua code queued, as it travels (see the module docstring)."""
+    def from_send(self, target: str, tags: Sequence[tuple[str, Any]], data: str, mid: str, now: int = 0) -> Message:
+        """A message the Lua code queued while handling a message stamped ``now``, as it
+        travels (see the module docstring); stamped ``now + hop_ms`` when time passes."""
         d = dict(tags)
         action = d.pop("Action", None)
         if action is None:
             action = ""
         d["Id"] = mid
+        if self.hop_ms is not None:
+            d[TIMESTAMP] = str(now + self.hop_ms)
         if data:
             d["Data"] = data
         return make_message(self.pid, target, str(action), d)
@@ -307,7 +316,7 @@ class LuaProcess:
             return where.replace(self._prefix, "")
         return where
 
-    def _delivery(self, state: Snapshot, out: Outcome, ctx: Ctx) -> Delivery:
+    def _delivery(self, state: Snapshot, out: Outcome, ctx: Ctx, now: int = 0) -> Delivery:
         notes: list[tuple[str, Any]] = []
         if len(out.handlers) > 1:
             notes.append(("handlers", tuple(f"{h.name} ({self.short(h.where)})" for h in out.handlers)))
@@ -326,7 +335,7 @@ class LuaProcess:
         if emit is None:
             raise SpecError(f"{self.pid}: this engine cannot run Lua processes (its ctx has no emit)")
         for s in out.sends:
-            emit(self.from_send(s.target, s.tags, s.data, s.id))
+            emit(self.from_send(s.target, s.tags, s.data, s.id, now))
         if out.sends:
             notes.append(("sent at", tuple(self.short(s.where) for s in out.sends)))
         return Delivery(name, out.state, None, where, tuple(notes))

@@ -31,6 +31,7 @@ from checker.manifest.schema import (
     BootMessage,
     Domain,
     LimitsSpec,
+    TimeSpec,
     Manifest,
     Observable,
     ProcessSpec,
@@ -55,6 +56,7 @@ SECTIONS = (
     "trust",
     "adversary",
     "limits",
+    "time",
 )
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _TODO = re.compile(r"\bTODO\b")
@@ -142,6 +144,7 @@ class _Loader:
         trust: tuple[TrustRule, ...] = self.section(lambda: self.trust(names), ())
         adversary = self.section(lambda: self.adversary(names, adversary_id, wallets), None)
         limits = self.section(self.limits, LimitsSpec(None, None, None, None, "unordered", (), None))
+        time = self.section(self.time, TimeSpec())
         self.problems.raise_if_any()
         return Manifest(
             path=self.path,
@@ -157,6 +160,7 @@ class _Loader:
             trust=trust,
             adversary=adversary,
             limits=limits,
+            time=time,
         )
 
     # ------------------------------------------------------------ sections
@@ -330,6 +334,16 @@ class _Loader:
             None if actions is None else tuple(actions),
             None if targets is None else tuple(targets),
             tuple(domains),
+        )
+
+    def time(self) -> TimeSpec:
+        t = self.doc.table("time", "[time] hop_ms = 1000", None)
+        if t is None:
+            return TimeSpec()
+        t.allow(("hop_ms", "op_interval_ms"), "[time]")
+        return TimeSpec(
+            hop_ms=t.integer("hop_ms", "hop_ms = 1000", 1000, minimum=0) or 0,
+            op_interval_ms=t.integer("op_interval_ms", "op_interval_ms = 1000", 1000, minimum=0) or 0,
         )
 
     def limits(self) -> LimitsSpec:

@@ -235,6 +235,16 @@ class Adversary:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeSpec:
+    """``[time]``: how ``msg.Timestamp`` (and so ``os.time()``) advances, in ms. A wallet's
+    n-th operation is stamped ``n * op_interval_ms``; a message a process sends is stamped
+    its trigger's timestamp plus ``hop_ms``. Both 0: time never passes."""
+
+    hop_ms: int = 1000
+    op_interval_ms: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class LimitsSpec:
     """``[limits]``: scenario defaults; None means the command line's or the engine's default."""
 
@@ -264,6 +274,7 @@ class Manifest:
     trust: tuple[TrustRule, ...]
     adversary: Adversary | None
     limits: LimitsSpec
+    time: TimeSpec = TimeSpec()
 
     def process(self, name: str) -> ProcessSpec:
         """The process called ``name`` (KeyError if there is none)."""

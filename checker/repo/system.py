@@ -108,6 +108,7 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
             handler_names=_handler_names(x.files),
             findings=FindingRules(system, trusted(x.id), order=True),
             root=m.root,
+            hop_ms=m.time.hop_ms if (m.time.hop_ms or m.time.op_interval_ms) else None,
         )
         out.append(ProcessInstance(x.id, impl, states[x.id]))
     for w in wallets:
@@ -115,7 +116,7 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
                               i.tags, i.data)
                      for op in m.wallets.operations for i in op.for_wallet(w)]
         impl_w = WalletProcess(w, templates, int(p["ops"]), m.wallets.wait, m.wallets.answer.actions,
-                               m.wallets.answer.correlate)
+                               m.wallets.answer.correlate, m.time.op_interval_ms)
         out.append(ProcessInstance(w, impl_w, impl_w.initial()))
     for s in m.sinks:
         sink = SinkProcess()

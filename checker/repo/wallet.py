@@ -79,13 +79,14 @@ class WalletProcess:
     """A user wallet (see the module docstring)."""
 
     def __init__(self, wallet: str, templates: Sequence[Template], ops: int, wait: bool,
-                 answer_actions: tuple[str, ...], correlate: str | None) -> None:
+                 answer_actions: tuple[str, ...], correlate: str | None, interval_ms: int = 0) -> None:
         self.wallet = wallet
         self.templates = tuple(templates)
         self.ops = ops
         self.wait = wait
         self.answer_actions = frozenset(answer_actions)
         self.correlate = correlate
+        self.interval_ms = interval_ms  # the n-th operation is stamped n * interval_ms
         self._initiative = Initiative("send-operation", self._send)
 
     kind = "wallet"
@@ -112,6 +113,8 @@ class WalletProcess:
         ref = f"{self.wallet}#{s.sent}"
         # Reference: the sender's reference, which aos's msg.reply echoes as X-Reference
         tags = tuple((k, v.replace("{ref}", ref)) for k, v in t.tags) + (("Reference", ref),)
+        if self.interval_ms:
+            tags += (("@Timestamp", str(s.sent * self.interval_ms)),)
         data = t.data.replace("{ref}", ref)
         emit = getattr(ctx, "emit")
         emit(_message(self.wallet, t.target, tags, data, ref))

@@ -67,10 +67,22 @@ def test_bug5_an_error_reply_nobody_handles(result: CheckResult) -> None:
     assert result.result("collateral-backs-supply").verdict == VIOLATED
 
 
+def test_bug6_a_timeout_in_seconds_against_os_time_in_milliseconds(result: CheckResult) -> None:
+    res = result.result("no-early-timeout")
+    assert res.verdict == VIOLATED and res.trace is not None
+    assert len(res.trace) == 10
+    # a wallet's second operation, 1 s after the first, sweeps out another wallet's
+    # request whose lock is still in flight: its "30 s" timeout was 30 ms
+    last = res.trace.steps[-1][0]
+    assert last.msg is not None and last.msg.action == "Request-Timeout"
+
+
 def test_the_flows_themselves_are_reachable(result: CheckResult) -> None:
     assert result.result("mint-and-burn-reachable").verdict == HOLDS
     assert result.stats.limit_hit is None
-    assert result.stats.states == 274_140
+    # every hop takes 1 s and a wallet's operations are 1 s apart ([time]); the timestamps
+    # travel with the messages, so more states than without time (274,140)
+    assert result.stats.states == 1_864_564
 
 
 def test_findings_are_reported_once_per_kind_and_place(result: CheckResult) -> None:
