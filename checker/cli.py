@@ -100,6 +100,9 @@ def scenario_options(f: F) -> F:
         click.option("--max-supply", "max_supply", type=int, default=None, help="Token Manager's max-supply cap"),
         click.option("--impl", type=str, default=None, metavar="IMPL",
                      help="the spec parameter 'impl': python (the model) or lua (the aos Lua processes; TIM3)"),
+        click.option("--aos", "aos", type=str, default=None, metavar="VARIANT",
+                     help="the aos behaviour Lua processes run with (the spec parameter 'aos': default, "
+                          "require-json, normalized-tags)"),
         click.option("--param", "params", metavar="NAME=VALUE", multiple=True,
                      help="any spec parameter (repeatable), for specs other than TIM3"),
         click.option("--network", type=click.Choice(NETWORKS), default="unordered", show_default=True,

@@ -315,6 +315,7 @@ def config_from_options(
     collateral: Any = None,
     max_supply: Any = None,
     impl: Any = None,
+    aos: Any = None,
     params: Sequence[str] | Mapping[str, Any] = (),
     network: str = "unordered",
     faults: Iterable[str] = (),
@@ -336,7 +337,7 @@ def config_from_options(
     """
     values: dict[str, Any] = {p.name: p.default for p in spec.params}
     named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply,
-                 impl=impl)
+                 impl=impl, aos=aos)
     for name, raw in named.items():
         if raw is None:
             continue

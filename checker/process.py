@@ -32,6 +32,7 @@ FINDING_KINDS: dict[str, str] = {
     "value-hazard": "a tag value that is not a string, or an integer amount written as a float (\"1.0\")",
     "order-dependence": "the effects of a delivery change with the iteration order of pairs()",
     "stall": "at quiescence a wallet's operation is still unanswered: the flow cannot complete",
+    "unknown-target": "a message sent to a process id that is not in the system (on AO nobody would receive it)",
 }
 
 

@@ -131,6 +131,10 @@ class StepContext:
             raise SpecError(f"{sem.spec.source}: {self.self_id} sends {action} to unknown process {dst!r}")
         self.sends.append(make_message(self.self_id, dst, action, tags))
 
+    def knows(self, pid: str) -> bool:
+        """Whether ``pid`` is a process of the system (a message to it can be delivered)."""
+        return pid in self._sem.index
+
     def emit(self, msg: Message) -> None:
         """Queue a message built by a process implementation (its own vocabulary, so its
         Action need not be declared); its target must be a process of the system."""

@@ -217,7 +217,7 @@ class LuaProcess:
         d = self._delivery(state, out, ctx, ao_msg.timestamp)
         if self.rules is None:
             return d
-        found = self._findings(state, msg, out, d)
+        found = list(d.findings) + self._findings(state, msg, out, d)
         if self.rules.order:
             why = self.runtime.order_dependent(state, ao_msg, _Replayed(hooks.answers))
             if why:
@@ -332,13 +332,20 @@ class LuaProcess:
             at = self.short(out.error.where)
             return Delivery(name, state, f"{self.short(out.error.message)} (at {at})", at or where, tuple(notes))
         emit = getattr(ctx, "emit", None)
-        if emit is None:
+        knows = getattr(ctx, "knows", None)
+        if emit is None or knows is None:
             raise SpecError(f"{self.pid}: this engine cannot run Lua processes (its ctx has no emit)")
+        lost: list[Finding] = []
         for s in out.sends:
-            emit(self.from_send(s.target, s.tags, s.data, s.id, now))
+            m = self.from_send(s.target, s.tags, s.data, s.id, now)
+            if knows(s.target):
+                emit(m)
+            else:  # on AO a message to an id nobody runs is simply never handled
+                lost.append(Finding("unknown-target", self.short(s.where) or self.pid, name,
+                                    f"{name} sends {m.action} to {s.target!r}, which is not a process of the system"))
         if out.sends:
             notes.append(("sent at", tuple(self.short(s.where) for s in out.sends)))
-        return Delivery(name, out.state, None, where, tuple(notes))
+        return Delivery(name, out.state, None, where, tuple(notes), tuple(lost))
 
 
 def _derived_id(msg: Message) -> str:

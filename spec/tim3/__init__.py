@@ -28,6 +28,8 @@ PARAMS = (
     Param("max_supply", "int", None, "Token Manager's max-supply cap (default: never binding)", minimum=0),
     Param("impl", "str", "python", "implementation of the coordinator and managers: python (the model) or lua "
           "(spec/tim3/lua/, run by tim3check's aos runtime)", choices=("python", "lua")),
+    Param("aos", "str", "default", "with --impl lua: the aos behaviour the runtime follows",
+          choices=("default", "require-json", "normalized-tags")),
 )
 
 FAULTS = {

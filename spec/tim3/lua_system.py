@@ -69,7 +69,8 @@ def lua_processes(params: Params, sources: Mapping[str, Path] | None = None) -> 
 
         raise SpecError(f"spec.tim3: no Lua coordinator {version!r}; choose one of v1, v2, v3")
     src = sources or {}
-    return tuple(lua_process(pid, version if pid == "coordinator" else pid, params, source=src.get(pid))
+    variant = str(params.get("aos", "default"))
+    return tuple(lua_process(pid, version if pid == "coordinator" else pid, params, variant, src.get(pid))
                  for pid in ("coordinator", "lock", "token", "state"))
 
 
