@@ -75,7 +75,7 @@ end
 
 --- Report a feature the runtime does not implement (AoUnsupported on the Python side).
 function K.unsupported(feature, level)
-  local text = "unsupported: " .. feature .. " at " .. K.userWhere((level or 1) + 1)
+  local text = "unsupported: " .. feature .. " at " .. K.userWhere(1)
   if K.flagged == nil then K.flagged = { "unsupported", text } end
   error(text, 0)
 end

@@ -555,7 +555,7 @@ local api = {}
 
 runFile = function(i)
   files.state[i] = "running"
-  local chunk, err = load(files.sources[i], "=" .. files.names[i], "t", _G)
+  local chunk, err = load(files.sources[i], "@" .. files.names[i], "t", _G)
   if not chunk then
     if K.flagged == nil then K.flagged = { "runtime", err } end
     error(err, 0)

@@ -557,5 +557,5 @@ function K.serialize()
     if view2 ~= CYCLE then error(view2, 0) end
     view2 = "!cycle"
   end
-  return "--" .. view2 .. "\nreturn " .. text
+  return "--" .. view2 .. "\n" .. text
 end
