@@ -401,11 +401,11 @@ class AoProcess:
             ea = a.error.message if a.error else "no error"
             eb = b.error.message if b.error else "no error"
             return f"the error depends on pairs() order: {ea!r} (sorted) vs {eb!r} (reversed)"
-        parts = []
-        if a.state != b.state:
-            parts.append("the new state")
-        if a.sends != b.sends:
-            parts.append("the messages sent")
-        if not parts:
-            return False
-        return f"{' and '.join(parts)} depend{'s' if len(parts) == 1 else ''} on pairs() order"
+        new_state, sends = a.state != b.state, a.sends != b.sends
+        if new_state and sends:
+            return "the new state and the messages sent depend on pairs() order"
+        if new_state:
+            return "the new state depends on pairs() order"
+        if sends:
+            return "the messages sent depend on pairs() order"
+        return False

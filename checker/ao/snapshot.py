@@ -14,8 +14,9 @@ booleans, numbers, strings), Lua tables as nested ``FrozenMap`` (array tables to
 int keys ``1..n``), strings as ``str`` (bytes that are not UTF-8 are kept with
 ``surrogateescape``), integers as ``int``, floats as ``float`` (``1`` and ``1.0`` stay
 distinct), booleans as ``bool``. Functions and runtime objects (``Handlers``, ``ao``,
-``json``...) are left out. Tables shared by two globals decode to equal maps; a cycle
-cannot be decoded (``AoUnsupported``).
+``json``...) are left out. Tables shared by two globals decode to equal maps; where a
+table is reached again inside itself (a cycle, as in ``Class.__index = Class``) the
+inner occurrence decodes as ``None``.
 """
 
 from __future__ import annotations
@@ -55,12 +56,6 @@ def decode_view(text: str) -> FrozenMap[str, Any]:
     """Decode the JSON view (first line) of a snapshot text."""
     end = text.find("\n")
     head = text[2:end] if end >= 0 else text[2:]
-    if head == "!cycle":
-        from checker.ao.runtime import AoUnsupported
-
-        raise AoUnsupported(
-            "unsupported: the process state holds a cycle of tables; Snapshot.decode cannot represent it"
-        )
     value = from_view(json.loads(head))
     if not isinstance(value, FrozenMap):
         raise ValueError(f"not a snapshot text: {text[:60]!r}")

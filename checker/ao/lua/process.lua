@@ -630,9 +630,9 @@ function api.deliver(state, order, hook, id, from, target, owner, ts, data, n, .
   end
   stopBudget()
   K.hook = nil
+  local changed = K.changedRuntimeTable()
   if K.flagged then return K.flagged[1], K.flagged[2], nil, compiled end
   if failure then return "error", nil, metaJson(failure, false), compiled end
-  local changed = K.changedRuntimeTable()
   if changed then
     return "unsupported", "unsupported: the delivery changed the runtime table field " .. changed
       .. " (runtime tables are not part of the process state)", nil, compiled
@@ -660,11 +660,10 @@ function api.evaluate(state, expr)
   startBudget()
   local ok, v = xpcall(f, msgh)
   stopBudget()
+  K.changedRuntimeTable()
   if K.flagged then return K.flagged[1], K.flagged[2], compiled end
   if not ok then return "error", failureOf(v, nil, nil)[1], compiled end
-  local j, problem = K.jsonOf(v)
-  if j == nil then return "unsupported", "unsupported: " .. problem .. " (observable " .. expr .. ")", compiled end
-  return "ok", j, compiled
+  return "ok", K.jsonOf(v), compiled
 end
 
 function api.compile(text)

@@ -4,8 +4,8 @@
     line 1   "--" and the JSON view of the user globals (what Snapshot.decode reads):
              a table is a JSON array [k1, v1, k2, v2, ...] (positional keys 1..n
              first, then the others in canonical order), a string that is not UTF-8 is
-             {"b": "<hex>"}, functions and runtime objects are left out; "--!cycle"
-             when the globals hold a cycle.
+             {"b": "<hex>"}, functions and runtime objects are left out, and a table
+             reached again inside itself (a cycle: Class.__index = Class) is null there.
     the rest a Lua chunk that rebuilds the state (state.lua's K.restore):
              "return {H=..., O=..., R=..., M=..., C={...}, G={...}}": the handler
              list, Handlers.onceNonce, the PRNG state, the loaded modules' values, the
@@ -487,8 +487,6 @@ end
 
 -- ------------------------------------------------------------------ JSON view (graph mode)
 
-local CYCLE = setmetatable({}, { __name = "cycle" })
-
 local function skipped(v)
   local tv = type(v)
   return tv == "function" or tv == "thread" or tv == "userdata" or (tv == "table" and BUILTIN[v] ~= nil)
@@ -500,7 +498,7 @@ local function jvalue(v, visiting)
   if tv == "number" then return jnum(v) end
   if tv == "boolean" then return v and "true" or "false" end
   if tv ~= "table" then return "null" end
-  if visiting[v] then error(CYCLE, 0) end
+  if visiting[v] then return "null" end
   visiting[v] = true
   local keys, n = sortedKeys(v)
   if keys == nil then stateProblem("a " .. type(n) .. " used as a table key", v) end
@@ -530,14 +528,11 @@ local function jsonGlobals(gkeys, ng)
   return "[" .. concat(parts, ",") .. "]"
 end
 
---- The JSON view of one value ("null" for functions and runtime objects); nil and a
--- reason when it holds a cycle.
+--- The JSON view of one value ("null" for functions and runtime objects, and where a
+-- table is reached again inside itself).
 function K.jsonOf(v)
   if skipped(v) then return "null" end
-  local ok, res = pcall(jvalue, v, {})
-  if ok then return res end
-  if res == CYCLE then return nil, "the value holds a cycle" end
-  error(res, 0)
+  return jvalue(v, {})
 end
 
 -- ------------------------------------------------------------------ serialize
@@ -552,10 +547,5 @@ function K.serialize()
   if text ~= RETRY then error(text, 0) end
   depth = 0
   text = encGraph(gkeys, ng)
-  local ok2, view2 = pcall(jsonGlobals, gkeys, ng)
-  if not ok2 then
-    if view2 ~= CYCLE then error(view2, 0) end
-    view2 = "!cycle"
-  end
-  return "--" .. view2 .. "\n" .. text
+  return "--" .. jsonGlobals(gkeys, ng) .. "\n" .. text
 end

@@ -321,14 +321,19 @@ function K.installGuards()
   end
 end
 
---- nil, or the name of a data field of ao or Handlers the delivery changed or removed.
+--- nil, or the name of a data field of ao or Handlers the delivery changed or removed
+-- (the fields are put back: runtime tables are the same for every state).
 function K.changedRuntimeTable()
+  local changed = nil
   for i = 1, #WATCHED do
     local entry = WATCHED[i]
     local t, copy = entry[1], entry[2]
     for k, v in rawnext, copy do
-      if not rawequal(rawget(t, k), v) then return BNAME[t] .. fmtKey(k) end
+      if not rawequal(rawget(t, k), v) then
+        changed = changed or (BNAME[t] .. fmtKey(k))
+        rawset(t, k, v)
+      end
     end
   end
-  return nil
+  return changed
 end
