@@ -142,6 +142,19 @@ def scenario_options(f: F) -> F:
     return f
 
 
+def _spec_option_defaults(spec: Spec, options: dict[str, Any], faults: tuple[str, ...]) -> tuple[str, ...]:
+    """Apply the spec's own option defaults (a manifest's ``[limits]``) to every option
+    the user did not give on the command line; returns the faults to use."""
+    ctx = click.get_current_context()
+    for name, value in spec.option_defaults.items():
+        if name == "faults":
+            if ctx.get_parameter_source("faults") == click.core.ParameterSource.DEFAULT:
+                faults = tuple(value)
+        elif name in options and ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+            options[name] = value
+    return faults
+
+
 def _faults(values: Sequence[str]) -> list[str]:
     return [x.strip() for v in values for x in v.split(",") if x.strip()]
 
@@ -266,6 +279,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     if system is not None and spec_ref is not None:
         raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
     spec, module = load_spec(system or spec_ref)
+    faults = _spec_option_defaults(spec, options, faults)
     eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, conform=conform, **options)

@@ -214,6 +214,9 @@ class Spec:
     # ``--conform``: the parameters under which ``build`` gives the model that an
     # implementation (say ``impl=lua``) must refine, step for step
     reference: Callable[[Params], Params] | None = None
+    # defaults of command-line options this spec chooses (a manifest's [limits]):
+    # option name -> value, used where the user gave no flag
+    option_defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

@@ -75,7 +75,21 @@ def system_spec(manifest: Manifest) -> Spec:
         resolve=resolve,
         describe=lambda p: f"{m.system.name}: {p['wallets']} wallets, {p['ops']} ops each, aos {p['aos']}",
         symmetric_kinds=(),
+        option_defaults=_option_defaults(m),
     )
+
+
+def _option_defaults(m: Manifest) -> dict[str, Any]:
+    """The manifest's ``[limits]`` as defaults of the command line's options."""
+    lim = m.limits
+    out: dict[str, Any] = {"network": lim.network}
+    for name, value in (("max_depth", lim.max_depth), ("max_states", lim.max_states), ("timeout", lim.timeout),
+                        ("max_memory", lim.max_memory_mb), ("max_faults", lim.max_faults)):
+        if value is not None:
+            out[name] = value
+    if lim.faults:
+        out["faults"] = tuple(lim.faults)
+    return out
 
 
 # ------------------------------------------------------------------ building a scenario

@@ -159,14 +159,14 @@ def test_no_trace_is_an_internal_error() -> None:
 
 def test_write_load_round_trip(data: dict[str, Any], tmp_path: Path) -> None:
     path = write_counterexample(data, tmp_path)
-    assert path.name == f"positions-match-supply--{config(**V1).label({'impl': 'python'})}.json"
+    assert path.name == f"positions-match-supply--{config(**V1).label({'impl': 'python', 'aos': 'default'})}.json"
     assert path.with_suffix(".md").exists()
     assert load_counterexample(path) == data
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, path.with_suffix(".md").name])
 
 
 def test_engine_other_than_explore_is_in_the_label(data: dict[str, Any], tmp_path: Path) -> None:
-    d = dict(data, engine="bmc", config_label=config(**V1).label({'impl': 'python'}) + "-bmc")
+    d = dict(data, engine="bmc", config_label=config(**V1).label({'impl': 'python', 'aos': 'default'}) + "-bmc")
     assert write_counterexample(d, tmp_path).name.endswith("-bmc.json")
 
 
