@@ -7,6 +7,8 @@ Read ``checker/ao/runtime.py`` first (what is pinned, what is unsupported), then
 
 from checker.ao.runtime import (
     VARIANTS,
+    AoBudgetExceeded,
+    AoMemoryExceeded,
     AoMessage,
     AoProcess,
     AoRuntimeError,
@@ -21,6 +23,8 @@ from checker.ao.snapshot import Snapshot
 
 __all__ = [
     "VARIANTS",
+    "AoBudgetExceeded",
+    "AoMemoryExceeded",
     "AoMessage",
     "AoProcess",
     "AoRuntimeError",

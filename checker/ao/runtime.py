@@ -136,13 +136,33 @@ class LuaFailure:
 
     @property
     def budget_exceeded(self) -> bool:
-        """The instruction budget ran out (an endless loop?)."""
-        return self.message.startswith("instruction budget of ")
+        """The instruction budget ran out (an endless loop?): an ``AoBudgetExceeded``."""
+        return False
 
     @property
     def memory_exceeded(self) -> bool:
-        """The process's memory cap was reached."""
-        return self.message.startswith("memory limit of ")
+        """The process's memory cap was reached: an ``AoMemoryExceeded``."""
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class AoBudgetExceeded(LuaFailure):
+    """The delivery ran out of instructions: "instruction budget of N exceeded (endless
+    loop?)", ``where`` the line it was running. An ``Outcome.error``, never raised."""
+
+    @property
+    def budget_exceeded(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class AoMemoryExceeded(LuaFailure):
+    """The process reached its memory cap: "memory limit of N MB exceeded". An
+    ``Outcome.error``, never raised."""
+
+    @property
+    def memory_exceeded(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -187,16 +207,14 @@ def _module_names(names: Sequence[str]) -> dict[str, int]:
     return out
 
 
+_first = itemgetter(0)
+_FAILURES: dict[str | None, type[LuaFailure]] = {"budget": AoBudgetExceeded, "memory": AoMemoryExceeded}
+
+
 def _to_lua(v: Any) -> Any:
     if type(v) is str and not v.isascii():
         return v.encode("utf-8", "surrogateescape")
     return v
-
-
-def _text(v: Any) -> str:
-    if type(v) is str:
-        return v
-    return str(from_view(v))
 
 
 class AoProcess:
@@ -268,7 +286,7 @@ class AoProcess:
             )
         except lua53.LuaMemoryError as e:
             raise AoRuntimeError(f"memory limit of {self.memory_limit_mb} MB exceeded while loading") from e
-        self.load_prints: tuple[str, ...] = tuple(_text(p) for p in json.loads(prints))
+        self.load_prints: tuple[str, ...] = tuple(json.loads(prints))
         if status == "ok":
             return Snapshot(result)
         if status == "unsupported":
@@ -328,7 +346,7 @@ class AoProcess:
             status, result, meta, compiled = self._deliver_fn(*args)
         except lua53.LuaMemoryError:
             self._lua.gccollect()
-            failure = LuaFailure(f"memory limit of {self.memory_limit_mb} MB exceeded", "?", None)
+            failure = AoMemoryExceeded(f"memory limit of {self.memory_limit_mb} MB exceeded", "?", None)
             return Outcome((), state, (), failure, (), (), False)
         except lua53.LuaError as e:
             raise InternalError(f"ao runtime failed delivering {msg.id}: {e}") from e
@@ -346,30 +364,30 @@ class AoProcess:
         raise InternalError(f"ao runtime failed delivering {msg.id}: {result}")
 
     def _outcome(self, state: Snapshot, msg: AoMessage, text: str | None, meta_json: str) -> Outcome:
-        meta = json.loads(meta_json)
+        runs_flat, sends_meta, prints, reads_meta, err, inbox = json.loads(meta_json)
         runs = self._runs
         handlers = []
-        for name, where in meta["h"]:
-            key = (name, where)
+        it = iter(runs_flat)
+        for key in zip(it, it):
             run = runs.get(key)
             if run is None:
-                run = runs[key] = HandlerRun(_text(name), _text(where))
+                run = runs[key] = HandlerRun(*key)
             handlers.append(run)
-        prints = tuple(_text(p) for p in meta["p"])
-        reads = tuple((kind, _text(field), _text(where)) for kind, field, where in meta["r"])
-        err = meta["e"]
+        reads = tuple(map(tuple, reads_meta))
         if err is not None:
-            failure = LuaFailure(_text(err[0]), _text(err[1]), None if err[2] is None else _text(err[2]))
-            return Outcome(tuple(handlers), state, (), failure, prints, reads, False)
+            failure = _FAILURES.get(err[3], LuaFailure)(err[0], err[1], err[2])
+            return Outcome(tuple(handlers), state, (), failure, tuple(prints), reads, False)
         sends = []
         base = msg.id
-        for k, (target, data, where, tags) in enumerate(meta["s"], 1):
-            pairs = [(_text(n), v if type(v) is not dict else _text(v)) for n, v in tags]
-            pairs.sort(key=itemgetter(0))
-            sends.append(Send(_text(target), tuple(pairs), _text(data), f"{base}.{k}", _text(where)))
+        k = 0
+        for target, data, where, flat in sends_meta:
+            k += 1
+            t = iter(flat)
+            tags = sorted(zip(t, t), key=_first)
+            sends.append(Send(target, tuple(tags), data, f"{base}.{k}", where))
         assert text is not None
         new_state = state if text == state.text else Snapshot(text)
-        return Outcome(tuple(handlers), new_state, tuple(sends), None, prints, reads, bool(meta["i"]))
+        return Outcome(tuple(handlers), new_state, tuple(sends), None, tuple(prints), reads, inbox)
 
     def evaluate(self, state: Snapshot, expr: str) -> Any:
         """The value of a Lua expression in the globals of ``state`` (as ``Snapshot.decode``).

@@ -64,16 +64,7 @@ def decode_view(text: str) -> FrozenMap[str, Any]:
 
 def from_view(v: Any) -> Any:
     """A value of the JSON view as a Python value (tables become ``FrozenMap``)."""
-    t = type(v)
-    if t is list:
-        return _table(v)
-    if t is dict:
-        return _bytes_string(v)
-    return v
-
-
-def _bytes_string(v: dict[str, str]) -> str:
-    return bytes.fromhex(v["b"]).decode("utf-8", "surrogateescape")
+    return _table(v) if type(v) is list else v
 
 
 def _sort_key(k: Any) -> tuple[int, Any]:
@@ -87,13 +78,9 @@ def _table(pairs: list[Any]) -> FrozenMap[Any, Any]:
     plain = True
     for k in it:
         val = next(it)
-        tk = type(k)
-        if tk is dict:
-            k = _bytes_string(k)
-        elif tk is not str:
+        if type(k) is not str:
             plain = False
-        t = type(val)
-        d[k] = _table(val) if t is list else (_bytes_string(val) if t is dict else val)
+        d[k] = _table(val) if type(val) is list else val
     if 2 * len(d) != len(pairs):
         from checker.ao.runtime import AoUnsupported
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from checker.ao import AoBudgetExceeded, AoMemoryExceeded, LuaFailure
+
 from tests.ao.helpers import globals_of, make, msg, run
 
 NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
@@ -83,10 +85,17 @@ def test_an_endless_loop_exhausts_the_budget(tmp_path: Path) -> None:
     out = run(p, msg("Spin"))
     assert out.error is not None
     assert out.error.message == "instruction budget of 100000 exceeded (endless loop?)"
-    assert out.error.budget_exceeded
+    assert out.error.budget_exceeded and isinstance(out.error, AoBudgetExceeded)
     assert out.error.handler == "spin"
     assert out.error.where.endswith(("proc.lua:4", "proc.lua:5", "proc.lua:6"))
     assert out.state is p.initial and out.sends == ()
+
+
+def test_an_ordinary_error_is_a_plain_lua_failure(tmp_path: Path) -> None:
+    p = make(tmp_path, 'Handlers.add("e", "E", function() error("boom") end)')
+    out = run(p, msg("E"))
+    assert type(out.error) is LuaFailure
+    assert out.error is not None and not out.error.budget_exceeded and not out.error.memory_exceeded
 
 
 def test_the_budget_cannot_be_caught_with_pcall(tmp_path: Path) -> None:
@@ -127,7 +136,7 @@ def test_the_memory_cap_is_an_outcome_error(tmp_path: Path) -> None:
     out = run(p, msg("Hog"))
     assert out.error is not None
     assert out.error.message == "memory limit of 16 MB exceeded"
-    assert out.error.memory_exceeded
+    assert out.error.memory_exceeded and isinstance(out.error, AoMemoryExceeded)
     assert out.state is p.initial
     # the process still works afterwards
     assert globals_of(run(p, msg("Ok", id="m2")).state)["Fine"] is True

@@ -233,3 +233,7 @@ def test_messages_carry_unicode(tmp_path: Path) -> None:
     out = p.deliver(p.initial, AoMessage("m", "a", "P", (("Action", "Echo"),), "héllo ✓"))
     assert out.sends[0].data == "héllo ✓"
     assert globals_of(out.state)["Last"] == "héllo ✓"
+    raw = b"ok \xff\xc3 \xe2\x82".decode("utf-8", "surrogateescape")   # not UTF-8: kept byte for byte
+    out = p.deliver(p.initial, AoMessage("m", "a", "P", (("Action", "Echo"),), raw))
+    assert out.sends[0].data == raw
+    assert globals_of(out.state)["Last"] == raw

@@ -137,15 +137,17 @@ local function failureOf(res, handler, fallbackWhere)
   local err, where = res, "?"
   if type(res) == "table" and rawget(res, FAIL) then err, where = res.err, res.where end
   if where == "?" and fallbackWhere ~= nil then where = fallbackWhere end
-  local text
+  local text, kind
   if err == "not enough memory" then
-    text = "memory limit of " .. tostring(config.memoryMb) .. " MB exceeded"
+    text, kind = "memory limit of " .. tostring(config.memoryMb) .. " MB exceeded", "memory"
+  elseif err == K.budgetText then
+    text, kind = err, "budget"
   elseif type(err) == "string" then
     text = err
   else
     text = K.render(err)
   end
-  return { text, where, handler }
+  return { text, where, handler, kind }
 end
 
 -- ------------------------------------------------------------------ messages
@@ -519,33 +521,46 @@ local function jscalar(v)
   return "null"
 end
 
+-- [handlers, sends, prints, reads, error, inbox]: handlers as [name, where, ...], each
+-- send as [target, data, where, [name, value, ...]], each read as [kind, field, where],
+-- the error as [text, where, handler, kind] (kind "budget", "memory" or null).
 local function metaJson(failure, inbox)
-  local out = { '{"h":[' }
+  local out, n = { "[[" }, 1
   for i, r in ipairs(K.runs) do
-    out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(r[1]) .. "," .. jstr(r[2]) .. "]"
+    n = n + 1
+    out[n] = (i > 1 and "," or "") .. jstr(r[1]) .. "," .. jstr(r[2])
   end
-  out[#out + 1] = '],"s":['
+  n = n + 1
+  out[n] = "],["
   if failure == nil then
     for i, s in ipairs(K.sends) do
       local tags = {}
-      for j, t in ipairs(s[3]) do tags[j] = "[" .. jstr(t.name) .. "," .. jscalar(t.value) .. "]" end
-      out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(s[1]) .. "," .. jstr(s[2]) .. "," .. jstr(s[4])
+      for j, t in ipairs(s[3]) do tags[j] = jstr(t.name) .. "," .. jscalar(t.value) end
+      n = n + 1
+      out[n] = (i > 1 and ",[" or "[") .. jstr(s[1]) .. "," .. jstr(s[2]) .. "," .. jstr(s[4])
         .. ",[" .. concat(tags, ",") .. "]]"
     end
   end
-  out[#out + 1] = '],"p":['
-  for i, p in ipairs(K.prints or {}) do out[#out + 1] = (i > 1 and "," or "") .. jstr(p) end
-  out[#out + 1] = '],"r":['
+  n = n + 1
+  out[n] = "],["
+  for i, p in ipairs(K.prints or {}) do
+    n = n + 1
+    out[n] = (i > 1 and "," or "") .. jstr(p)
+  end
+  n = n + 1
+  out[n] = "],["
   for i, r in ipairs(K.reads or {}) do
-    out[#out + 1] = (i > 1 and "," or "") .. "[" .. jstr(r[1]) .. "," .. jstr(r[2]) .. "," .. jstr(r[3]) .. "]"
+    n = n + 1
+    out[n] = (i > 1 and ",[" or "[") .. jstr(r[1]) .. "," .. jstr(r[2]) .. "," .. jstr(r[3]) .. "]"
   end
-  out[#out + 1] = '],"e":'
+  n = n + 1
   if failure == nil then
-    out[#out + 1] = "null"
+    out[n] = "],null,"
   else
-    out[#out + 1] = "[" .. jstr(failure[1]) .. "," .. jstr(failure[2]) .. "," .. jscalar(failure[3]) .. "]"
+    out[n] = "],[" .. jstr(failure[1]) .. "," .. jstr(failure[2]) .. "," .. jscalar(failure[3]) .. ","
+      .. jscalar(failure[4]) .. "],"
   end
-  out[#out + 1] = ',"i":' .. (inbox and "true" or "false") .. "}"
+  out[n + 1] = inbox and "true]" or "false]"
   return concat(out)
 end
 

@@ -3,8 +3,9 @@
   Text layout (Snapshot.text):
     line 1   "--" and the JSON view of the user globals (what Snapshot.decode reads):
              a table is a JSON array [k1, v1, k2, v2, ...] (positional keys 1..n
-             first, then the others in canonical order), a string that is not UTF-8 is
-             {"b": "<hex>"}, functions and runtime objects are left out, and a table
+             first, then the others in canonical order), a string's bytes that are not
+             UTF-8 are \udcXX escapes (Python's surrogateescape), functions and
+             runtime objects are left out, and a table
              reached again inside itself (a cycle: Class.__index = Class) is null there.
     the rest a Lua chunk that rebuilds the state (state.lua's K.restore):
              "return {H=..., O=..., R=..., M=..., C={...}, G={...}}": the handler
@@ -31,7 +32,7 @@ local K = ...
 
 local rawnext, rawget, rawequal, type, tostring, _G = next, rawget, rawequal, type, tostring, _G
 local mtype = math.type
-local format, find, gsub, char = string.format, string.find, string.gsub, string.char
+local format, find, gsub, char, byte = string.format, string.find, string.gsub, string.char, string.byte
 local concat = table.concat
 local getupvalue, upvalueid = debug.getupvalue, debug.upvalueid
 local huge, minint = math.huge, math.mininteger
@@ -49,8 +50,6 @@ local JESC = {}
 for i = 0, 31 do JESC[char(i)] = format("\\u%04x", i) end
 JESC['"'] = '\\"'
 JESC["\\"] = "\\\\"
-local HEX = {}
-for i = 0, 255 do HEX[char(i)] = format("%02x", i) end
 
 local MEMO_MAX = 20000
 local QC, JC, LKC, QN, JN, LKN = {}, {}, {}, 0, 0, 0
@@ -65,22 +64,51 @@ local function quote(s)
   return q
 end
 
---- Strict UTF-8 (no surrogates, nothing above U+10FFFF), as Python decodes it.
-local function validUtf8(s)
-  local ok, bad = pcall(function()
-    for _, c in utf8.codes(s) do
-      if c > 0x10FFFF or (c >= 0xD800 and c <= 0xDFFF) then return true end
+-- A JSON string literal Python decodes to exactly the str that
+-- bytes.decode("utf-8", "surrogateescape") gives: valid UTF-8 (RFC 3629: no overlong
+-- forms, no surrogates, nothing above U+10FFFF) as it is, every other byte b as the
+-- escape of the lone surrogate U+DC00 + b.
+local function seqLen(s, i)
+  local b = byte(s, i)
+  if b < 0x80 then return 1 end
+  local lo, hi, n = 0x80, 0xBF, 0
+  if b >= 0xC2 and b <= 0xDF then n = 1
+  elseif b == 0xE0 then n, lo = 2, 0xA0
+  elseif (b >= 0xE1 and b <= 0xEC) or b == 0xEE or b == 0xEF then n = 2
+  elseif b == 0xED then n, hi = 2, 0x9F
+  elseif b == 0xF0 then n, lo = 3, 0x90
+  elseif b >= 0xF1 and b <= 0xF3 then n = 3
+  elseif b == 0xF4 then n, hi = 3, 0x8F
+  else return 0 end
+  for k = 1, n do
+    local c = byte(s, i + k)
+    if c == nil or c < lo or c > hi then return 0 end
+    lo, hi = 0x80, 0xBF
+  end
+  return n + 1
+end
+
+local function escapeInvalidUtf8(s)
+  local out, n, i, len = {}, 0, 1, #s
+  while i <= len do
+    local l = seqLen(s, i)
+    n = n + 1
+    if l == 0 then
+      out[n] = format("\\udc%02x", byte(s, i))
+      i = i + 1
+    else
+      out[n] = gsub(s:sub(i, i + l - 1), '[\0-\31"\\]', JESC)
+      i = i + l
     end
-    return false
-  end)
-  return ok and not bad
+  end
+  return concat(out)
 end
 
 local function jstr(s)
   local q = JC[s]
   if q then return q end
-  if find(s, "[\128-\255]") and not validUtf8(s) then
-    q = '{"b":"' .. gsub(s, ".", HEX) .. '"}'
+  if find(s, "[\128-\255]") then
+    q = '"' .. escapeInvalidUtf8(s) .. '"'
   elseif find(s, '[\0-\31"\\]') then
     q = '"' .. gsub(s, '[\0-\31"\\]', JESC) .. '"'
   else
