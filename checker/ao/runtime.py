@@ -248,6 +248,8 @@ class AoProcess:
             max_memory=memory_limit_mb * 2**20, register_eval=False, register_builtins=False
         )
         self._chunks: dict[str, Any] = {}
+        self._cached_chars = 0
+        self._cache_budget = memory_limit_mb * 2**20 // 16
         self._runs: dict[tuple[str, str], HandlerRun] = {}
         config = {
             "pid": pid,
@@ -305,11 +307,16 @@ class AoProcess:
         return text if chunk is None else chunk
 
     def _remember(self, text: str, compiled: Any) -> None:
+        """Keep the compiled restore chunk of a state (oldest first out, bounded by the
+        total length of the texts so the chunks stay well inside the memory cap)."""
         if compiled is None:
             return
         chunks = self._chunks
-        if len(chunks) >= _CHUNK_CACHE:
-            del chunks[next(iter(chunks))]
+        self._cached_chars += len(text)
+        while chunks and (len(chunks) >= _CHUNK_CACHE or self._cached_chars > self._cache_budget):
+            old = next(iter(chunks))
+            del chunks[old]
+            self._cached_chars -= len(old)
         chunks[text] = compiled
 
     def deliver(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None = None) -> Outcome:
@@ -345,6 +352,8 @@ class AoProcess:
         try:
             status, result, meta, compiled = self._deliver_fn(*args)
         except lua53.LuaMemoryError:
+            self._chunks.clear()
+            self._cached_chars = 0
             self._lua.gccollect()
             failure = AoMemoryExceeded(f"memory limit of {self.memory_limit_mb} MB exceeded", "?", None)
             return Outcome((), state, (), failure, (), (), False)

@@ -95,6 +95,19 @@ local function unsupportedCallback(what)
     K.unsupported(what, 2)
   end
 end
+-- the table ao.send returns builds its Tags ({name, value} list) on first use
+local SENTTAGS = setmetatable({}, { __mode = "k" })
+local SENT = {
+  __index = function(t, k)
+    if k ~= "Tags" then return nil end
+    local flat, list = SENTTAGS[t] or {}, {}
+    for i = 1, #flat, 2 do list[#list + 1] = { name = flat[i], value = flat[i + 1] } end
+    rawset(t, "Tags", list)
+    return list
+  end,
+}
+K.TRACKMT[SENT] = true
+
 local RECEIVE = unsupportedCallback("ao.send(...).receive() (a handler waiting for a reply)")
 local ONREPLY = unsupportedCallback("ao.send(...).onReply() (a reply callback keyed by Reference)")
 
@@ -117,14 +130,15 @@ function ao.send(msg)
   elseif type(target) ~= "string" then
     K.unsupported("a Target of type " .. type(target) .. " in ao.send", 2)
   end
-  local tags, n, bad = {}, 0, nil
+  -- tags as a flat list name, value, name, value, ...
+  local flat, n, bad = {}, 0, nil
   for k, v in K.rawnext, msg do
     if not ROOTFIELDS[k] then
       local tv = type(v)
       if tv == "string" or tv == "number" or tv == "boolean" then
-        n = n + 1
-        tags[n] = { name = tostring(k), value = v }
-      elseif bad == nil or K.keyLess(k, bad) then
+        flat[n + 1], flat[n + 2] = tostring(k), v
+        n = n + 2
+      elseif bad == nil then
         bad = k
       end
     end
@@ -134,16 +148,20 @@ function ao.send(msg)
   if extra then
     if K.utils.isArray(extra) then
       for _, o in ipairs(extra) do
-        tags[#tags + 1] = { name = tostring(o.name), value = tagValue(o.name, o.value) }
+        flat[n + 1], flat[n + 2] = tostring(o.name), tagValue(o.name, o.value)
+        n = n + 2
       end
     else
       for k, v in K.pairs(extra) do
-        tags[#tags + 1] = { name = tostring(k), value = tagValue(k, v) }
+        flat[n + 1], flat[n + 2] = tostring(k), tagValue(k, v)
+        n = n + 2
       end
     end
   end
-  K.queueSend(target, data, tags, K.userWhere(2))
-  return { Target = msg.Target, Data = msg.Data, Tags = tags, receive = RECEIVE, onReply = ONREPLY }
+  K.queueSend(target, data, flat, K.userWhere(2))
+  local sent = setmetatable({ Target = msg.Target, Data = msg.Data, receive = RECEIVE, onReply = ONREPLY }, SENT)
+  SENTTAGS[sent] = flat
+  return sent
 end
 
 function ao.spawn()

@@ -282,7 +282,8 @@ local function evaluate(msg, env)
       if match ~= 0 then
         if match < 0 then handled = true end
         local runs = K.runs
-        runs[#runs + 1] = { o.name, K.fnWhere(o.handle) }
+        local nr = #runs
+        runs[nr + 1], runs[nr + 2] = o.name, K.fnWhere(o.handle)
         local ok2, res = xpcall(o.handle, msgh, msg, env)
         if not ok2 then return failureOf(res, o.name, K.fnWhere(o.handle)) end
         if o.maxRuns ~= nil and o.maxRuns ~= "inf" then
@@ -526,16 +527,17 @@ end
 -- the error as [text, where, handler, kind] (kind "budget", "memory" or null).
 local function metaJson(failure, inbox)
   local out, n = { "[[" }, 1
-  for i, r in ipairs(K.runs) do
+  local runs = K.runs
+  for i = 1, #runs do
     n = n + 1
-    out[n] = (i > 1 and "," or "") .. jstr(r[1]) .. "," .. jstr(r[2])
+    out[n] = (i > 1 and "," or "") .. jstr(runs[i])
   end
   n = n + 1
   out[n] = "],["
   if failure == nil then
     for i, s in ipairs(K.sends) do
-      local tags = {}
-      for j, t in ipairs(s[3]) do tags[j] = jstr(t.name) .. "," .. jscalar(t.value) end
+      local flat, tags = s[3], {}
+      for j = 1, #flat, 2 do tags[#tags + 1] = jstr(flat[j]) .. "," .. jscalar(flat[j + 1]) end
       n = n + 1
       out[n] = (i > 1 and ",[" or "[") .. jstr(s[1]) .. "," .. jstr(s[2]) .. "," .. jstr(s[4])
         .. ",[" .. concat(tags, ",") .. "]]"
