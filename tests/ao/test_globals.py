@@ -223,9 +223,19 @@ def test_host_access_is_unsupported(tmp_path: Path) -> None:
 
 
 def test_tostring_of_tables_has_no_addresses(tmp_path: Path) -> None:
-    p = make(tmp_path, 'Handlers.add("t", "T", function() S = tostring({}) .. " " .. tostring({}) end)')
+    p = make(tmp_path, """
+    Handlers.add("t", "T", function()
+      local t = {}
+      S = tostring(t) .. " " .. tostring({}) .. " " .. string.format("%s|%s", t, 5)
+    end)
+    """)
     a = globals_of(run(p, msg("T")).state)["S"]
-    assert a == "table: 0x00000001 table: 0x00000002"
+    assert a == "table: 0x00000001 table: 0x00000002 table: 0x00000001|5"
+
+
+def test_python_is_not_reachable(tmp_path: Path) -> None:
+    p = make(tmp_path, "Got = { python == nil, package.loaded.python == nil }")
+    assert globals_of(p.initial)["Got"] == {1: True, 2: True}
 
 
 def test_messages_carry_unicode(tmp_path: Path) -> None:

@@ -395,6 +395,28 @@ end
 dofile = unsupportedFn("dofile (files)")
 loadfile = unsupportedFn("loadfile (files)")
 python = nil
+package.loaded.python = nil
+package.loaded.io, package.loaded.os = io, os
+package.loadlib = unsupportedFn("package.loadlib (C libraries)")
+
+-- string.format("%s", t) would print an address: tables, functions and threads go
+-- through the runtime's tostring first
+local realFormat = string.format
+string.format = function(fmt, ...)
+  local n = select("#", ...)
+  for i = 1, n do
+    local tv = type((select(i, ...)))
+    if tv == "table" or tv == "function" or tv == "thread" or tv == "userdata" then
+      local args = table.pack(...)
+      for j = 1, n do
+        local tj = type(args[j])
+        if tj == "table" or tj == "function" or tj == "thread" or tj == "userdata" then args[j] = K.tostring(args[j]) end
+      end
+      return realFormat(fmt, table.unpack(args, 1, n))
+    end
+  end
+  return realFormat(fmt, ...)
+end
 
 local rawcreate, rawresume = coroutine.create, coroutine.resume
 coroutine.create = function(f)

@@ -148,6 +148,7 @@ local CHUNKENV = {
   N = function(key)
     local f, err = load(PROTO[key], "=" .. key, "b")
     if not f then error(err, 0) end
+    FNKEY[f] = key
     return f
   end,
   X = function(t, contents, mt, ismsg)
