@@ -19,21 +19,21 @@ from spec.tim3.states import CoordinatorState, Pending
 LOCK, TOKEN, STATE = "lock", "token", "state"
 
 
-def _open(s: CoordinatorState, req: str, p: Pending) -> CoordinatorState:
+def open_request(s: CoordinatorState, req: str, p: Pending) -> CoordinatorState:
     return CoordinatorState(s.pending.set(req, p))
 
 
-def _close(s: CoordinatorState, req: str) -> CoordinatorState:
+def close_request(s: CoordinatorState, req: str) -> CoordinatorState:
     return CoordinatorState(s.pending.remove(req))
 
 
-def _stage(s: CoordinatorState, req: str, stage: str, update_sent: bool | None = None) -> CoordinatorState:
+def set_stage(s: CoordinatorState, req: str, stage: str, update_sent: bool | None = None) -> CoordinatorState:
     p = s.pending[req]
     sent = p.update_sent if update_sent is None else update_sent
     return CoordinatorState(s.pending.set(req, Pending(p.user, p.op, p.amount, stage, sent)))
 
 
-def _find(s: CoordinatorState, msg: Message, ctx: Ctx) -> Pending:
+def find_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> Pending:
     """The open request a response refers to; an unknown id raises (no effect, per AO)."""
     p: Pending | None = s.pending.get(msg.tag("Request"))
     if p is None:
@@ -42,7 +42,7 @@ def _find(s: CoordinatorState, msg: Message, ctx: Ctx) -> Pending:
     return p
 
 
-def _answer(ctx: Ctx, p: Pending, req: str, status: str) -> None:
+def answer_user(ctx: Ctx, p: Pending, req: str, status: str) -> None:
     action = "MintTIM3-Response" if p.op == "mint" else "BurnTIM3-Response"
     ctx.send(p.user, action, Request=req, Status=status)
 
@@ -53,84 +53,84 @@ def mint_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorStat
     """Seed step 1→2: MintTIM3 from a user; lock the collateral."""
     req, amount = msg.tag("Request"), msg.tag("Amount")
     ctx.send(LOCK, "LockCollateral", Request=req, User=msg.src, Amount=amount)
-    return _open(s, req, Pending(msg.src, "mint", amount, "locking"))
+    return open_request(s, req, Pending(msg.src, "mint", amount, "locking"))
 
 
 def lock_success(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed step 3→4: collateral locked; ask the Token Manager to mint."""
-    p = _find(s, msg, ctx)
+    p = find_request(s, msg, ctx)
     ctx.send(TOKEN, "Mint", Request=msg.tag("Request"), User=p.user, Amount=p.amount)
-    return _stage(s, msg.tag("Request"), "minting")
+    return set_stage(s, msg.tag("Request"), "minting")
 
 
 def lock_failed(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Lock refused: answer the user with an error."""
-    p = _find(s, msg, ctx)
-    _answer(ctx, p, msg.tag("Request"), "error")
-    return _close(s, msg.tag("Request"))
+    p = find_request(s, msg, ctx)
+    answer_user(ctx, p, msg.tag("Request"), "error")
+    return close_request(s, msg.tag("Request"))
 
 
 def mint_response_v1(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed step 5→6: answer the user. Never tells the State Manager (the bug)."""
-    p = _find(s, msg, ctx)
-    _answer(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
-    return _close(s, msg.tag("Request"))
+    p = find_request(s, msg, ctx)
+    answer_user(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
+    return close_request(s, msg.tag("Request"))
 
 
 def burn_request(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 1: BurnTIM3 from a user; ask the Token Manager to burn."""
     req, amount = msg.tag("Request"), msg.tag("Amount")
     ctx.send(TOKEN, "Burn", Request=req, User=msg.src, Amount=amount)
-    return _open(s, req, Pending(msg.src, "burn", amount, "burning"))
+    return open_request(s, req, Pending(msg.src, "burn", amount, "burning"))
 
 
 def burn_response(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 2: burned, so unlock the collateral; refused, so answer with an error."""
-    p = _find(s, msg, ctx)
+    p = find_request(s, msg, ctx)
     if msg.tag("Status") != "success":
-        _answer(ctx, p, msg.tag("Request"), "error")
-        return _close(s, msg.tag("Request"))
+        answer_user(ctx, p, msg.tag("Request"), "error")
+        return close_request(s, msg.tag("Request"))
     ctx.send(LOCK, "UnlockCollateral", Request=msg.tag("Request"), User=p.user, Amount=p.amount)
-    return _stage(s, msg.tag("Request"), "unlocking")
+    return set_stage(s, msg.tag("Request"), "unlocking")
 
 
 def unlock_success_v1(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burn step 3: collateral unlocked; answer the user."""
-    p = _find(s, msg, ctx)
-    _answer(ctx, p, msg.tag("Request"), "success")
-    return _close(s, msg.tag("Request"))
+    p = find_request(s, msg, ctx)
+    answer_user(ctx, p, msg.tag("Request"), "success")
+    return close_request(s, msg.tag("Request"))
 
 
 def unlock_failed(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlock refused: answer the user with an error (the burn already happened)."""
-    p = _find(s, msg, ctx)
-    _answer(ctx, p, msg.tag("Request"), "error")
-    return _close(s, msg.tag("Request"))
+    p = find_request(s, msg, ctx)
+    answer_user(ctx, p, msg.tag("Request"), "error")
+    return close_request(s, msg.tag("Request"))
 
 
 # ---------------------------------------------------------------- v2 (the seed's fix)
 
 def mint_response_v2(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed 1.1: after a successful Mint-Response, send UpdatePosition(+Amount)."""
-    p = _find(s, msg, ctx)
+    p = find_request(s, msg, ctx)
     if msg.tag("Status") == "success":
         ctx.send(STATE, "UpdatePosition", User=p.user, Amount=msg.tag("Amount"))
-    _answer(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
-    return _close(s, msg.tag("Request"))
+    answer_user(ctx, p, msg.tag("Request"), "success" if msg.tag("Status") == "success" else "error")
+    return close_request(s, msg.tag("Request"))
 
 
 def unlock_success_v2(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Seed 1.2: after UnlockCollateral-Success, send UpdatePosition(-Amount)."""
-    p = _find(s, msg, ctx)
+    p = find_request(s, msg, ctx)
     ctx.send(STATE, "UpdatePosition", User=p.user, Amount=-msg.tag("Amount"))
-    _answer(ctx, p, msg.tag("Request"), "success")
-    return _close(s, msg.tag("Request"))
+    answer_user(ctx, p, msg.tag("Request"), "success")
+    return close_request(s, msg.tag("Request"))
 
 
 # ---------------------------------------------------------------- v3 (corrected)
 
-def _expect(s: CoordinatorState, msg: Message, ctx: Ctx, stages: tuple[str, ...]) -> Pending:
-    p = _find(s, msg, ctx)
+def expect_stage(s: CoordinatorState, msg: Message, ctx: Ctx, stages: tuple[str, ...]) -> Pending:
+    p = find_request(s, msg, ctx)
     if p.stage not in stages:
         ctx.error(f"request {msg.tag('Request')} is {p.stage}, not {'/'.join(stages)}")
     return p
@@ -149,56 +149,56 @@ def burn_request_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorS
 
 
 def lock_success_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
-    _expect(s, msg, ctx, ("locking",))
+    expect_stage(s, msg, ctx, ("locking",))
     return lock_success(s, msg, ctx)
 
 
 def lock_failed_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
-    _expect(s, msg, ctx, ("locking",))
+    expect_stage(s, msg, ctx, ("locking",))
     return lock_failed(s, msg, ctx)
 
 
 def mint_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Minted: UpdatePosition(+amount) and answer. Refused: roll the lock back first."""
     req = msg.tag("Request")
-    p = _expect(s, msg, ctx, ("minting",))
+    p = expect_stage(s, msg, ctx, ("minting",))
     if msg.tag("Status") == "success":
         ctx.send(STATE, "UpdatePosition", User=p.user, Amount=p.amount)
-        _answer(ctx, p, req, "success")
-        return _close(s, req)
+        answer_user(ctx, p, req, "success")
+        return close_request(s, req)
     ctx.send(LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
-    return _stage(s, req, "rollback")
+    return set_stage(s, req, "rollback")
 
 
 def burn_response_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Burned: the supply changed now, so UpdatePosition(-amount) now; then unlock."""
     req = msg.tag("Request")
-    p = _expect(s, msg, ctx, ("burning",))
+    p = expect_stage(s, msg, ctx, ("burning",))
     if msg.tag("Status") != "success":
-        _answer(ctx, p, req, "error")
-        return _close(s, req)
+        answer_user(ctx, p, req, "error")
+        return close_request(s, req)
     ctx.send(STATE, "UpdatePosition", User=p.user, Amount=-p.amount)
     ctx.send(LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
-    return _stage(s, req, "unlocking", update_sent=True)
+    return set_stage(s, req, "unlocking", update_sent=True)
 
 
 def unlock_success_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlocked: a burn succeeded; a rollback means the mint was refused."""
     req = msg.tag("Request")
-    p = _expect(s, msg, ctx, ("unlocking", "rollback"))
-    _answer(ctx, p, req, "success" if p.stage == "unlocking" else "error")
-    return _close(s, req)
+    p = expect_stage(s, msg, ctx, ("unlocking", "rollback"))
+    answer_user(ctx, p, req, "success" if p.stage == "unlocking" else "error")
+    return close_request(s, req)
 
 
 def unlock_failed_v3(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Unlock refused: retry it (the collateral is owed; the request stays open)."""
     req = msg.tag("Request")
-    p = _expect(s, msg, ctx, ("unlocking", "rollback"))
+    p = expect_stage(s, msg, ctx, ("unlocking", "rollback"))
     ctx.send(LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
     return s
 
 
-def _decl(version: str, handlers: tuple[Handler, ...]) -> ProcessDecl:
+def coordinator_decl(version: str, handlers: tuple[Handler, ...]) -> ProcessDecl:
     return ProcessDecl(kind="coordinator", label=f"Coordinator {version}", state_type=CoordinatorState, handlers=handlers)
 
 
@@ -236,9 +236,9 @@ V3_HANDLERS: tuple[Handler, ...] = (
 )
 
 COORDINATORS: dict[str, ProcessDecl] = {
-    "v1": _decl("v1", V1_HANDLERS),
-    "v2": _decl("v2", V2_HANDLERS),
-    "v3": _decl("v3", V3_HANDLERS),
+    "v1": coordinator_decl("v1", V1_HANDLERS),
+    "v2": coordinator_decl("v2", V2_HANDLERS),
+    "v3": coordinator_decl("v3", V3_HANDLERS),
 }
 
 

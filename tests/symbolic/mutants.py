@@ -19,43 +19,43 @@ from spec.tim3.states import CoordinatorState, Pending
 def burn_response_no_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: a successful burn never sends UpdatePosition(-amount)."""
     req = msg["Request"]
-    p = c._expect(s, msg, ctx, ("burning",))
+    p = c.expect_stage(s, msg, ctx, ("burning",))
     if msg["Status"] != "success":
-        c._answer(ctx, p, req, "error")
-        return c._close(s, req)
+        c.answer_user(ctx, p, req, "error")
+        return c.close_request(s, req)
     ctx.send(c.LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
-    return c._stage(s, req, "unlocking", update_sent=True)
+    return c.set_stage(s, req, "unlocking", update_sent=True)
 
 
 def lock_success_early_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: UpdatePosition(+amount) is sent when the mint is requested, not confirmed."""
-    p = c._expect(s, msg, ctx, ("locking",))
+    p = c.expect_stage(s, msg, ctx, ("locking",))
     req = msg["Request"]
     ctx.send(c.TOKEN, "Mint", Request=req, User=p.user, Amount=p.amount)
     ctx.send(c.STATE, "UpdatePosition", User=p.user, Amount=p.amount)
-    return c._stage(s, req, "minting", update_sent=True)
+    return c.set_stage(s, req, "minting", update_sent=True)
 
 
 def mint_response_no_early_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     req = msg["Request"]
-    p = c._expect(s, msg, ctx, ("minting",))
+    p = c.expect_stage(s, msg, ctx, ("minting",))
     if msg["Status"] == "success":
-        c._answer(ctx, p, req, "success")
-        return c._close(s, req)
+        c.answer_user(ctx, p, req, "success")
+        return c.close_request(s, req)
     ctx.send(c.LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
-    return c._stage(s, req, "rollback")
+    return c.set_stage(s, req, "rollback")
 
 
 def mint_response_no_rollback(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: a refused mint is answered with an error but its lock is never released."""
     req = msg["Request"]
-    p = c._expect(s, msg, ctx, ("minting",))
+    p = c.expect_stage(s, msg, ctx, ("minting",))
     if msg["Status"] == "success":
         ctx.send(c.STATE, "UpdatePosition", User=p.user, Amount=p.amount)
-        c._answer(ctx, p, req, "success")
-        return c._close(s, req)
-    c._answer(ctx, p, req, "error")
-    return c._close(s, req)
+        c.answer_user(ctx, p, req, "success")
+        return c.close_request(s, req)
+    c.answer_user(ctx, p, req, "error")
+    return c.close_request(s, req)
 
 
 def _by_user(s: CoordinatorState, msg: Message, ctx: Ctx, stages: tuple[str, ...]) -> tuple[str, Pending]:
@@ -75,7 +75,7 @@ def lock_success_by_user(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coordin
     """Mutant: the lock confirmation is correlated by user, not by request id."""
     req, p = _by_user(s, msg, ctx, ("locking",))
     ctx.send(c.TOKEN, "Mint", Request=req, User=p.user, Amount=p.amount)
-    return c._stage(s, req, "minting")
+    return c.set_stage(s, req, "minting")
 
 
 def _mutant(name: str, *handlers: Handler) -> Spec:
