@@ -136,7 +136,8 @@ function ao.send(msg)
     if not ROOTFIELDS[k] then
       local tv = type(v)
       if tv == "string" or tv == "number" or tv == "boolean" then
-        flat[n + 1], flat[n + 2] = tostring(k), v
+        if type(k) ~= "string" then k = tostring(k) end
+        flat[n + 1], flat[n + 2] = k, v
         n = n + 2
       elseif bad == nil then
         bad = k

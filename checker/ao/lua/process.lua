@@ -266,7 +266,13 @@ local function evaluate(msg, env)
   local handled = false
   for _, o in ipairs(handlers.list) do
     if o.name ~= "_default" then
-      local ok, match = xpcall(utils.matchesSpec, msgh, msg, o.pattern)
+      local pattern = o.pattern
+      local ok, match
+      if type(pattern) == "function" then
+        ok, match = xpcall(pattern, msgh, msg)   -- what matchesSpec does for a function
+      else
+        ok, match = xpcall(utils.matchesSpec, msgh, msg, pattern)
+      end
       if not ok then
         return failureOf(match, o.name, K.fnWhere(o.pattern) ~= "?" and K.fnWhere(o.pattern) or K.fnWhere(o.handle))
       end

@@ -35,6 +35,7 @@ local mtype = math.type
 local format, find, gsub, char, byte = string.format, string.find, string.gsub, string.char, string.byte
 local concat = table.concat
 local getupvalue, upvalueid = debug.getupvalue, debug.upvalueid
+local getmetatable = debug.getmetatable
 local huge, minint = math.huge, math.mininteger
 local sortedKeys, keyLess = K.sortedKeys, K.keyLess
 local BUILTIN, REG, MSGS, MSGFN = K.BUILTIN, K.REG, K.MSGS, K.MSGFN
@@ -195,7 +196,12 @@ end
 -- The constructor "{...}" of t (and its JSON view when j).
 local function encBody(t, j)
   local len = 0
-  while rawget(t, len + 1) ~= nil do len = len + 1 end
+  local plainTable = getmetatable(t) == nil   -- plain indexing is faster than rawget
+  if plainTable then
+    while t[len + 1] ~= nil do len = len + 1 end
+  else
+    while rawget(t, len + 1) ~= nil do len = len + 1 end
+  end
   depth = depth + 1
   local keys = scratch[depth]
   if keys == nil then
@@ -212,7 +218,7 @@ local function encBody(t, j)
   local lp, np, jp, nj = {}, 0, nil, 0
   if j then jp = {} end
   for i = 1, len do
-    local lv, jv = enc(rawget(t, i), j)
+    local lv, jv = enc(plainTable and t[i] or rawget(t, i), j)
     np = np + 1
     lp[np] = lv
     if jv then
@@ -222,7 +228,8 @@ local function encBody(t, j)
   end
   for i = 1, nk do
     local k = keys[i]
-    local v = rawget(t, k)
+    local v
+    if plainTable then v = t[k] else v = rawget(t, k) end
     if not (ismsg and (k == "reply" or k == "forward") and ownMsgFn(v, t)) then
       local lv, jv = enc(v, j)
       np = np + 1
@@ -296,17 +303,17 @@ end
 local HN, HTEXT, HNAME, HPAT, HHANDLE, HMAX, HKEYS = -1, nil, {}, {}, {}, {}, {}
 local ENTRYKEYS = { name = true, pattern = true, handle = true, maxRuns = true }
 
+-- (entries without metatables hold only atoms, so plain indexing and == are exact)
 local function cachedList(list)
   if HTEXT == nil or ids ~= nil or type(list) ~= "table" or BUILTIN[list] or seen[list] then return nil end
-  if userMeta(list) ~= nil then return nil end
+  if getmetatable(list) ~= nil then return nil end
   local n = 0
   for _ in rawnext, list do n = n + 1 end
   if n ~= HN then return nil end
   for i = 1, n do
-    local e = rawget(list, i)
-    if type(e) ~= "table" or seen[e] or userMeta(e) ~= nil or MSGS[e] then return nil end
-    if not (rawequal(rawget(e, "name"), HNAME[i]) and rawequal(rawget(e, "pattern"), HPAT[i])
-        and rawequal(rawget(e, "handle"), HHANDLE[i]) and rawequal(rawget(e, "maxRuns"), HMAX[i])) then
+    local e = list[i]
+    if type(e) ~= "table" or seen[e] or getmetatable(e) ~= nil or MSGS[e] then return nil end
+    if e.name ~= HNAME[i] or e.pattern ~= HPAT[i] or e.handle ~= HHANDLE[i] or e.maxRuns ~= HMAX[i] then
       return nil
     end
     local c = 0
@@ -314,7 +321,7 @@ local function cachedList(list)
     if c ~= HKEYS[i] then return nil end
   end
   seen[list] = true
-  for i = 1, n do seen[rawget(list, i)] = true end
+  for i = 1, n do seen[list[i]] = true end
   return HTEXT
 end
 

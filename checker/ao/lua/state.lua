@@ -177,8 +177,11 @@ end
 --- Make the live globals exactly the state the chunk rebuilds.
 function K.restore(chunk)
   local r = chunk()
-  for k in rawnext, _G do rawset(_G, k, nil) end
-  for k, v in rawnext, r.G do rawset(_G, k, v) end
+  local G = r.G
+  for k in rawnext, _G do
+    if G[k] == nil then _G[k] = nil end   -- an existing raw key: no metamethod runs
+  end
+  for k, v in rawnext, G do _G[k] = v end   -- a new raw key goes through __newindex
   rawset(_G, "Inbox", {})
   rawset(_G, "Errors", {})
   rawset(K.handlers, "list", r.H)
@@ -314,11 +317,14 @@ function K.installGuards()
     end
   end
   for _, t in ipairs({ K.ao, K.handlers }) do
-    local copy = {}
-    for k, v in rawnext, t do
-      if type(v) ~= "function" and not (t == K.handlers and (k == "list" or k == "onceNonce")) then copy[k] = v end
+    local keys, n = sortedKeys(t)
+    for i = 1, n do
+      local k = keys[i]
+      local v = rawget(t, k)
+      if type(v) ~= "function" and not (t == K.handlers and (k == "list" or k == "onceNonce")) then
+        WATCHED[#WATCHED + 1] = { t, k, v }
+      end
     end
-    WATCHED[#WATCHED + 1] = { t, copy }
   end
 end
 
@@ -327,13 +333,11 @@ end
 function K.changedRuntimeTable()
   local changed = nil
   for i = 1, #WATCHED do
-    local entry = WATCHED[i]
-    local t, copy = entry[1], entry[2]
-    for k, v in rawnext, copy do
-      if not rawequal(rawget(t, k), v) then
-        changed = changed or (BNAME[t] .. fmtKey(k))
-        rawset(t, k, v)
-      end
+    local w = WATCHED[i]
+    local t, k, v = w[1], w[2], w[3]
+    if t[k] ~= v then   -- (guards have no __index or __eq: a plain read is exact)
+      changed = changed or (BNAME[t] .. fmtKey(k))
+      rawset(t, k, v)
     end
   end
   return changed
