@@ -268,6 +268,11 @@ class LuaProcess:
         if d.error is None and d.handler is not None and out.state != state and rules.trusted(msg.action, msg.src) is False:
             found.append(Finding("untrusted-change", d.where or self.pid, d.handler,
                                  f"{d.handler} changed {self.pid}'s state on {what}, a sender not trusted for {msg.action}"))
+        if d.error is None and out.state != state:
+            clash = _mixed_keys(out.state.decode(), "")
+            if clash:
+                found.append(Finding("value-hazard", d.where or self.pid, d.handler,
+                                     f"{d.handler} left {clash}: a number and a string used as the same table key"))
         if d.error is None:
             for s in out.sends:
                 for k, v in s.tags:
@@ -369,6 +374,23 @@ class LuaProcess:
         if out.sends:
             notes.append(("sent at", tuple(self.short(s.where) for s in out.sends)))
         return Delivery(name, out.state, None, where, tuple(notes), tuple(lost))
+
+
+def _mixed_keys(value: Any, path: str) -> str | None:
+    """The first table (by path) holding both a number key and its string (``1`` and
+    ``"1"``): Lua keeps them apart, so code that mixes them loses entries."""
+    if not isinstance(value, Mapping):
+        return None
+    keys = list(value.keys())
+    numbers = {lua_tostring(k) for k in keys if isinstance(k, (int, float)) and not isinstance(k, bool)}
+    for k in keys:
+        if isinstance(k, str) and k in numbers:
+            return f"{path or 'a global table'}[{k!r}] and {path or 'it'}[{k}]"
+    for k, v in value.items():
+        hit = _mixed_keys(v, f"{path}.{k}" if path else str(k))
+        if hit:
+            return hit
+    return None
 
 
 def _json_value(data: str) -> str:

@@ -17,6 +17,11 @@ Handlers.add("Pick", Handlers.utils.hasMatchingTag("Action", "Pick"), function(m
   ao.send({ Target = msg.From, Action = "Picked", Amount = 5 })  -- a number as a tag value
   ao.send({ Target = "nowhere", Action = "Audit" })             -- an id outside the system
 end)
+Counts = Counts or {}
+Handlers.add("Count", Handlers.utils.hasMatchingTag("Action", "Count"), function(msg)
+  Counts[1] = (Counts[1] or 0) + 1                               -- a number key ...
+  Counts[msg.Tags.Slot] = (Counts[msg.Tags.Slot] or 0) + 1        -- ... and its string: "1"
+end)
 """
 
 MANIFEST = """
@@ -37,6 +42,10 @@ correlate = "none"
 [[wallets.operations]]
 target = "bank"
 tags = { Action = "Pick" }
+
+[[wallets.operations]]
+target = "bank"
+tags = { Action = "Count", Slot = "1" }
 
 [observables]
 chosen = { process = "bank", lua = "Chosen" }
@@ -64,7 +73,9 @@ def run(tmp_path: Path, extra: str = "") -> CheckResult:
 def test_each_kind_is_found_once_with_its_place(tmp_path: Path) -> None:
     r = run(tmp_path)
     found = {x.name: x for x in r.results if x.kind == "finding"}
-    assert set(found) == {"order-dependence@bank.lua:4", "value-hazard@bank.lua:6", "unknown-target@bank.lua:7"}, found
+    assert set(found) == {"order-dependence@bank.lua:4", "value-hazard@bank.lua:6", "unknown-target@bank.lua:7",
+                          "value-hazard@bank.lua:10"}, found
+    assert "Counts['1'] and Counts[1]" in found["value-hazard@bank.lua:10"].detail
     assert all(x.verdict == VIOLATED and x.trace is not None and len(x.trace) == 2 for x in found.values())
     assert "the new state depends on pairs() order" in found["order-dependence@bank.lua:4"].detail
     assert "tag Amount = 5 is a int" in found["value-hazard@bank.lua:6"].detail
