@@ -45,9 +45,22 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
   the functions that existed after loading; closures created later are rebuilt from
   ``string.dump`` with their upvalues (shared upvalues stay shared). Tables shared
   between globals stay shared after a restore, cycles are kept (graph mode). Runtime
-  tables (``ao``, ``Handlers``, ``string``...) are not state: a delivery that changes
-  one raises ``AoUnsupported``. Coroutines, userdata and tables used as keys in the
-  state raise ``AoUnsupported`` naming the path.
+  tables (``ao``, ``Handlers``, ``string``...) are not state: a delivery that adds a
+  field to one, or changes a data field of ``ao``/``Handlers``, raises ``AoUnsupported``
+  (replacing an existing runtime *function* in a handler is not detected). Coroutines,
+  userdata and tables used as keys in the state raise ``AoUnsupported`` naming the path.
+* Globals: the runtime's globals sit behind ``_G``'s metatable, so ``pairs(_G)`` and
+  ``rawget(_G, name)`` see only the process's own globals; assigning to a runtime
+  global's name (``print = f``) makes a process global that shadows it (state);
+  assigning nil to one is unsupported, and ``setmetatable(_G, ...)`` fails (protected).
+* Messages: fields a handler reads that the message lacks (``Block-Height``, ``Nonce``,
+  ... are never set here) are reported in ``Outcome.reads``; ``msg.reply`` and
+  ``msg.forward`` are made on first use (``pairs(msg)`` lists them only then).
+* Limits: ``instruction_budget`` VM instructions per delivery (a count hook; the
+  runtime's own matching and sends count too) and ``memory_limit_mb`` for the whole
+  Lua state (lupa's ``max_memory``; the runtime's cache of compiled states is kept to
+  about a fifth of it). Both are ``Outcome.error`` (``AoBudgetExceeded``,
+  ``AoMemoryExceeded``); a user ``pcall`` cannot swallow the budget.
 * Variants: ``"default"`` (aos 2.0: a global ``json``, tag names as written),
   ``"require-json"`` (no global ``json``; code must ``require("json")``),
   ``"normalized-tags"`` (incoming tag names in title case per ``-``/``_`` segment, as
@@ -63,11 +76,12 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import lupa.lua53 as lua53
@@ -208,7 +222,9 @@ def _module_names(names: Sequence[str]) -> dict[str, int]:
 
 
 _first = itemgetter(0)
-_FAILURES: dict[str | None, type[LuaFailure]] = {"budget": AoBudgetExceeded, "memory": AoMemoryExceeded}
+_FAILURES: Mapping[str | None, type[LuaFailure]] = MappingProxyType(
+    {"budget": AoBudgetExceeded, "memory": AoMemoryExceeded}
+)
 
 
 def _to_lua(v: Any) -> Any:
@@ -249,7 +265,7 @@ class AoProcess:
         )
         self._chunks: dict[str, Any] = {}
         self._cached_chars = 0
-        self._cache_budget = memory_limit_mb * 2**20 // 16
+        self._cache_budget = memory_limit_mb * 2**20 // 64  # chunks take ~12x their text
         self._runs: dict[tuple[str, str], HandlerRun] = {}
         config = {
             "pid": pid,
