@@ -113,7 +113,20 @@ class ProcessImpl(Protocol):
         ...
 
 
-class PythonProcess:
+class SeenAsIs:
+    """For implementations whose states and messages properties see as they are."""
+
+    def observe(self, state: Any) -> Any:
+        return state
+
+    def observe_message(self, msg: Message) -> Message:
+        return msg
+
+    def describe_state(self, state: Any) -> Any:
+        return state
+
+
+class PythonProcess(SeenAsIs):
     """A ``ProcessDecl`` (pure Python handlers) behind the process seam.
 
     Matching is aos ``hasMatchingTag('Action', a)`` plus the optional ``msg.From``
@@ -189,15 +202,6 @@ class PythonProcess:
             except (OSError, TypeError):
                 self._where[handler] = None
         return self._where[handler]
-
-    def observe(self, state: Any) -> Any:
-        return state
-
-    def observe_message(self, msg: Message) -> Message:
-        return msg
-
-    def describe_state(self, state: Any) -> Any:
-        return state
 
 
 def impl_of(decl: Any, source: str = "") -> ProcessImpl:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checker.process import Delivery
+from checker.process import Delivery, SeenAsIs
 from checker.spec import Ctx, Initiative
 from checker.values import FrozenMap, Message, make_message
 
@@ -75,7 +75,7 @@ def _message(src: str, target: str, tags: Sequence[tuple[str, str]], data: str, 
     return make_message(src, target, action, d)
 
 
-class WalletProcess:
+class WalletProcess(SeenAsIs):
     """A user wallet (see the module docstring)."""
 
     def __init__(self, wallet: str, templates: Sequence[Template], ops: int, wait: bool,
@@ -148,17 +148,8 @@ class WalletProcess:
                 return str(ref)
         return None
 
-    def observe(self, state: Any) -> Any:
-        return state
 
-    def observe_message(self, msg: Message) -> Message:
-        return msg
-
-    def describe_state(self, state: Any) -> Any:
-        return state
-
-
-class SinkProcess:
+class SinkProcess(SeenAsIs):
     """An id outside the system: records (sender, Action) of what it receives."""
 
     kind = "sink"
@@ -180,17 +171,8 @@ class SinkProcess:
     def deliver(self, state: Any, msg: Message, ctx: Ctx) -> Delivery:
         return Delivery("record", tuple(sorted(state + ((msg.src, msg.action),))))
 
-    def observe(self, state: Any) -> Any:
-        return state
 
-    def observe_message(self, msg: Message) -> Message:
-        return msg
-
-    def describe_state(self, state: Any) -> Any:
-        return state
-
-
-class AdversaryProcess:
+class AdversaryProcess(SeenAsIs):
     """A wallet that may send any of ``templates`` (``{ref}`` open), up to ``budget``."""
 
     kind = "adversary"
@@ -227,12 +209,3 @@ class AdversaryProcess:
 
     def deliver(self, state: Any, msg: Message, ctx: Ctx) -> Delivery:
         return Delivery("receive", state)  # what it receives does not matter
-
-    def observe(self, state: Any) -> Any:
-        return state
-
-    def observe_message(self, msg: Message) -> Message:
-        return msg
-
-    def describe_state(self, state: Any) -> Any:
-        return state

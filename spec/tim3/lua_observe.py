@@ -55,13 +55,13 @@ missing tag raises ``ObserveError``), the others strings. Extra tags (the seed's
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from checker.ao.impl import lua_tostring as ao_tostring
 from checker.errors import UserError
 from checker.spec import ActionDecl, Params
 from checker.values import FrozenMap, Message, make_message
@@ -209,22 +209,11 @@ _ACTIONS: dict[str, ActionDecl] = {a.name: a for a in ACTIONS}
 
 
 def lua_tostring(value: Any) -> str:
-    """``tostring(value)`` in Lua 5.3 for the values the model puts in tags: a string is
-    itself, an int its decimal digits, a float ``%.14g`` with ``.0`` added when integral
-    (``1.0`` -> ``"1.0"``), a boolean ``true``/``false``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-nan" if math.copysign(1.0, value) < 0 else "nan"
-        if value in (float("inf"), float("-inf")):
-            return "inf" if value > 0 else "-inf"
-        s = "%.14g" % value
-        return s + ".0" if re.fullmatch(r"-?[0-9]+", s) else s
-    if isinstance(value, str):
-        return value
+    """``tostring(value)`` in Lua 5.3 for the values the model puts in tags (strings,
+    ints, floats, booleans: ``checker.ao.impl.lua_tostring``); anything else has no tag
+    form (``ObserveError``)."""
+    if isinstance(value, (bool, int, float, str)):
+        return ao_tostring(value)
     raise ObserveError(f"{value!r} ({type(value).__name__}) has no tag form")
 
 
