@@ -75,6 +75,7 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -267,7 +268,7 @@ class AoProcess:
         self._cached_chars = 0
         self._cache_budget = memory_limit_mb * 2**20 // 64  # chunks take ~12x their text
         self._runs: dict[tuple[str, str], HandlerRun] = {}
-        config = {
+        config: dict[str, Any] = {
             "pid": pid,
             "owner": owner,
             "variant": variant,
@@ -276,6 +277,13 @@ class AoProcess:
             "tags": [[str(k), str(v)] for k, v in spawn_tags],
         }
         sources = {name: _lua_source(name) for name in _MODULES}
+        texts = self._read(files)
+        digest = hashlib.sha256(variant.encode())
+        for name in _MODULES:
+            digest.update(sources[name].encode())
+        for text in texts:
+            digest.update(text + b"\0")
+        config["fingerprint"] = digest.hexdigest()[:16]
         try:
             api = self._lua.execute(
                 _lua_source("boot"),
@@ -287,16 +295,20 @@ class AoProcess:
         self._api = api
         self._deliver_fn = api.deliver
         self._evaluate_fn = api.evaluate
-        self._initial = self._load(files)
+        self._initial = self._load(files, texts)
 
-    def _load(self, files: Sequence[str | Path]) -> Snapshot:
-        names = [str(f) for f in files]
+    @staticmethod
+    def _read(files: Sequence[str | Path]) -> list[bytes]:
         texts: list[bytes] = []
         for f in files:
             try:
                 texts.append(Path(f).read_bytes())
             except OSError as e:
                 raise AoRuntimeError(f"cannot read Lua file {f}: {e}") from e
+        return texts
+
+    def _load(self, files: Sequence[str | Path], texts: list[bytes]) -> Snapshot:
+        names = [str(f) for f in files]
         lua = self._lua
         try:
             status, result, prints = self._api.load(
@@ -374,6 +386,8 @@ class AoProcess:
             failure = AoMemoryExceeded(f"memory limit of {self.memory_limit_mb} MB exceeded", "?", None)
             return Outcome((), state, (), failure, (), (), False)
         except lua53.LuaError as e:
+            if "a snapshot of another process's code" in str(e):
+                raise AoRuntimeError(f"cannot deliver {msg.id}: {str(e).splitlines()[0]}") from e
             raise InternalError(f"ao runtime failed delivering {msg.id}: {e}") from e
         if problems:
             raise problems[0]
@@ -426,6 +440,8 @@ class AoProcess:
             self._lua.gccollect()
             raise AoRuntimeError(f"observable {expr!r}: memory limit of {self.memory_limit_mb} MB exceeded") from e
         except lua53.LuaError as e:
+            if "a snapshot of another process's code" in str(e):
+                raise AoRuntimeError(f"cannot evaluate {expr!r}: {str(e).splitlines()[0]}") from e
             raise InternalError(f"ao runtime failed evaluating {expr!r}: {e}") from e
         self._remember(text, compiled)
         if status == "ok":

@@ -219,7 +219,8 @@ def test_host_access_is_unsupported(tmp_path: Path) -> None:
     for code in ('io.write("x")', "os.clock()", 'os.execute("ls")', 'dofile("x.lua")'):
         with pytest.raises(AoUnsupported):
             make(tmp_path, code)
-    assert make(tmp_path, "X = python").evaluate(make(tmp_path, "").initial, "python") is None
+    p = make(tmp_path, "X = python")
+    assert p.evaluate(p.initial, "python") is None
 
 
 def test_tostring_of_tables_has_no_addresses(tmp_path: Path) -> None:

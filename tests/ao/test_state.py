@@ -299,6 +299,17 @@ def test_snapshots_hash_and_compare_by_text(tmp_path: Path) -> None:
     assert same.decode() == p.initial.decode()
 
 
+def test_a_snapshot_of_other_code_is_refused(tmp_path: Path) -> None:
+    from checker.ao import AoRuntimeError
+
+    a = make(tmp_path, "X = 1", name="a.lua")
+    b = make(tmp_path, "X = 2", name="b.lua")
+    same_code = make(tmp_path, "X = 1", name="c.lua", pid="Q")
+    with pytest.raises(AoRuntimeError, match="a snapshot of another process's code"):
+        b.deliver(a.initial, msg("Any"))
+    assert same_code.deliver(a.initial, msg("Any", dst="Q")).inbox   # same code: fine
+
+
 def test_instances_are_independent(tmp_path: Path) -> None:
     f = tmp_path / "c.lua"
     f.write_text('N = 0\nHandlers.add("i", "I", function() N = N + 1 end)\n')

@@ -8,7 +8,8 @@
              runtime objects are left out, and a table
              reached again inside itself (a cycle: Class.__index = Class) is null there.
     the rest a Lua chunk that rebuilds the state (state.lua's K.restore):
-             "return {H=..., O=..., R=..., M=..., C={...}, G={...}}": the handler
+             "return {V=..., H=..., O=..., R=..., M=..., C={...}, G={...}}": the
+             fingerprint of the process's code (a restore checks it), the handler
              list, Handlers.onceNonce, the PRNG state, the loaded modules' values, the
              upvalue cells of the load-time functions, the user globals.
   Tree mode (no table reached twice, no closure created after loading): every table
@@ -42,6 +43,7 @@ local BUILTIN, REG, MSGS, MSGFN = K.BUILTIN, K.REG, K.MSGS, K.MSGFN
 local RCELLF, RCELLI, RCELLID = K.RCELLF, K.RCELLI, K.RCELLID
 local EXCLUDE = K.EXCLUDE
 local userMeta, ownMsgFn, stateProblem = K.userMeta, K.ownMsgFn, K.stateProblem
+local FINGERPRINT
 
 -- ------------------------------------------------------------------ scalars
 
@@ -55,7 +57,9 @@ JESC["\\"] = "\\\\"
 local MEMO_MAX = 20000
 local QC, JC, LKC, QN, JN, LKN = {}, {}, {}, 0, 0, 0
 
-local function quote(s)
+local quote
+
+quote = function(s)
   local q = QC[s]
   if q then return q end
   if find(s, '[%c"\\\128-\255]') then q = '"' .. gsub(s, '[%c"\\\128-\255]', ESC) .. '"' else q = '"' .. s .. '"' end
@@ -121,6 +125,7 @@ local function jstr(s)
   return q
 end
 K.jsonString = jstr
+FINGERPRINT = quote(K.config.fingerprint)
 
 local function floatText(v)
   local s = format("%.17g", v)
@@ -411,7 +416,7 @@ local function encRoots(gkeys, ng, j)
       jp[nj] = jkey(k) .. "," .. jv
     end
   end
-  local text = "{H=" .. h .. ",O=" .. o .. ",R=" .. num(K.rng) .. ",M=" .. m .. ",C=" .. c
+  local text = "{V=" .. FINGERPRINT .. ",H=" .. h .. ",O=" .. o .. ",R=" .. num(K.rng) .. ",M=" .. m .. ",C=" .. c
     .. ",G={" .. concat(lp, ",") .. "}}"
   if j then return text, "[" .. concat(jp, ",") .. "]" end
   return text

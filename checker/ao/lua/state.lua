@@ -177,6 +177,10 @@ end
 --- Make the live globals exactly the state the chunk rebuilds.
 function K.restore(chunk)
   local r = chunk()
+  if r.V ~= K.config.fingerprint then
+    error("a snapshot of another process's code (fingerprint " .. tostring(r.V) .. ", this process "
+      .. K.config.fingerprint .. ")", 0)
+  end
   local G = r.G
   for k in rawnext, _G do
     if G[k] == nil then _G[k] = nil end   -- an existing raw key: no metamethod runs
