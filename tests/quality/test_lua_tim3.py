@@ -119,3 +119,14 @@ def test_a_reply_without_the_field_the_coordinator_correlates_on(tmp_path: Path)
                   "local reply = { User = user,")
     n, why = divergence(lua(conform=True, spec=spec, version="v3", users=1, ops=1))
     assert n == 3 and "the code sent" in why
+
+
+def test_the_same_lua_on_an_aos_that_normalises_tag_names() -> None:
+    """aos 2.0.4 title-cased incoming tag names (TokenManager -> Tokenmanager): the Lua
+    TIM3 reads msg.Tags.LockManager at boot, so its Config stays empty and the
+    coordinator sends to an empty id, which the checker reports, with the file and line."""
+    r = lua(version="v3", users=1, ops=1, aos="normalized-tags")
+    found = {x.name for x in r.results if x.kind == "finding"}
+    assert "unknown-target@coordinator_v3.lua:117" in found
+    assert verdicts(r)["mint-and-burn-reachable"] == VIOLATED
+    assert all(v != VIOLATED for k, v in verdicts(lua(version="v3", users=1, ops=1, aos="require-json")).items())
