@@ -249,6 +249,8 @@ def test_the_handler_list_is_state(tmp_path: Path) -> None:
     [
         ("Co = coroutine.create(function() end)", r"a thread value in the process state, at Co"),
         ("T = { [{}] = 1 }", r"a table used as a table key in the process state, at T"),
+        ("Cache = setmetatable({}, { __mode = 'k' })", r"a weak table .* at Cache"),
+        ("R = setmetatable({}, { __gc = function() end })", r"a __gc finalizer .* at R"),
     ],
 )
 def test_values_a_state_cannot_hold_are_unsupported(tmp_path: Path, code: str, what: str) -> None:

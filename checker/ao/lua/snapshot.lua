@@ -250,11 +250,28 @@ local function encBody(t, j)
   return "{" .. concat(lp, ",") .. "}"
 end
 
+-- A metatable whose effect depends on the garbage collector cannot be state.
+local function checkMeta(mt, t)
+  if type(mt) == "table" and not BUILTIN[mt] then
+    if rawget(mt, "__gc") ~= nil then
+      depth = 0
+      stateProblem("a table with a __gc finalizer (it would run at garbage-collection time)", t)
+    end
+    if rawget(mt, "__mode") ~= nil then
+      depth = 0
+      stateProblem("a weak table (__mode: its contents depend on garbage collection)", t)
+    end
+  end
+end
+
 local function encTable(t, j)
   local body, jbody = encBody(t, j)
   if MSGS[t] then return "M(" .. body .. ")", jbody end
   local mt = userMeta(t)
-  if mt ~= nil then return "T(" .. body .. "," .. enc(mt) .. ")", jbody end
+  if mt ~= nil then
+    checkMeta(mt, t)
+    return "T(" .. body .. "," .. enc(mt) .. ")", jbody
+  end
   return body, jbody
 end
 
@@ -472,7 +489,10 @@ local function definition(i)
     local body = encBody(obj)
     local mt = userMeta(obj)
     if MSGS[obj] then return "X(" .. id .. "," .. body .. ",nil,true)\n" end
-    if mt ~= nil then return "X(" .. id .. "," .. body .. "," .. enc(mt) .. ")\n" end
+    if mt ~= nil then
+      checkMeta(mt, obj)
+      return "X(" .. id .. "," .. body .. "," .. enc(mt) .. ")\n"
+    end
     return "X(" .. id .. "," .. body .. ")\n"
   end
   local out = {}
