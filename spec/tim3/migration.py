@@ -1,0 +1,175 @@
+"""The release itself: migrating TIM3 from the deployed coordinator (v1) to the fixed one.
+
+``SPEC`` (load it with ``tim3check check --spec spec.tim3.migration``) is the seed's
+migration strategy as a model: both coordinators deployed at once (``old`` = v1,
+``new`` = ``--coordinator v2|v3``), both authorised at the managers, users whose
+frontend points at one of them, and an operator who switches the frontends, backfills
+the State Manager from the Token Manager's history and may roll back, each step at any
+point of the interleaving. ``--param plan=seed|cutoff|corrected`` picks the plan
+(``spec.tim3.migration_operator``); the properties are in
+``spec.tim3.migration_properties``.
+
+Before the release every user has minted ``prior`` TIM3 through the old coordinator,
+which never told the State Manager: the scenario starts with that history and
+positions all zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from checker.spec import ActionDecl, Param, Params, ProcessInstance, Spec
+from checker.values import FrozenMap
+from spec.tim3.actions import ACTIONS
+from spec.tim3.coordinator import COORDINATORS, empty_coordinator
+from spec.tim3.migration_operator import OPERATORS, PLANS
+from spec.tim3.migration_processes import (
+    LOCK,
+    MIGRATION_LOCK,
+    MIGRATION_STATE,
+    MIGRATION_TOKEN,
+    MIGRATION_USER,
+    NEW,
+    OLD,
+    OPERATOR,
+    STATE,
+    TOKEN,
+    tracked,
+)
+from spec.tim3.migration_properties import MIGRATION_PROPERTIES
+from spec.tim3.migration_states import (
+    Entry,
+    MLockState,
+    MPositionState,
+    MTokenState,
+    MUserState,
+    OperatorState,
+)
+from spec.tim3.users import request_id
+
+NEW_VERSIONS = ("v2", "v3")
+
+PARAMS = (
+    Param("version", "str", "v3", "the new coordinator: v2 (the seed's fix) or v3 (corrected); the old one is v1",
+          choices=NEW_VERSIONS),
+    Param("plan", "str", "corrected", "the release plan: seed (as written), cutoff (backfill before a recorded "
+          "cut-off), corrected (retire, drain, backfill the old coordinator's entries)", choices=PLANS),
+    Param("users", "int", 1, "number of users", minimum=1),
+    Param("ops", "int", 1, "operations (mint or burn) per user during the release", minimum=1),
+    Param("amounts", "ints", (1,), "amounts a user may mint or burn", minimum=1),
+    Param("prior", "int", 1, "TIM3 each user minted through the old coordinator before the release", minimum=0),
+    Param("collateral", "int", None, "free USDA per user at the start (default: ops × largest amount)", minimum=0),
+)
+
+_ACTIONS_NEW = (
+    ActionDecl("SetFrontend", (("Coordinator", "coordinator"), ("Generation", "generation")),
+               "operator → user: the frontend's coordinator id (a newer generation wins)"),
+    ActionDecl("Retire-Coordinator", (("Coordinator", "coordinator"),),
+               "operator → manager: the coordinator may finish its requests, not start new ones"),
+    ActionDecl("Reinstate-Coordinator", (("Coordinator", "coordinator"),), "operator → manager: accept it fully again"),
+    ActionDecl("Ack", (("Of", "operator-action"),), "manager → operator: the change is applied"),
+    ActionDecl("Record-Cutoff", (), "operator → Token Manager: record the current end of the history"),
+    ActionDecl("GetHistory", (), "operator → Token Manager: read the history (a dryrun)"),
+    ActionDecl("History", (("Entries", "history"), ("Cutoff", "cutoff")),
+               "Token Manager → operator: every (request, user, change, coordinator), and the cut-off"),
+    ActionDecl("Backfill", (("Mode", "mode"), ("Positions", "history"), ("Entries", "history")),
+               "operator → State Manager: positions rebuilt from the history (overwrite or add)"),
+    ActionDecl("Mark-Stale", (), "operator → State Manager: flag the positions as not current"),
+    ActionDecl("Inspect", (), "operator → old coordinator: how many requests are open (aos Eval, a dryrun)"),
+    ActionDecl("Inspect-Response", (("Pending", "count"),), "old coordinator → operator: open requests"),
+)
+
+# UpdatePosition carries the ghost Request it reports (see migration_processes.tracked)
+MIGRATION_ACTIONS: tuple[ActionDecl, ...] = tuple(
+    ActionDecl(a.name, a.tags + (("Request", "request"),), a.meaning + " (+ ghost Request)")
+    if a.name == "UpdatePosition" else a
+    for a in ACTIONS
+) + _ACTIONS_NEW
+
+
+def user_ids(params: Params) -> tuple[str, ...]:
+    return tuple(f"user{i + 1}" for i in range(params["users"]))
+
+
+def prior_id(user: str) -> str:
+    """The request id of a user's mint before the release."""
+    return f"{user}#pre"
+
+
+def resolve(params: Params) -> Params:
+    """Default collateral: enough for every operation of the release."""
+    if params["collateral"] is None:
+        params = params.set("collateral", params["ops"] * max(params["amounts"]))
+    return params
+
+
+def build(params: Params) -> tuple[ProcessInstance, ...]:
+    """old (v1), new, the three managers, the operator of ``plan``, the users."""
+    users, prior = user_ids(params), params["prior"]
+    auth: FrozenMap[str, str] = FrozenMap({OLD: "active", NEW: "active"})
+    none: FrozenMap[str, str] = FrozenMap()
+    held = FrozenMap({u: prior for u in users}) if prior else FrozenMap()
+    history = FrozenMap({prior_id(u): Entry(prior_id(u), u, prior, OLD) for u in users}) if prior else FrozenMap()
+    version = params["version"]
+    return (
+        ProcessInstance(OLD, tracked(COORDINATORS["v1"], "Coordinator v1 (old, deployed)", inspectable=True),
+                        empty_coordinator()),
+        ProcessInstance(NEW, tracked(COORDINATORS[version], f"Coordinator {version} (new)"), empty_coordinator()),
+        ProcessInstance(LOCK, MIGRATION_LOCK, MLockState(FrozenMap({u: params["collateral"] for u in users}), held,
+                                                         auth, none)),
+        ProcessInstance(TOKEN, MIGRATION_TOKEN, MTokenState(held, prior * len(users), history, (), auth, -1, none)),
+        ProcessInstance(STATE, MIGRATION_STATE, MPositionState(FrozenMap(), False, False, FrozenMap())),
+        ProcessInstance(OPERATOR, OPERATORS[params["plan"]], OperatorState()),
+    ) + tuple(ProcessInstance(u, MIGRATION_USER, MUserState(OLD, 0, 0, FrozenMap())) for u in users)
+
+
+def domains(params: Params) -> dict[str, tuple[Any, ...]]:
+    users = user_ids(params)
+    amounts = tuple(params["amounts"])
+    own = ("adversary#0",)
+    requests = tuple(request_id(u, n) for u in users for n in range(params["ops"]))
+    return {
+        "user": users,
+        "amount": amounts,
+        "delta": amounts + tuple(-a for a in amounts),
+        "status": ("success", "error"),
+        "own-request": own,
+        "request": requests + tuple(prior_id(u) for u in users) + own,
+        "coordinator": (OLD, NEW),
+        "generation": (1, 2),
+        "operator-action": ("Retire-Coordinator", "Reinstate-Coordinator", "Record-Cutoff"),
+        "history": (),  # payloads only the operator and the Token Manager build
+        "cutoff": (-1, 0),
+        "mode": ("overwrite", "add"),
+        "count": (0, 1),
+    }
+
+
+def describe(params: Params) -> str:
+    amounts = ",".join(str(a) for a in params["amounts"])
+    return (
+        f"migration v1 → {params['version']}, plan {params['plan']}, {params['users']} users, "
+        f"{params['ops']} ops each, amounts {{{amounts}}}, prior {params['prior']} per user, "
+        f"collateral {params['collateral']}"
+    )
+
+
+SPEC = Spec(
+    name="tim3-migration",
+    source=str(Path(__file__).resolve()),
+    actions=MIGRATION_ACTIONS,
+    params=PARAMS,
+    faults={},
+    process_decls=(
+        tracked(COORDINATORS["v1"], "Coordinator v1 (old, deployed)", inspectable=True),
+        *(tracked(COORDINATORS[v], f"Coordinator {v} (new)") for v in NEW_VERSIONS),
+        MIGRATION_LOCK, MIGRATION_TOKEN, MIGRATION_STATE, MIGRATION_USER, *OPERATORS.values(),
+    ),
+    build=build,
+    domains=domains,
+    properties=MIGRATION_PROPERTIES,
+    resolve=resolve,
+    describe=describe,
+    symmetric_kinds=("user",),
+)
