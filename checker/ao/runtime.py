@@ -15,6 +15,11 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
   that no handler *breaks* on (only ``continue`` matches, or none) goes to the Inbox
   (``Outcome.inbox``). ``Inbox`` itself is not part of the snapshot: it is empty at the
   start of every delivery.
+* Before any handler, as aos's process.handle: a message whose ``Owner`` is not its
+  ``From`` is refused unless one of them is an ``Authority`` (a spawn tag), and a
+  message whose ``Target`` is not this process (an assignment) is refused; the sender
+  gets a "... is not trusted by this process!" notice, no handler runs, nothing goes
+  to the Inbox, the state is unchanged.
 * ``msg.reply`` targets ``Reply-To`` or the reply's own ``Target`` or ``From`` and sets
   ``X-Reference`` to the message's ``X-Reference``, else its ``Reference``, else its
   ``Id`` (aos has no ``Id`` fallback, but it adds a ``Reference`` tag, a per-process

@@ -90,16 +90,16 @@ def test_math_random_is_deterministic_per_process_and_its_state_is_in_the_snapsh
     a = make(tmp_path, code, pid="P1")
     b = make(tmp_path, code, pid="P1", name="again.lua")
     c = make(tmp_path, code, pid="P2", name="other.lua")
-    ra = run(a, msg("R"), msg("R", id="m2"))
-    rb = run(b, msg("R"), msg("R", id="m2"))
-    rc = run(c, msg("R"), msg("R", id="m2"))
+    ra = run(a, msg("R", dst="P1"), msg("R", id="m2", dst="P1"))
+    rb = run(b, msg("R", dst="P1"), msg("R", id="m2", dst="P1"))
+    rc = run(c, msg("R", dst="P2"), msg("R", id="m2", dst="P2"))
     rolls = globals_of(ra.state)["Rolls"]
     assert rolls == globals_of(rb.state)["Rolls"]
     assert rolls != globals_of(rc.state)["Rolls"]
     assert rolls[1] != rolls[2]
     # the same state and message roll the same number: the PRNG state is restored
-    once = a.deliver(a.initial, msg("R"))
-    assert a.deliver(a.initial, msg("R")).state == once.state
+    once = a.deliver(a.initial, msg("R", dst="P1"))
+    assert a.deliver(a.initial, msg("R", dst="P1")).state == once.state
 
 
 def test_math_random_ranges(tmp_path: Path) -> None:

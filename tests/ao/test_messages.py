@@ -30,11 +30,29 @@ def test_tags_are_promoted_and_mapped(tmp_path: Path) -> None:
     }
 
 
-def test_owner_defaults_to_from_and_can_differ(tmp_path: Path) -> None:
+def test_owner_can_differ_from_from_when_an_authority_signs(tmp_path: Path) -> None:
+    p = make(tmp_path, CAPTURE, spawn_tags=(("Authority", "mu-wallet"),))
+    out = run(p, msg("X", src="process-b", owner="mu-wallet"))
+    seen = globals_of(out.state)["Seen"]
+    assert (seen["From"], seen["Owner"]) == ("process-b", "mu-wallet")
+
+
+def test_a_message_signed_by_someone_else_is_not_trusted(tmp_path: Path) -> None:
+    # aos's process.handle: From ~= Owner and neither is an Authority -> refused
     p = make(tmp_path, CAPTURE)
     out = run(p, msg("X", src="process-b", owner="wallet-w"))
-    seen = globals_of(out.state)["Seen"]
-    assert (seen["From"], seen["Owner"]) == ("process-b", "wallet-w")
+    assert out.handlers == () and not out.inbox
+    assert out.state == p.initial
+    assert [(s.target, s.data) for s in out.sends] == [("process-b", "Message is not trusted by this process!")]
+    assert out.prints == ("Message is not trusted! From: process-b - Owner: wallet-w",)
+
+
+def test_an_assignment_is_not_trusted(tmp_path: Path) -> None:
+    # a message whose Target is another process is an assignment; nothing is assignable
+    p = make(tmp_path, CAPTURE)
+    out = run(p, msg("X", src="bob", dst="OTHER"))
+    assert out.handlers == () and not out.inbox
+    assert [(s.target, s.data) for s in out.sends] == [("bob", "Assignment is not trusted by this process!")]
 
 
 def test_a_from_tag_cannot_forge_msg_from(tmp_path: Path) -> None:

@@ -204,6 +204,8 @@ end
 
 local normalizeTags = config.variant == "normalized-tags"
 
+local rejected
+
 local function buildMsg(id, from, target, owner, ts, data, n, args)
   local msg = { Id = id, From = from, Owner = owner, Target = target, Timestamp = ts, Data = data }
   local arr = {}
@@ -594,6 +596,28 @@ local function metaJson(failure, inbox)
   return concat(out)
 end
 
+-- aos's process.handle refuses, before any handler: a message whose signer (Owner)
+-- is not its sender (From) unless one of them is an Authority of the process; and an
+-- assignment (a message whose Target is another process), since nothing is assignable.
+-- Either way the sender gets a notice and the message goes nowhere (not the Inbox).
+rejected = function(msg)
+  local from, owner = rawget(msg, "From"), rawget(msg, "Owner")
+  local notice
+  if from ~= owner and not ao.isTrusted(msg) then
+    notice = "Message is not trusted by this process!"
+    K.print("Message is not trusted! From: " .. tostring(from) .. " - Owner: " .. tostring(owner))
+  elseif rawget(msg, "Target") ~= config.pid then
+    notice = "Assignment is not trusted by this process!"
+    K.print("Assignment is not trusted! From: " .. tostring(from) .. " - Owner: " .. tostring(owner))
+  else
+    return false
+  end
+  if from ~= config.pid then
+    K.queueSend(from, notice, {}, "[aos process.handle: " .. notice .. "]")
+  end
+  return true
+end
+
 -- ------------------------------------------------------------------ API
 
 local api = {}
@@ -666,6 +690,8 @@ function api.deliver(state, order, hook, id, from, target, owner, ts, data, n, .
   local failure, handled
   if not ok then
     failure = failureOf(res, nil, nil)
+  elseif rejected(res) then
+    handled = true
   else
     local msg = res
     upsertRuntimeHandler("_eval", EVAL_PATTERN, EVAL_HANDLE, 1)
