@@ -97,7 +97,7 @@ from checker.errors import InternalError, UserError
 
 VARIANTS = ("default", "require-json", "normalized-tags")
 PAIRS_ORDERS = ("sorted", "reversed")
-_MODULES = ("kernel", "state", "snapshot", "json", "utils", "handlers_utils", "handlers", "ao", "process")
+_MODULES = ("kernel", "state", "snapshot", "json", "utils", "handlers_utils", "handlers", "ao", "env", "process")
 _CHUNK_CACHE = 2048
 
 
