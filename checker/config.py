@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from checker.values import FrozenMap
@@ -44,12 +44,6 @@ class CheckConfig:
     properties: tuple[str, ...] | None = None
     symmetry: bool = True
     conform: bool = False
-
-    def with_params(self, **changes: Any) -> CheckConfig:
-        p = self.params
-        for k, v in changes.items():
-            p = p.set(k, v)
-        return replace(self, params=p)
 
     def label(self, omit: Mapping[str, Any] | None = None) -> str:
         """A short file-name-safe label: ``v1-amounts1-collateral2-...-unlock-fail``.

@@ -176,12 +176,12 @@ class _Explorer:
                     break
                 if self.progress is not None and now >= next_tick:
                     next_tick = now + PROGRESS_EVERY
-                    self._stats(stats, transitions, start, i)
+                    self._stats(stats, transitions, start)
                     self.progress(stats)
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
-        self._stats(stats, transitions, start, i)
+        self._stats(stats, transitions, start)
         for step in sem.steps():
             n = fired.get(id(step))
             if n and step.kind in ("deliver", "error", "initiative"):
@@ -199,7 +199,7 @@ class _Explorer:
             stats=stats,
         )
 
-    def _stats(self, stats: Stats, transitions: int, start: float, expanded: int) -> None:
+    def _stats(self, stats: Stats, transitions: int, start: float) -> None:
         stats.states = len(self.keys)
         stats.transitions = transitions
         stats.max_depth = self.depth[-1] if self.depth else 0

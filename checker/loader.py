@@ -23,13 +23,10 @@ from typing import Any
 
 from checker.config import NETWORKS, CheckConfig, Limits
 from checker.errors import SpecError, UsageError, UserError
-from checker.spec import PROPERTY_KINDS, Param, Params, Spec
+from checker.spec import PROPERTY_KINDS, Param, Params, ProcessDecl, Spec
 from checker.values import FrozenMap
 
 DEFAULT_SPEC = "spec.tim3"
-
-# Named options of ``config_from_options`` that set the spec parameter of the same name.
-PARAM_OPTIONS = ("version", "users", "ops", "amounts", "collateral", "max_supply")
 
 
 # ------------------------------------------------------------------ loading
@@ -234,6 +231,13 @@ def _check_fields(spec: Spec, defaults: Params) -> None:
         raise
     except Exception as e:
         raise SpecError(f"{src}: the default scenario cannot be built: {type(e).__name__}: {e}") from None
+    for inst in sem.instances:
+        decl = inst.decl
+        if isinstance(decl, ProcessDecl) and not isinstance(inst.init, decl.state_type):
+            raise SpecError(
+                f"{src}: build() gives {inst.pid} an initial state of type {type(inst.init).__name__}, but "
+                f"{decl.kind} ({decl.label}) declares state_type {decl.state_type.__name__}; fix one of them"
+            )
     for p in spec.properties:
         checks: list[tuple[str, Any]] = []
         if p.kind in ("always", "at-quiescence") and p.check is not None:

@@ -19,8 +19,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-DELIVERY_KINDS = ("deliver", "error", "unhandled", "handler-error")
-
 # ------------------------------------------------------------------ value formatting
 
 

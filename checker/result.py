@@ -47,10 +47,6 @@ class PropertyResult:
     # (the z3 engines pick amounts, collateral etc. from a model). Additive hook.
     trace_config: CheckConfig | None = None
 
-    @property
-    def failed(self) -> bool:
-        return self.verdict == VIOLATED
-
 
 @dataclass
 class Stats:

@@ -72,18 +72,31 @@ class ActionDecl:
     meaning: str = ""
 
 
+def _no_handler_fn(state: Any, msg: Message, ctx: Ctx) -> Any:
+    raise TypeError("a Handler needs fn=")
+
+
 @dataclass(frozen=True)
 class Handler:
     """aos ``Handlers.add(name, hasMatchingTag('Action', action), fn)``.
 
-    ``sender`` (a process id) adds a ``msg.From`` check to the pattern; a message from
-    anyone else does not match this handler.
+    ``Handler(name, action, fn)`` as in aos, or ``Handler(action=..., fn=...)``: the name
+    defaults to the Action. ``sender`` (a process id) adds a ``msg.From`` check to the
+    pattern; a message from anyone else does not match this handler.
     """
 
-    name: str
-    action: str
-    fn: HandlerFn
+    name: str = ""
+    action: str = ""
+    fn: HandlerFn = _no_handler_fn
     sender: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.action:
+            raise TypeError(f"Handler {self.name!r} needs action= (the Action it matches)")
+        if self.fn is _no_handler_fn:
+            raise TypeError(f"Handler {self.name or self.action!r} needs fn= (the handler function)")
+        if not self.name:
+            object.__setattr__(self, "name", self.action)
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,11 @@ class Initiative:
 
 @dataclass(frozen=True)
 class ProcessDecl:
-    """One kind of process (one variant of it), its handlers in aos list order."""
+    """One kind of process (one variant of it), its handlers in aos list order.
+
+    ``state_type`` is the type of its local states: the loader rejects a ``build`` whose
+    initial state of such a process has another type, and a handler or initiative must
+    return one (``checker.process.PythonProcess``)."""
 
     kind: str
     label: str

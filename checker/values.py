@@ -83,9 +83,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         del d[key]
         return FrozenMap._raw(d)
 
-    def to_dict(self) -> dict[K, V]:
-        return dict(self._d)
-
 
 class Message(NamedTuple):
     """An AO message: sender (``From``, unforgeable), target, Action and other tags.

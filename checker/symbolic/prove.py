@@ -34,11 +34,6 @@ Cert = dict[int, z3.BoolRef]
 PROVABLE_KINDS = ("always", "at-quiescence", "response")
 
 
-class _Outcome:
-    def __init__(self, verdict: str, detail: str, certificate: str | None = None) -> None:
-        self.verdict, self.detail, self.certificate = verdict, detail, certificate
-
-
 def _apply(g: ShapeGraph, cert: Cert, sid: int, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
     """The certificate in shape ``sid`` with its slots bound to ``args``; false for the
     target of a refuted edge (-1: no state may take it)."""

@@ -126,10 +126,3 @@ def order_key(v: Any) -> Any:
     if isinstance(v, tuple):
         return (5, tuple(order_key(x) for x in v))
     raise InternalError(f"cannot order a {type(v).__name__}")
-
-
-def symbols_in(obj: Any) -> list[z3.ArithRef]:
-    """Every symbolic term stored in ``obj`` (walk order)."""
-    out: list[z3.ArithRef] = []
-    rebuild(obj, lambda x, _p: out.append(x.e))
-    return out

@@ -228,8 +228,3 @@ def to_z3_bool(x: Any) -> z3.BoolRef:
     if isinstance(x, bool):
         return z3.BoolVal(x)
     raise TypeError(f"expected a boolean, got {type(x).__name__}")
-
-
-def to_z3_int(x: Any) -> z3.ArithRef:
-    """A concrete or symbolic integer as a z3 term."""
-    return _term(x)

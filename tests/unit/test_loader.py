@@ -130,3 +130,27 @@ def test_bad_options(options: dict[str, Any], fragment: str) -> None:
     with pytest.raises(UsageError, match=None) as info:
         config_from_options(SPEC, **options)
     assert fragment in str(info.value)
+
+
+def test_initial_state_of_another_type_than_state_type_is_rejected() -> None:
+    from checker.values import FrozenMap
+    from spec.tim3.states import LockState
+
+    def build(params: Any) -> Any:
+        insts = list(SPEC.build(params))
+        user = next(i for i in insts if isinstance(i.decl, ProcessDecl) and i.decl.kind == "user")
+        k = insts.index(user)
+        insts[k] = dataclasses.replace(user, init=LockState(FrozenMap(), FrozenMap()))
+        return tuple(insts)
+
+    _rejects(dataclasses.replace(SPEC, build=build), "user1", "declares state_type UserState")
+
+
+def test_handler_name_defaults_to_its_action() -> None:
+    h = Handler(action="Bump", fn=lambda s, m, ctx: s)
+    assert h.name == "Bump"
+    assert Handler("bump-it", "Bump", h.fn).name == "bump-it"
+    with pytest.raises(TypeError, match="needs fn="):
+        Handler(action="Bump")
+    with pytest.raises(TypeError, match="needs action="):
+        Handler("x", fn=h.fn)
