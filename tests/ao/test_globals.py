@@ -216,7 +216,7 @@ def test_owner_name_and_spawn_tags(tmp_path: Path) -> None:
 
 
 def test_host_access_is_unsupported(tmp_path: Path) -> None:
-    for code in ('io.write("x")', "os.clock()", 'os.execute("ls")', 'dofile("x.lua")'):
+    for code in ('io.write("x")', "os.clock()", 'os.execute("ls")', 'dofile("x.lua")', "debug.sethook()"):
         with pytest.raises(AoUnsupported):
             make(tmp_path, code)
     p = make(tmp_path, "X = python")
@@ -232,6 +232,18 @@ def test_tostring_of_tables_has_no_addresses(tmp_path: Path) -> None:
     """)
     a = globals_of(run(p, msg("T")).state)["S"]
     assert a == "table: 0x00000001 table: 0x00000002 table: 0x00000001|5"
+
+
+def test_load_takes_text_chunks_only(tmp_path: Path) -> None:
+    p = make(tmp_path, """
+    A = load("return 1 + 1")()
+    local ok, err = load(string.dump(function() return 1 end))
+    B = ok == nil and err
+    C = load("return X", "chunk", "t", { X = 7 })()
+    """)
+    g = globals_of(p.initial)
+    assert g["A"] == 2 and g["C"] == 7
+    assert "attempt to load a binary chunk" in g["B"]
 
 
 def test_python_is_not_reachable(tmp_path: Path) -> None:

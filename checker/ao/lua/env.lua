@@ -150,6 +150,15 @@ io = {}
 for _, name in ipairs({ "close", "flush", "input", "lines", "open", "output", "popen", "read", "tmpfile", "type", "write" }) do
   io[name] = unsupportedFn("io." .. name .. " (files and streams)")
 end
+-- load: text chunks only (binary chunks are not checked by Lua and can crash it)
+local realLoad = load
+load = function(chunk, name, mode, ...)
+  if select("#", ...) > 0 then return realLoad(chunk, name, "t", ...) end
+  return realLoad(chunk, name, "t")
+end
+-- the instruction budget is the runtime's count hook
+debug.sethook = unsupportedFn("debug.sethook (the runtime's instruction budget uses the hook)")
+debug.debug = unsupportedFn("debug.debug (interactive)")
 dofile = unsupportedFn("dofile (files)")
 loadfile = unsupportedFn("loadfile (files)")
 python = nil

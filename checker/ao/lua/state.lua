@@ -22,6 +22,7 @@ local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
 local upvalueid, upvaluejoin = debug.upvalueid, debug.upvaluejoin
 local getmt, setmt = debug.getmetatable, setmetatable
 local sortedKeys = K.sortedKeys
+local load = load   -- the real one: env.lua restricts the global to text chunks
 
 K.MSGS = setmt({}, { __mode = "k" })    -- message tables built or restored by the runtime
 K.MSGFN = setmt({}, { __mode = "k" })   -- msg.reply / msg.forward function -> its message
