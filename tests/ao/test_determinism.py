@@ -140,3 +140,16 @@ def test_the_memory_cap_is_an_outcome_error(tmp_path: Path) -> None:
     assert out.state is p.initial
     # the process still works afterwards
     assert globals_of(run(p, msg("Ok", id="m2")).state)["Fine"] is True
+
+
+def test_order_dependent_reports_an_error_that_depends_on_order(tmp_path: Path) -> None:
+    p = make(tmp_path, MANY + """
+    Handlers.add("pick", "Pick", function()
+      for k in pairs(Users) do
+        if k == "alice" then error("alice first") end
+        break
+      end
+    end)
+    """)
+    said = p.order_dependent(p.initial, msg("Pick"))
+    assert said == "the error depends on pairs() order: '" + str(run(p, msg("Pick")).error.message) + "' (sorted) vs 'no error' (reversed)"  # type: ignore[union-attr]

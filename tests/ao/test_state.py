@@ -319,3 +319,14 @@ def test_instances_are_independent(tmp_path: Path) -> None:
     sa = a.deliver(a.initial, msg("I", dst="A")).state
     assert globals_of(b.initial)["N"] == 0
     assert globals_of(sa)["N"] == 1
+
+
+def test_evaluate_errors_are_runtime_errors(tmp_path: Path) -> None:
+    from checker.ao import AoRuntimeError
+
+    p = make(tmp_path, "X = 1")
+    with pytest.raises(AoRuntimeError, match=r"observable 'X \+' failed"):
+        p.evaluate(p.initial, "X +")
+    with pytest.raises(AoRuntimeError, match="attempt to index a nil value"):
+        p.evaluate(p.initial, "Missing.field")
+    assert p.evaluate(p.initial, "X + 1") == 2
