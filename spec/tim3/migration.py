@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checker.errors import UsageError
 from checker.spec import ActionDecl, Param, Params, ProcessInstance, Spec
 from checker.values import FrozenMap
 from spec.tim3.actions import ACTIONS
@@ -59,6 +60,9 @@ PARAMS = (
     Param("ops", "int", 1, "operations (mint or burn) per user during the release", minimum=1),
     Param("amounts", "ints", (1,), "amounts a user may mint or burn", minimum=1),
     Param("prior", "int", 1, "TIM3 each user minted through the old coordinator before the release", minimum=0),
+    Param("auth", "str", "set", "what the managers accept: set (several coordinators, changed by the operator) or "
+          "single (one id, replaced by the operator's Configure, as spec/tim3/lua; plan seed only)",
+          choices=("set", "single")),
     Param("collateral", "int", None, "free USDA per user at the start (default: ops × largest amount)", minimum=0),
 )
 
@@ -69,9 +73,11 @@ _ACTIONS_NEW = (
                "operator → manager: the coordinator may finish its requests, not start new ones"),
     ActionDecl("Reinstate-Coordinator", (("Coordinator", "coordinator"),), "operator → manager: accept it fully again"),
     ActionDecl("Ack", (("Of", "operator-action"),), "manager → operator: the change is applied"),
+    ActionDecl("Configure", (("Coordinator", "coordinator"),),
+               "operator → manager (auth=single): accept this coordinator, and only it"),
     ActionDecl("Record-Cutoff", (), "operator → Token Manager: record the current end of the history"),
     ActionDecl("GetHistory", (), "operator → Token Manager: read the history (a dryrun)"),
-    ActionDecl("History", (("Entries", "history"), ("Cutoff", "cutoff")),
+    ActionDecl("History", (("Prior", "history"), ("Log", "history"), ("Cutoff", "cutoff")),
                "Token Manager → operator: every (request, user, change, coordinator), and the cut-off"),
     ActionDecl("Backfill", (("Mode", "mode"), ("Positions", "history"), ("Entries", "history")),
                "operator → State Manager: positions rebuilt from the history (overwrite or add)"),
@@ -98,7 +104,11 @@ def prior_id(user: str) -> str:
 
 
 def resolve(params: Params) -> Params:
-    """Default collateral: enough for every operation of the release."""
+    """Default collateral: enough for every operation of the release. ``auth=single``
+    exists for the seed's plan only (a UsageError otherwise)."""
+    if params.get("auth", "set") == "single" and params["plan"] != "seed":
+        raise UsageError("--param auth=single: only with plan=seed; the other plans retire the old coordinator "
+                         "beside the new one, which needs managers that accept a set of coordinators")
     if params["collateral"] is None:
         params = params.set("collateral", params["ops"] * max(params["amounts"]))
     return params
@@ -107,7 +117,8 @@ def resolve(params: Params) -> Params:
 def build(params: Params) -> tuple[ProcessInstance, ...]:
     """old (v1), new, the three managers, the operator of ``plan``, the users."""
     users, prior = user_ids(params), params["prior"]
-    auth: FrozenMap[str, str] = FrozenMap({OLD: "active", NEW: "active"})
+    single = params.get("auth", "set") == "single"
+    auth: FrozenMap[str, str] = FrozenMap({OLD: "active"} if single else {OLD: "active", NEW: "active"})
     none: FrozenMap[str, str] = FrozenMap()
     held = FrozenMap({u: prior for u in users}) if prior else FrozenMap()
     history = FrozenMap({prior_id(u): Entry(prior_id(u), u, prior, OLD) for u in users}) if prior else FrozenMap()
@@ -119,7 +130,7 @@ def build(params: Params) -> tuple[ProcessInstance, ...]:
         ProcessInstance(LOCK, MIGRATION_LOCK, MLockState(FrozenMap({u: params["collateral"] for u in users}), held,
                                                          auth, none)),
         ProcessInstance(TOKEN, MIGRATION_TOKEN, MTokenState(held, prior * len(users), history, (), auth, -1, none)),
-        ProcessInstance(STATE, MIGRATION_STATE, MPositionState(FrozenMap(), False, False, FrozenMap())),
+        ProcessInstance(STATE, MIGRATION_STATE, MPositionState(FrozenMap(), False, False, FrozenMap(), auth)),
         ProcessInstance(OPERATOR, OPERATORS[params["plan"]], OperatorState()),
     ) + tuple(ProcessInstance(u, MIGRATION_USER, MUserState(OLD, 0, 0, FrozenMap())) for u in users)
 
@@ -151,7 +162,7 @@ def describe(params: Params) -> str:
     return (
         f"migration v1 → {params['version']}, plan {params['plan']}, {params['users']} users, "
         f"{params['ops']} ops each, amounts {{{amounts}}}, prior {params['prior']} per user, "
-        f"collateral {params['collateral']}"
+        f"collateral {params['collateral']}" + (", managers accept one coordinator" if params.get("auth") == "single" else "")
     )
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from checker.spec import Ctx, Handler, Initiative, ProcessDecl
-from checker.values import Message
+from checker.values import FrozenMap, Message
 from spec.tim3.migration_processes import LOCK, NEW, OLD, OPERATOR, STATE, TOKEN
 from spec.tim3.migration_states import OperatorState
 
@@ -43,25 +43,40 @@ def _frontends(ctx: Ctx, coordinator: str, generation: int) -> None:
         ctx.send(user, "SetFrontend", Coordinator=coordinator, Generation=generation)
 
 
-def totals(rows: Iterable[Row]) -> tuple[tuple[str, int], ...]:
-    """Σ of the changes per user, sorted by user."""
+def totals(rows: Iterable[Row]) -> FrozenMap[str, int]:
+    """Σ of the changes per user."""
     out: dict[str, int] = {}
     for _req, user, delta, _origin in rows:
         out[user] = out.get(user, 0) + delta
-    return tuple(sorted(out.items()))
+    return FrozenMap(out)
+
+
+def history_rows(msg: Message, before_cutoff: bool = False) -> tuple[Row, ...]:
+    """The entries of a ``History`` answer: the prior ones, then the log (only the part
+    before the recorded cut-off when ``before_cutoff``)."""
+    log: tuple[Row, ...] = msg.tag("Log")
+    if before_cutoff:
+        log = log[: msg.tag("Cutoff")]
+    return tuple(msg.tag("Prior").values()) + log
 
 
 def _backfill(ctx: Ctx, rows: tuple[Row, ...], mode: str) -> None:
-    ctx.send(STATE, "Backfill", Mode=mode, Positions=totals(rows), Entries=tuple(sorted(r[0] for r in rows)))
+    """Message payloads are maps, not tuples sorted by user id: renaming users (symmetry
+    reduction) must map a message the operator sends to one it would send."""
+    ctx.send(STATE, "Backfill", Mode=mode, Positions=totals(rows), Entries=FrozenMap({r[0]: r[2] for r in rows}))
 
 
 # ---------------------------------------------------------------- seed
 
 
 def switch(s: OperatorState, ctx: Ctx) -> OperatorState | None:
-    """Point every user's frontend at the new coordinator."""
+    """Point every user's frontend at the new coordinator (with ``auth=single``, first
+    configure every manager to accept it: the only way the new one can work there)."""
     if s.switched:
         return None
+    if ctx.params.get("auth", "set") == "single":
+        for manager in (LOCK, TOKEN, STATE):
+            ctx.send(manager, "Configure", Coordinator=NEW)
     _frontends(ctx, NEW, 1)
     return replace(s, switched=True)
 
@@ -86,7 +101,7 @@ def history_seed(s: OperatorState, msg: Message, ctx: Ctx) -> OperatorState:
     """Backfill, second half: overwrite the positions with the history's totals."""
     if s.backfill != "asked":
         ctx.error("no history was asked for")
-    _backfill(ctx, msg.tag("Entries"), "overwrite")
+    _backfill(ctx, history_rows(msg), "overwrite")
     return replace(s, backfill="sent")
 
 
@@ -121,8 +136,7 @@ def history_cutoff(s: OperatorState, msg: Message, ctx: Ctx) -> OperatorState:
     """Add every entry before the recorded cut-off."""
     if s.backfill != "asked":
         ctx.error("no history was asked for")
-    rows: tuple[Row, ...] = msg.tag("Entries")
-    _backfill(ctx, rows[: msg.tag("Cutoff")], "add")
+    _backfill(ctx, history_rows(msg, before_cutoff=True), "add")
     return replace(s, backfill="sent")
 
 
@@ -183,8 +197,7 @@ def history_corrected(s: OperatorState, msg: Message, ctx: Ctx) -> OperatorState
     """Add, per user, every entry the old coordinator made (the new one reports its own)."""
     if s.backfill != "asked":
         ctx.error("no history was asked for")
-    rows: tuple[Row, ...] = msg.tag("Entries")
-    _backfill(ctx, tuple(r for r in rows if r[3] == OLD), "add")
+    _backfill(ctx, tuple(r for r in history_rows(msg) if r[3] == OLD), "add")
     return replace(s, backfill="sent")
 
 

@@ -13,8 +13,11 @@
   ``Burn``, each with the usual failure reply), ``Reinstate-Coordinator``. The Token
   Manager keeps its history (``Entry``: request, user, change, ``msg.From``), answers
   ``GetHistory`` and records a cut-off (``Record-Cutoff``).
-* The State Manager applies ``UpdatePosition`` from either coordinator, ``Backfill``
-  (overwrite or add) and ``Mark-Stale`` from the operator.
+* The State Manager applies ``UpdatePosition`` from the coordinators it accepts,
+  ``Backfill`` (overwrite or add) and ``Mark-Stale`` from the operator.
+* With ``auth=single`` every manager accepts one coordinator id, and the operator's
+  ``Configure(Coordinator=c)`` replaces it (as ``Configure`` in ``spec/tim3/lua/``):
+  accepting the new coordinator stops accepting the old one.
 * Users send each request to the coordinator their frontend points at; the operator's
   ``SetFrontend`` (with a generation: a newer setting is never undone by an older one
   that arrives late) changes it — the frontend deployment reaching each user's browser
@@ -165,6 +168,15 @@ def _lock_auth(s: MLockState, msg: Message, ctx: Ctx) -> MLockState:
     return MLockState(s.free, s.locked, _set_auth(s.auth, msg, ctx), s.refused)
 
 
+def configured(msg: Message) -> AuthMap:
+    """``Configure(Coordinator=c)`` of a single-id manager: c replaces whoever it accepted."""
+    return FrozenMap({msg.tag("Coordinator"): "active"})
+
+
+def _lock_configure(s: MLockState, msg: Message, ctx: Ctx) -> MLockState:
+    return MLockState(s.free, s.locked, configured(msg), s.refused)
+
+
 MIGRATION_LOCK = ProcessDecl(
     kind="lock",
     label="Lock Manager",
@@ -174,6 +186,7 @@ MIGRATION_LOCK = ProcessDecl(
         Handler("UnlockCollateral", "UnlockCollateral", _unlock),
         Handler("Retire-Coordinator", "Retire-Coordinator", _lock_auth, sender=OPERATOR),
         Handler("Reinstate-Coordinator", "Reinstate-Coordinator", _lock_auth, sender=OPERATOR),
+        Handler("Configure", "Configure", _lock_configure, sender=OPERATOR),
     ),
 )
 
@@ -219,6 +232,10 @@ def _token_auth(s: MTokenState, msg: Message, ctx: Ctx) -> MTokenState:
     return _token(s, auth=_set_auth(s.auth, msg, ctx))
 
 
+def _token_configure(s: MTokenState, msg: Message, ctx: Ctx) -> MTokenState:
+    return _token(s, auth=configured(msg))
+
+
 def _record_cutoff(s: MTokenState, msg: Message, ctx: Ctx) -> MTokenState:
     ctx.reply(msg, "Ack", Of=msg.action)
     return _token(s, cutoff=len(s.log))
@@ -230,10 +247,10 @@ def entry_tuple(e: Entry) -> tuple[str, str, int, str]:
 
 
 def _get_history(s: MTokenState, msg: Message, ctx: Ctx) -> MTokenState:
-    """The owner reads the history (a dryrun): every entry, and the cut-off if recorded
-    (as the number of entries before it, prior ones included)."""
-    cut = -1 if s.cutoff < 0 else len(s.prior) + s.cutoff
-    ctx.reply(msg, "History", Entries=tuple(entry_tuple(e) for e in s.history()), Cutoff=cut)
+    """The owner reads the history (a dryrun): the prior entries (by request id), the
+    log in order, and the cut-off (an index into the log, -1 if none was recorded)."""
+    prior = FrozenMap({r: entry_tuple(e) for r, e in s.prior.items()})
+    ctx.reply(msg, "History", Prior=prior, Log=tuple(entry_tuple(e) for e in s.log), Cutoff=s.cutoff)
     return s
 
 
@@ -246,6 +263,7 @@ MIGRATION_TOKEN = ProcessDecl(
         Handler("Burn", "Burn", _burn),
         Handler("Retire-Coordinator", "Retire-Coordinator", _token_auth, sender=OPERATOR),
         Handler("Reinstate-Coordinator", "Reinstate-Coordinator", _token_auth, sender=OPERATOR),
+        Handler("Configure", "Configure", _token_configure, sender=OPERATOR),
         Handler("Record-Cutoff", "Record-Cutoff", _record_cutoff, sender=OPERATOR),
         Handler("GetHistory", "GetHistory", _get_history, sender=OPERATOR),
     ),
@@ -253,31 +271,34 @@ MIGRATION_TOKEN = ProcessDecl(
 
 
 def _update_position(s: MPositionState, msg: Message, ctx: Ctx) -> MPositionState:
-    if msg.src not in COORDINATOR_IDS:
-        ctx.error(f"UpdatePosition from {msg.src}, not a coordinator")
+    _status(s.auth, msg, ctx)
     user, req = msg.tag("User"), msg.get("Request")
     counted = s.counted.set(req, s.counted.get(req, 0) + 1) if req is not None else s.counted
     return MPositionState(s.positions.set(user, s.positions.get(user, 0) + msg.tag("Amount")), s.stale,
-                          s.backfilled, counted)
+                          s.backfilled, counted, s.auth)
 
 
 def _backfill(s: MPositionState, msg: Message, ctx: Ctx) -> MPositionState:
     """``Mode=overwrite``: positions := the given totals; ``Mode=add``: positions += them.
     ``Entries`` names the supply changes the totals count (for the ghost ``counted``)."""
-    totals: tuple[tuple[str, int], ...] = msg.tag("Positions")
-    reqs: tuple[str, ...] = msg.tag("Entries")
+    totals: FrozenMap[str, int] = msg.tag("Positions")
+    reqs: FrozenMap[str, int] = msg.tag("Entries")
     if msg.tag("Mode") == "overwrite":
-        return MPositionState(FrozenMap(dict(totals)), s.stale, True, FrozenMap({r: 1 for r in reqs}))
+        return MPositionState(totals, s.stale, True, FrozenMap({r: 1 for r in reqs}), s.auth)
     positions, counted = s.positions, s.counted
-    for user, total in totals:
+    for user, total in totals.items():
         positions = positions.set(user, positions.get(user, 0) + total)
     for r in reqs:
         counted = counted.set(r, counted.get(r, 0) + 1)
-    return MPositionState(positions, s.stale, True, counted)
+    return MPositionState(positions, s.stale, True, counted, s.auth)
 
 
 def _mark_stale(s: MPositionState, msg: Message, ctx: Ctx) -> MPositionState:
-    return MPositionState(s.positions, True, s.backfilled, s.counted)
+    return MPositionState(s.positions, True, s.backfilled, s.counted, s.auth)
+
+
+def _state_configure(s: MPositionState, msg: Message, ctx: Ctx) -> MPositionState:
+    return MPositionState(s.positions, s.stale, s.backfilled, s.counted, configured(msg))
 
 
 MIGRATION_STATE = ProcessDecl(
@@ -288,6 +309,7 @@ MIGRATION_STATE = ProcessDecl(
         Handler("UpdatePosition", "UpdatePosition", _update_position),
         Handler("Backfill", "Backfill", _backfill, sender=OPERATOR),
         Handler("Mark-Stale", "Mark-Stale", _mark_stale, sender=OPERATOR),
+        Handler("Configure", "Configure", _state_configure, sender=OPERATOR),
     ),
 )
 

@@ -65,12 +65,14 @@ class MTokenState:
 class MPositionState:
     """State Manager: positions per user; ``stale`` once the operator flagged them as not
     current; ``backfilled`` once a backfill was applied. ``counted`` (ghost): how many
-    times each supply change (by request id) is counted in the positions."""
+    times each supply change (by request id) is counted in the positions. ``auth``: the
+    coordinators whose UpdatePosition it applies."""
 
     positions: IntMap
     stale: bool
     backfilled: bool
     counted: IntMap
+    auth: AuthMap
 
 
 @dataclass(frozen=True, slots=True)
