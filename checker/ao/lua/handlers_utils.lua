@@ -17,11 +17,16 @@ local type, assert, ipairs = type, assert, ipairs
 
 local hutils = { _version = "0.0.2" }
 
+-- pattern function -> {name, value}: the handler loop evaluates these inline
+K.TAGPATTERNS = setmetatable({}, { __mode = "k" })
+
 function hutils.hasMatchingTag(name, value)
   assert(type(name) == "string" and type(value) == "string", "invalid arguments: (name : string, value : string)")
-  return function(msg)
+  local f = function(msg)
     return msg.Tags[name] == value
   end
+  K.TAGPATTERNS[f] = { name, value }
+  return f
 end
 
 function hutils.hasMatchingTagOf(name, values)

@@ -28,6 +28,7 @@ local concat = table.concat
 
 local config = K.config
 local json, utils, handlers, ao = K.json, K.utils, K.handlers, K.ao
+local TAGPATTERNS = K.TAGPATTERNS
 
 -- ------------------------------------------------------------------ records
 
@@ -235,9 +236,16 @@ local function evaluate(msg, env)
   for _, o in ipairs(handlers.list) do
     if o.name ~= "_default" then
       local pattern = o.pattern
-      local ok, match
-      if type(pattern) == "function" then
-        ok, match = xpcall(pattern, msgh, msg)   -- what matchesSpec does for a function
+      local tp = type(pattern)
+      local ok, match = true, nil
+      local tagPattern = tp == "function" and TAGPATTERNS[pattern]
+      local tags = tagPattern and msg.Tags
+      if tagPattern and type(tags) == "table" then
+        match = tags[tagPattern[1]] == tagPattern[2]   -- Handlers.utils.hasMatchingTag, inline
+      elseif tp == "string" then
+        match = msg.Action == pattern                   -- what matchesSpec does for a string
+      elseif tp == "function" then
+        ok, match = xpcall(pattern, msgh, msg)          -- ... and for a function
       else
         ok, match = xpcall(utils.matchesSpec, msgh, msg, pattern)
       end
