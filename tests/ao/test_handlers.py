@@ -307,3 +307,18 @@ def test_handler_list_survives_files_loaded_in_order(tmp_path: Path) -> None:
     p = AoProcess("P", [a, b])
     assert order_of(p)[2:] == ["one", "two"]
     assert names(run(p, msg("Y"))) == ["one"]
+
+
+def test_patterns_see_changes_earlier_handlers_made_to_msg(tmp_path: Path) -> None:
+    p = make(tmp_path, LOG + """
+    Handlers.add("rewrite", function() return "continue" end, function(msg) msg.Tags.Action = "B"; msg.Action = "B" end)
+    Handlers.add("tag", Handlers.utils.hasMatchingTag("Action", "B"), note("tag"))
+    """)
+    assert names(run(p, msg("A"))) == ["rewrite", "tag"]
+    q = make(tmp_path, LOG + """
+    Handlers.add("drop", function() return "continue" end, function(msg) msg.Tags = nil end)
+    Handlers.add("tag", Handlers.utils.hasMatchingTag("Action", "A"), note("tag"))
+    """, name="q.lua")
+    out = run(q, msg("A"))
+    assert out.error is not None and out.error.handler == "tag"
+    assert "attempt to index a nil value" in out.error.message
