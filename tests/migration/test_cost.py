@@ -1,0 +1,65 @@
+"""The cost of the fix ("Performance analysis: impact of additional State Manager calls"
+in the seed) and of the release plans, counted from explored runs and pinned."""
+
+from __future__ import annotations
+
+import pytest
+
+from spec.tim3.migration_cost import _bounds, operator_costs, request_costs, request_table
+
+
+def _by_outcome(version: str, fault: str = "none") -> dict[tuple[str, str], tuple[object, ...]]:
+    return {(c.op, c.outcome): (c.messages, c.updates, c.chain) for c in request_costs(version, fault)}
+
+
+@pytest.mark.parametrize(("version", "messages", "updates"), [("v1", 6, 0), ("v2", 7, 1), ("v3", 7, 1)])
+def test_a_completed_mint_or_burn(version: str, messages: int, updates: int) -> None:
+    """The fix adds exactly one message (the UpdatePosition) to a successful mint and to
+    a successful burn, and it is sent beside the answer: the chain stays 6 hops."""
+    costs = _by_outcome(version)
+    assert costs == {
+        ("mint", "success"): ((messages, messages), (updates, updates), (6, 6)),
+        ("burn", "success"): ((messages, messages), (updates, updates), (6, 6)),
+    }
+
+
+def test_refusals_and_retries() -> None:
+    """v3 pays for its corrections only when something is refused: a refused mint costs
+    2 more messages (the lock is rolled back), a refused unlock 2 per retry."""
+    assert _by_outcome("v1", "mint-fail")[("mint", "error")] == ((6, 6), (0, 0), (6, 6))
+    assert _by_outcome("v2", "mint-fail")[("mint", "error")] == ((6, 6), (0, 0), (6, 6))
+    assert _by_outcome("v3", "mint-fail")[("mint", "error")] == ((8, 8), (0, 0), (8, 8))
+    assert _by_outcome("v2", "unlock-fail")[("burn", "error")] == ((6, 6), (0, 0), (6, 6))
+    assert _by_outcome("v3", "unlock-fail")[("burn", "success")] == ((7, 9), (1, 1), (6, 8))
+    assert ("burn", "error") not in _by_outcome("v3", "unlock-fail")  # v3 retries, never gives up
+    assert _by_outcome("v3", "lock-fail")[("mint", "error")] == ((4, 4), (0, 0), (4, 4))
+
+
+def test_request_table_has_a_row_per_outcome() -> None:
+    table = request_table(faults=("none",))
+    assert table.count("\n") == 1 + 3 * 2
+    assert "| v2 | none | mint | success | 7 | 1 | 6 |" in table
+
+
+@pytest.mark.parametrize(("plan", "expected"), [
+    ("seed", {"release complete": (4, 4), "rolled back": (2, 5)}),
+    ("cutoff", {"release complete": (6, 6), "rolled back": (4, 7)}),
+    ("corrected", {"release complete": (10, None), "rolled back": (3, None)}),
+])
+def test_operator_messages_per_plan(plan: str, expected: dict[str, tuple[int, int | None]]) -> None:
+    """1 user: seed = switch + 3 for the backfill; cutoff + Record-Cutoff and its Ack;
+    corrected + 2 Retire, 2 Acks, ≥ 1 inspection (2 each, repeated while the old
+    coordinator is busy: unbounded) instead of the cut-off."""
+    got = {c.ending: (c.fewest, c.most) for c in operator_costs(plan)}
+    assert got == expected
+
+
+def test_bounds_on_small_graphs() -> None:
+    """The path bounds behind operator_costs: fewest, most, an unbounded loop."""
+    dag = {"a": [("b", 1), ("c", 3)], "b": [("d", 1)], "c": [("d", 0)], "d": []}
+    assert _bounds("a", dag, lambda k: k == "d") == (2, 3)  # type: ignore[arg-type]
+    loop = {"a": [("b", 1)], "b": [("a", 2), ("d", 0)], "d": []}
+    assert _bounds("a", loop, lambda k: k == "d") == (1, None)  # type: ignore[arg-type]
+    zero_loop = {"s": [("a", 1)], "a": [("b", 0)], "b": [("a", 0), ("d", 5)], "d": []}
+    assert _bounds("s", zero_loop, lambda k: k == "d") == (6, 6)  # type: ignore[arg-type]
+    assert _bounds("a", dag, lambda k: k == "z") is None  # type: ignore[arg-type]
