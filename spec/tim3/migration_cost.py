@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from checker.config import CheckConfig
 from checker.semantics import Key, Semantics, Step, World
@@ -33,6 +33,7 @@ from spec.tim3 import build as tim3_build
 from spec.tim3.migration import SPEC as MIGRATION
 from spec.tim3.states import LockState, PositionState, TokenState
 
+N = TypeVar("N", bound=Hashable)  # a node of a graph (a world key)
 MAX_RUNS = 100_000  # a guard: the one-request scenarios have a few dozen runs
 
 
@@ -152,7 +153,7 @@ def _graph(sem: Semantics) -> tuple[list[Key], dict[Key, list[tuple[Key, int]]]]
     return order, edges
 
 
-def _bounds(start: Key, edges: dict[Key, list[tuple[Key, int]]], target: Callable[[Key], bool]) -> tuple[int, int | None] | None:
+def _bounds(start: N, edges: dict[N, list[tuple[N, int]]], target: Callable[[N], bool]) -> tuple[int, int | None] | None:
     """(fewest, most) weight of a path from ``start`` to a target; most is None when a
     positive cycle lies on such a path; None when no target is reachable."""
     dist = {start: 0}
@@ -172,7 +173,7 @@ def _bounds(start: Key, edges: dict[Key, list[tuple[Key, int]]], target: Callabl
         return None
     fewest = min(dist[k] for k in targets)
     # nodes on some start→target path
-    back: dict[Key, list[tuple[Key, int]]] = {}
+    back: dict[N, list[tuple[N, int]]] = {}
     for k, out in edges.items():
         for nk, w in out:
             back.setdefault(nk, []).append((k, w))
@@ -189,7 +190,7 @@ def _bounds(start: Key, edges: dict[Key, list[tuple[Key, int]]], target: Callabl
     if any(w > 0 and comp[k] == comp[nk] for k, out in sub.items() for nk, w in out):
         return fewest, None  # a cycle that sends operator messages can repeat any number of times
     most: dict[int, int] = {}  # per component, in reverse topological order (Tarjan's output order)
-    members: dict[int, list[Key]] = {}
+    members: dict[int, list[N]] = {}
     for k, c in comp.items():
         members.setdefault(c, []).append(k)
     for c in sorted(members):
@@ -204,16 +205,16 @@ def _bounds(start: Key, edges: dict[Key, list[tuple[Key, int]]], target: Callabl
     return fewest, most[comp[start]]
 
 
-def _components(start: Key, sub: dict[Key, list[tuple[Key, int]]]) -> dict[Key, int]:
+def _components(start: N, sub: dict[N, list[tuple[N, int]]]) -> dict[N, int]:
     """Tarjan's strongly connected components of ``sub`` reachable from ``start``,
     numbered in the order they complete (successor components first)."""
-    index: dict[Key, int] = {}
-    low: dict[Key, int] = {}
-    on: set[Key] = set()
-    stack: list[Key] = []
-    comp: dict[Key, int] = {}
+    index: dict[N, int] = {}
+    low: dict[N, int] = {}
+    on: set[N] = set()
+    stack: list[N] = []
+    comp: dict[N, int] = {}
     count = 0
-    work: list[tuple[Key, int]] = [(start, 0)]
+    work: list[tuple[N, int]] = [(start, 0)]
     while work:
         k, i = work.pop()
         if i == 0:

@@ -149,4 +149,5 @@ def test_no_drain_loses_an_old_mint_finishing_after_the_backfill() -> None:
     steps = [s for s, _ in trace.steps]
     i_hist = next(i for i, s in enumerate(steps) if s.handler == "GetHistory")
     i_mint = next(i for i, s in enumerate(steps) if s.handler == "Mint")
-    assert steps[i_mint].msg is not None and steps[i_mint].msg.src == OLD and i_hist < i_mint
+    msg = steps[i_mint].msg
+    assert msg is not None and msg.src == OLD and i_hist < i_mint

@@ -57,9 +57,9 @@ def test_operator_messages_per_plan(plan: str, expected: dict[str, tuple[int, in
 def test_bounds_on_small_graphs() -> None:
     """The path bounds behind operator_costs: fewest, most, an unbounded loop."""
     dag = {"a": [("b", 1), ("c", 3)], "b": [("d", 1)], "c": [("d", 0)], "d": []}
-    assert _bounds("a", dag, lambda k: k == "d") == (2, 3)  # type: ignore[arg-type]
+    assert _bounds("a", dag, lambda k: k == "d") == (2, 3)
     loop = {"a": [("b", 1)], "b": [("a", 2), ("d", 0)], "d": []}
-    assert _bounds("a", loop, lambda k: k == "d") == (1, None)  # type: ignore[arg-type]
+    assert _bounds("a", loop, lambda k: k == "d") == (1, None)
     zero_loop = {"s": [("a", 1)], "a": [("b", 0)], "b": [("a", 0), ("d", 5)], "d": []}
-    assert _bounds("s", zero_loop, lambda k: k == "d") == (6, 6)  # type: ignore[arg-type]
-    assert _bounds("a", dag, lambda k: k == "z") is None  # type: ignore[arg-type]
+    assert _bounds("s", zero_loop, lambda k: k == "d") == (6, 6)
+    assert _bounds("a", dag, lambda k: k == "z") is None

@@ -9,6 +9,8 @@ coordinator (which never reported it).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from checker.result import HOLDS
@@ -79,7 +81,8 @@ def test_seed_loses_an_old_request_that_completes_after_the_backfill() -> None:
     steps = [s for s, _ in trace.steps]
     backfill = next(i for i, s in enumerate(steps) if s.handler == "Backfill")
     mint = next(i for i, s in enumerate(steps) if s.handler == "Mint")
-    assert steps[mint].msg is not None and steps[mint].msg.src == "old"
+    msg = steps[mint].msg
+    assert msg is not None and msg.src == "old"
     assert backfill < mint
 
 
@@ -137,7 +140,7 @@ def test_two_users_with_and_without_symmetry() -> None:
     ({"plan": "corrected", "ops": 2}, 499707, {}),
     ({"plan": "corrected", "ops": 2, "version": "v2"}, 470639, {}),
 ])
-def test_larger_scenarios(params: dict[str, object], states: int, expected: dict[str, int]) -> None:
+def test_larger_scenarios(params: dict[str, Any], states: int, expected: dict[str, int]) -> None:
     r = run(**params)
     assert r.stats.states == states
     assert failures(r) == expected
