@@ -12,22 +12,19 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from checker.config import NETWORKS, CheckConfig
+from checker.config import NETWORKS
+from checker.engines import ENGINES, EngineOptions, engines_help, run_engine
 from checker.errors import UsageError, UserError
-from checker.explore import explore
 from checker.loader import config_from_options, load_spec
 from checker.report import render_check, result_json, verdict_table
 from checker.result import EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATED, EXPECTED_FAIL, VIOLATED, CheckResult, Stats
 from checker.spec import Spec
-
-ENGINES = ("explore", "simulate", "bmc", "prove", "all")
 
 F = Callable[..., Any]
 
@@ -121,9 +118,8 @@ def scenario_options(f: F) -> F:
                      help="peak-memory limit (checked every 4096 states)"),
         click.option("--symmetry/--no-symmetry", default=True, show_default=True,
                      help="explore one world per orbit of interchangeable users (sound; see README)"),
-        click.option("--engine", type=click.Choice(ENGINES), default="explore", show_default=True,
-                     help="explore (exhaustive BFS), simulate (random runs), bmc (z3, symbolic amounts), "
-                          "prove (z3, unbounded), all (explore + bmc + prove)"),
+        click.option("--engine", type=click.Choice([e.value for e in ENGINES]), default="explore", show_default=True,
+                     help=engines_help()),
         click.option("--depth", type=click.IntRange(min=1), default=None,
                      help="bmc: steps to unroll [default: 10 for check, 20 for audit's small scenario]; "
                           "cost grows steeply, pair with --timeout"),
@@ -179,42 +175,6 @@ def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callab
             )
 
         yield update
-
-
-def run_check(spec: Spec, config: CheckConfig, engine: str, progress: Callable[[Stats], None] | None,
-              opts: EngineOptions | None = None) -> CheckResult:
-    """Run ``engine`` on ``spec`` under ``config`` (``all``: explore, then bmc, then prove)."""
-    o = opts or EngineOptions()
-    if engine == "explore":
-        return explore(spec, config, progress)
-    if engine == "simulate":
-        from checker.simulate import simulate
-
-        return simulate(spec, config, runs=o.runs, max_steps=o.steps)
-    if engine == "bmc":
-        from checker.bmc import bmc
-
-        return bmc(spec, config, o.depth, progress)
-    if engine == "prove":
-        from checker.prove import prove
-
-        return prove(spec, config, method=o.method, progress=progress)
-    if engine == "all":
-        parts = [run_check(spec, config, e, progress, o) for e in ("explore", "bmc", "prove")]
-        first = parts[0]
-        return CheckResult(first.spec_name, first.spec_source, first.scenario, config, "all",
-                           [r for part in parts for r in part.results], first.stats)
-    raise UsageError(f"--engine: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """Settings of the non-default engines (``--depth``, ``--runs``, ``--steps``, ``--method``)."""
-
-    depth: int = 10
-    runs: int = 300
-    steps: int = 60
-    method: str = "auto"
 
 
 def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path) -> None:
@@ -286,7 +246,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     if conform and engine != "explore":
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     with progress_display(not quiet) as progress:
-        result = run_check(spec, config, engine, progress, eopts)
+        result = run_engine(spec, config, engine, progress, eopts)
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name)
     if fmt == "json":
@@ -316,11 +276,8 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     spec, module = load_spec(options.pop("system") or spec_ref)
     eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"))
     with progress_display(not quiet, "auditing") as progress:
-        z3 = None
-        if z3_engine != "none":
-            z3 = (z3_engine, lambda s, c: run_check(s, c, z3_engine, progress, eopts))
-        matrix = run_audit(spec, options, list(fault_sets), properties or None,
-                           lambda s, c: run_check(s, c, engine, progress, eopts), z3)
+        matrix = run_audit(spec, options, list(fault_sets), properties or None, engine,
+                           None if z3_engine == "none" else z3_engine, progress=progress, engine_options=eopts)
     if fmt == "json":
         click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
     else:

@@ -27,10 +27,23 @@ from rich.table import Table
 from rich.text import Text
 
 from checker.config import CheckConfig
+from checker.engines import EngineOptions, ProgressFn, runner as engine_runner
 from checker.errors import UsageError
 from checker.loader import config_from_options
 from checker.report import JSON_SCHEMA_VERSION, TOOL, VERDICT_LABEL, VERDICT_STYLE, tool_version
-from checker.result import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXPECTED_FAIL, HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult
+from checker.result import (
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATED,
+    EXPECTED_FAIL,
+    HOLDS,
+    PROVED,
+    UNKNOWN,
+    VIOLATED,
+    CheckResult,
+    Engine,
+    Verdict,
+)
 from checker.spec import Spec
 
 AUDIT_DEFAULTS: Mapping[str, int] = {"users": 1, "ops": 2}
@@ -70,7 +83,7 @@ class AuditMatrix:
     def candidate(self) -> str:
         return self.versions[-1]
 
-    def gate_failures(self) -> list[tuple[str, str, str]]:
+    def gate_failures(self) -> list[tuple[str, str, Verdict]]:
         """(setting, property, verdict) of every required cell of the candidate that is
         VIOLATED or UNKNOWN."""
         out = []
@@ -127,11 +140,16 @@ def version_param(spec: Spec) -> str | None:
 
 
 def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
-              properties: Sequence[str] | None, runner: Runner,
-              z3: tuple[str, Runner] | None = None) -> AuditMatrix:
-    """Run ``runner`` on every (version, setting) cell with the scenario ``options``
-    (the keyword options of ``config_from_options`` except faults/version/properties),
-    and ``z3 = (engine name, runner)`` too when given: the z3 column of every cell."""
+              properties: Sequence[str] | None, engine: Engine | str | Runner = Engine.EXPLORE,
+              z3: Engine | str | None = None, *, progress: ProgressFn | None = None,
+              engine_options: EngineOptions | None = None) -> AuditMatrix:
+    """Run ``engine`` (a name in ``checker.engines.ENGINES``, or any runner) on every
+    (version, setting) cell with the scenario ``options`` (the keyword options of
+    ``config_from_options`` except faults/version/properties), and the z3 engine ``z3``
+    too when given: the z3 column of every cell. ``progress`` and ``engine_options`` go
+    to the engines."""
+    run = engine if callable(engine) else engine_runner(engine, progress, engine_options)
+    run_z3 = engine_runner(z3, progress, engine_options) if z3 is not None else None
     settings = parse_settings(spec, fault_sets)
     opts = dict(options)
     given = {str(s).partition("=")[0].strip().replace("-", "_") for s in opts.get("params", ())}
@@ -148,20 +166,20 @@ def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
     props = list(base.properties) if base.properties is not None else [p.name for p in spec.properties]
     note = f"audit default scenario ({' '.join(notes)}; pass them to change)" if notes else ""
     matrix = AuditMatrix(spec, vp, versions, settings, props, scenario_note=note,
-                         z3_engine=z3[0] if z3 is not None else None)
+                         z3_engine=str(z3) if z3 is not None else None)
     for v in versions:
         params = list(opts.get("params", ()))
         if vp is not None:
             params = [p for p in params if p.partition("=")[0].strip() != vp] + [f"{vp}={v}"]
         for s in settings:
             cfg = config_from_options(spec, **{**opts, "params": params}, faults=s.faults, properties=selected)
-            matrix.cells[(v, s.name)] = runner(spec, cfg)
-            if z3 is not None:
-                matrix.z3cells[(v, s.name)] = z3[1](spec, cfg)
+            matrix.cells[(v, s.name)] = run(spec, cfg)
+            if run_z3 is not None:
+                matrix.z3cells[(v, s.name)] = run_z3(spec, cfg)
     return matrix
 
 
-def _cell(r_verdict: str) -> Text:
+def _cell(r_verdict: Verdict) -> Text:
     return Text(SYMBOL.get(r_verdict, r_verdict), style=VERDICT_STYLE.get(r_verdict, ""))
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from checker.choices import Chooser, all_paths
 from checker.errors import SpecError, UserError
 from checker.process import FINDING_KINDS, Delivery, PythonProcess
-from checker.spec import Property
+from checker.spec import Property, PropertyKind, StepKind
 from checker.values import FrozenMap, Message
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 CONFORMANCE = Property(
     name="conforms-to-model",
-    kind="step",
+    kind=PropertyKind.STEP,
     meaning="every step of the implementation is a step the model takes from the abstracted state "
             "(same handler, same sends, same next state)",
 )
@@ -47,7 +47,7 @@ def find_property(spec: Any, name: str) -> Property | None:
         return CONFORMANCE
     kind, at, where = name.partition("@")
     if p is None and at and kind in FINDING_KINDS:  # a finding from execution: kind@where
-        return Property(name=name, kind="finding", meaning=FINDING_KINDS[kind])
+        return Property(name=name, kind=PropertyKind.FINDING, meaning=FINDING_KINDS[kind])
     return p
 
 
@@ -103,7 +103,7 @@ class Conformance:
             out = tuple(sorted((sem.observe_message(x) for x in sends), key=_order))
         except UserError as e:  # the abstraction has no model value for the code's
             return f"{pid} after {step.msg.action}: {e}"
-        mine = (step.kind, step.handler if step.kind != "unhandled" else None, typed(a), typed(out), step.choices)
+        mine = (step.kind, step.handler if step.kind != StepKind.UNHANDLED else None, typed(a), typed(out), step.choices)
         model = self.model.impls[self.model.index[pid]]
         paths = self._model_paths(pid, model, b, m, faults_left)
         if any(p == mine for p in paths):
@@ -123,10 +123,10 @@ class Conformance:
                 return ("model-rejects", str(e))
             choices = tuple(ctx.choices)
             if d.handler is None:
-                return ("unhandled", None, typed(before), (), choices)
+                return (StepKind.UNHANDLED, None, typed(before), (), choices)
             if d.error is not None:
-                return ("error", d.handler, typed(before), (), choices)
-            return ("deliver", d.handler, typed(d.state), typed(tuple(sorted(ctx.sends, key=_order))), choices)
+                return (StepKind.ERROR, d.handler, typed(before), (), choices)
+            return (StepKind.DELIVER, d.handler, typed(d.state), typed(tuple(sorted(ctx.sends, key=_order))), choices)
 
         return [r for _, r in all_paths(one)]
 
@@ -146,9 +146,9 @@ class Conformance:
 
 
 def _kind(p: tuple[Any, ...]) -> str:
-    if p[0] == "unhandled":
+    if p[0] == StepKind.UNHANDLED:
         return "no handler (Inbox)"
-    if p[0] == "error":
+    if p[0] == StepKind.ERROR:
         return f"handler {p[1]} raising (rolled back)"
     return f"handler {p[1]}"
 

@@ -34,6 +34,7 @@ from typing import Any
 from checker.config import CheckConfig, Limits
 from checker.conformance import find_property
 from checker.errors import InternalError, TraceFileError, UserError
+from checker.expectation import Form, expectation
 from checker.property_eval import goals_met, open_obligations, required_goals, violated_at
 from checker.result import CheckResult, PropertyResult
 from checker.semantics import ADVERSARY, Semantics, Step, World
@@ -280,7 +281,7 @@ def counterexample_data(
         "violation": None,
         "witness": None,
     }
-    if spec_prop.kind == "sometimes":
+    if expectation(spec_prop).form is Form.REACHABLE:
         data["witness"] = witness_steps(sem, spec_prop, trace.initial, [w for _, w in trace.steps])
     else:
         last = sem.divergent.get(id(trace.steps[-1][0])) if trace.steps else None
@@ -302,7 +303,7 @@ def final_json(sem: Semantics, prop: Property, w: World) -> dict[str, Any]:
         "quiescent": not w.net,
         "in_flight": [message_to_json(m) for m in sem.net.messages(w.net)],
         "states": {pid: to_json(sem.describe(i, w.procs[i])) for i, pid in enumerate(sem.pids)},
-        "obligations": to_json(open_obligations(sem, prop, w)) if prop.kind == "response" else None,
+        "obligations": to_json(open_obligations(sem, prop, w)) if expectation(prop).form is Form.OBLIGATIONS else None,
         "faults_left": w.faults_left,
         "injections_left": w.injections_left,
     }
@@ -311,14 +312,15 @@ def final_json(sem: Semantics, prop: Property, w: World) -> dict[str, Any]:
 def explain_violation(sem: Semantics, prop: Property, w: World, last_divergence: str | None = None) -> str:
     """One line: what is wrong in ``w`` (the property's own ``explain`` when it has one)."""
     parts: list[str] = []
-    if prop.kind == "response":
+    exp = expectation(prop)
+    if exp.form is Form.OBLIGATIONS:
         obl = open_obligations(sem, prop, w)
         parts.append("quiescent with open obligations " + ", ".join(json.dumps(to_json(o)) for o in obl))
-    elif prop.kind == "at-quiescence":
+    elif exp.at_quiescence:
         parts.append("quiescent (nothing in flight)" if not w.net else "not quiescent")
-    if prop.kind == "step":
+    if exp.form is Form.CONFORMANCE:
         return "the last step is not a step of the model: " + (last_divergence or "?")
-    if prop.kind == "finding":
+    if exp.form is Form.FINDING:
         return f"{prop.meaning}: {last_divergence or '?'}"
     if not violated_at(sem, prop, w):
         parts.append("(the property does not fail in this state)")

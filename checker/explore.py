@@ -24,20 +24,23 @@ from collections.abc import Callable
 
 from checker.config import CheckConfig
 from checker.errors import InternalError
+from checker.expectation import Form, expectation
 from checker.result import (
     EXPECTED_FAIL,
     HOLDS,
     UNKNOWN,
     VIOLATED,
     CheckResult,
+    Engine,
     PropertyResult,
     Stats,
     Trace,
+    Verdict,
 )
 from checker.property_eval import Judge, required_goals
 from checker.process import FINDING_KINDS, Finding
 from checker.semantics import Key, Semantics, Step
-from checker.spec import Property, Spec
+from checker.spec import HANDLER_STEPS, Property, PropertyKind, Spec
 from checker.symmetry import canonicaliser
 
 ProgressFn = Callable[[Stats], None]
@@ -79,9 +82,11 @@ class _Explorer:
         judge = Judge(sem)  # property checks over keys, memoised (pure checks)
         # what is still to be found, in property order: (property, goal or None for a
         # violation, its test on a key); an entry leaves the list once found
+        self.expect = {p.name: expectation(p) for p in props}
         self.pending: list[tuple[str, str | None, Callable[[Key], bool]]] = [
-            (p.name, None, judge.violation_test(p)) for p in props if p.kind not in ("sometimes", "step")
-        ] + [(p.name, g, judge.goal_test(p, g)) for p in props if p.kind == "sometimes" for g in required_goals(sem, p)]
+            (p.name, None, judge.violation_test(p)) for p in props if self.expect[p.name].at_worlds
+        ] + [(p.name, g, judge.goal_test(p, g)) for p in props if self.expect[p.name].form is Form.REACHABLE
+             for g in required_goals(sem, p)]
         # --conform: the first step that is not a step of the model (source index, step)
         self.diverged: tuple[int, Step] | None = None
         # findings from execution: first occurrence (source index, step, finding) per key
@@ -184,7 +189,7 @@ class _Explorer:
         self._stats(stats, transitions, start)
         for step in sem.steps():
             n = fired.get(id(step))
-            if n and step.kind in ("deliver", "error", "initiative"):
+            if n and step.kind in HANDLER_STEPS:
                 key = f"{sem.kind_of(step.pid)}:{step.handler}"
                 stats.coverage[key] = stats.coverage.get(key, 0) + n
         if self.progress is not None:
@@ -194,7 +199,7 @@ class _Explorer:
             spec_source=sem.spec.source,
             scenario=sem.spec.describe(sem.config.params),
             config=sem.config,
-            engine="explore",
+            engine=Engine.EXPLORE,
             results=[self._verdict(p, stats) for p in self.props] + self._finding_results(),
             stats=stats,
         )
@@ -226,7 +231,7 @@ class _Explorer:
         out = []
         for key, (i, step, f) in self.found.items():
             trace = self._trace_ending(i, step, lambda s: any(g.key == key for g in self.sem.findings.get(id(s), ())))
-            out.append(PropertyResult(key, "finding", FINDING_KINDS.get(f.kind, f.kind), VIOLATED,
+            out.append(PropertyResult(key, PropertyKind.FINDING, FINDING_KINDS.get(f.kind, f.kind), VIOLATED,
                                       f"shortest trace: {len(trace)} steps", False, trace, f.text))
         return out
 
@@ -266,21 +271,20 @@ class _Explorer:
         sem = self.sem
         bound = bound_text(sem, stats)
 
-        def mk(verdict: str, bound: str, trace: Trace | None = None, detail: str = "") -> PropertyResult:
+        def mk(verdict: Verdict, bound: str, trace: Trace | None = None, detail: str = "") -> PropertyResult:
             return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound, p.expected_to_fail, trace, detail)
 
-        if p.kind == "sometimes":
+        form = self.expect[p.name].form
+        if form is Form.REACHABLE:
             keys = [(p.name, g) for g in required_goals(sem, p)]
             missing = [g for (_, g) in keys if (p.name, g) not in self.witness]
             if not missing:
                 depths = ", ".join(f"{g} at depth {self.depth[self.witness[(p.name, g)]]}" for (_, g) in keys)
-                return mk(HOLDS, f"witnessed: {depths}",
-                                      trace=self.trace_to(max(self.witness[k] for k in keys)))
+                return mk(HOLDS, f"witnessed: {depths}", trace=self.trace_to(max(self.witness[k] for k in keys)))
             if stats.limit_hit is None:
-                return mk(VIOLATED, bound,
-                                      detail=f"no reachable state witnesses: {', '.join(missing)}")
+                return mk(VIOLATED, bound, detail=f"no reachable state witnesses: {', '.join(missing)}")
             return mk(UNKNOWN, bound, detail=f"not yet witnessed: {', '.join(missing)}")
-        if p.kind == "step":
+        if form is Form.CONFORMANCE:
             if self.diverged is not None:
                 trace = self._diverging_trace(*self.diverged)
                 last = trace.steps[-1][0]
@@ -291,7 +295,7 @@ class _Explorer:
             idx = self.violation[p.name]
             trace = self.trace_to(idx)
             return mk(EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
-                                  bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
+                      bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
         if stats.limit_hit is not None:
             return mk(UNKNOWN, bound)
         detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""

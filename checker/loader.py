@@ -23,7 +23,8 @@ from typing import Any
 
 from checker.config import NETWORKS, CheckConfig, Limits
 from checker.errors import SpecError, UsageError, UserError
-from checker.spec import PROPERTY_KINDS, Param, Params, ProcessDecl, Spec
+from checker.expectation import PropertyError, declarable_kinds, expectation
+from checker.spec import Param, Params, ProcessDecl, Spec
 from checker.values import FrozenMap
 
 DEFAULT_SPEC = "spec.tim3"
@@ -208,15 +209,14 @@ def _check_properties(spec: Spec) -> None:
     names = [p.name for p in spec.properties]
     if len(set(names)) != len(names):
         raise SpecError(f"{src}: property {_first_dup(names)!r} is declared twice; give each property a unique name")
+    kinds = declarable_kinds()
     for p in spec.properties:
-        if p.kind not in PROPERTY_KINDS:
-            raise SpecError(f"{src}: property {p.name!r} has kind {p.kind!r}; use one of {', '.join(PROPERTY_KINDS)}")
-        if p.kind in ("always", "at-quiescence") and p.check is None:
-            raise SpecError(f"{src}: property {p.name!r} ({p.kind}) has no check; pass check=lambda w: ...")
-        if p.kind == "response" and (p.trigger is None or p.discharge is None):
-            raise SpecError(f"{src}: response property {p.name!r} needs both trigger= and discharge=")
-        if p.kind == "sometimes" and not p.goals:
-            raise SpecError(f"{src}: sometimes property {p.name!r} has no goals; pass goals={{'name': check}}")
+        if p.kind not in kinds:
+            raise SpecError(f"{src}: property {p.name!r} has kind {p.kind!r}; use one of {', '.join(kinds)}")
+        try:
+            expectation(p)  # what the kind needs of the property
+        except PropertyError as e:
+            raise SpecError(f"{src}: {e}") from None
 
 
 def _check_fields(spec: Spec, defaults: Params) -> None:
@@ -239,11 +239,9 @@ def _check_fields(spec: Spec, defaults: Params) -> None:
                 f"{decl.kind} ({decl.label}) declares state_type {decl.state_type.__name__}; fix one of them"
             )
     for p in spec.properties:
-        checks: list[tuple[str, Any]] = []
-        if p.kind in ("always", "at-quiescence") and p.check is not None:
-            checks.append(("", p.check))
-        if p.kind == "sometimes":
-            checks += [(f" goal {g!r}", fn) for g, fn in p.goals.items()]
+        exp = expectation(p)
+        checks: list[tuple[str, Any]] = [("", exp.check)] if exp.check is not None else []
+        checks += [(f" goal {g!r}", fn) for g, fn in exp.goals.items()]
         for what, fn in checks:
             try:
                 fn(view)

@@ -1,12 +1,15 @@
 """How a property is judged on one world: the single definition every engine shares.
 
-* ``always``: violated where ``check(view)`` is false;
-* ``at-quiescence``: violated where the world is quiescent (nothing in flight) and
-  ``check(view)`` is false;
-* ``response``: violated where the world is quiescent and the property still has open
+What a property's kind means is ``checker.expectation.expectation``; here its form is
+judged on a world:
+
+* ``INVARIANT``: violated where ``check(view)`` is false (``quiescent_only``: where the
+  world is quiescent, nothing in flight, and ``check(view)`` is false);
+* ``OBLIGATIONS``: violated where the world is quiescent and the property still has open
   obligations (``world.ghost`` at its index in ``sem.response_props``);
-* ``sometimes``: never "violated" at a world; ``goals_met`` says which of its required
-  goals a world witnesses.
+* ``REACHABLE``: never "violated" at a world; ``goals_met`` says which of its required
+  goals a world witnesses;
+* ``CONFORMANCE`` and ``FINDING``: judged on steps, never at a world.
 
 A property whose check raises ``AttributeError``/``KeyError``/``TypeError`` is a broken
 spec: ``SpecError`` naming the spec file and the property.
@@ -22,24 +25,27 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.errors import InternalError, SpecError, UserError
-from checker.semantics import Key, KeyView, Semantics, View, World, action_serials
-from checker.spec import Property
+from checker.expectation import Expectation, Form, expectation
+from checker.semantics import Key, KeyView, Semantics, World, action_serials
+from checker.spec import Property, View
 
 
-def check_holds(sem: Semantics, prop: Property, view: View) -> bool:
-    """``prop.check(view)`` as a bool; a check that crashes is a ``SpecError``, except
-    on a system with implementations seen through an abstraction (a Lua process), where
-    a state or message the check cannot read (a missing tag, a value the abstraction
-    has no model value for) fails the check: never a pass."""
-    if prop.check is None:
+def check_holds(sem: Semantics, prop: Property, view: View, exp: Expectation | None = None) -> bool:
+    """The property's check (``expectation(prop).check``) on ``view``, as a bool; a check
+    that crashes is a ``SpecError``, except on a system with implementations seen
+    through an abstraction (a Lua process), where a state or message the check cannot
+    read (a missing tag, a value the abstraction has no model value for) fails the
+    check: never a pass."""
+    e = exp or expectation(prop)
+    if e.check is None:
         raise SpecError(f"{sem.spec.source}: property {prop.name!r} ({prop.kind}) has no check function")
     try:
-        return bool(prop.check(view))
-    except (AttributeError, KeyError, TypeError, UserError) as e:
+        return bool(e.check(view))
+    except (AttributeError, KeyError, TypeError, UserError) as err:
         if not sem.transparent:
-            sem.unreadable.setdefault(prop.name, f"{type(e).__name__}: {e}")
+            sem.unreadable.setdefault(prop.name, f"{type(err).__name__}: {err}")
             return False
-        raise SpecError(f"{sem.spec.source}: property {prop.name!r} failed to evaluate: {e}") from e
+        raise SpecError(f"{sem.spec.source}: property {prop.name!r} failed to evaluate: {err}") from err
 
 
 def response_index(sem: Semantics, prop: Property) -> int:
@@ -61,30 +67,25 @@ def violated_at(sem: Semantics, prop: Property, world: World, view: View | None 
     """True iff ``prop`` is violated in ``world`` (see the module docstring).
 
     Pass ``view`` to reuse one ``View`` for several properties of the same world.
-    ``sometimes`` properties are never violated at a single world: returns False.
+    Properties judged on steps or by reachability are never violated at a single
+    world: returns False.
     """
-    quiet = not world.net
-    if prop.kind == "always":
-        return not check_holds(sem, prop, view if view is not None else sem.view(world))
-    if prop.kind == "at-quiescence":
-        return quiet and not check_holds(sem, prop, view if view is not None else sem.view(world))
-    if prop.kind == "response":
-        return quiet and bool(world.ghost[response_index(sem, prop)])
-    if prop.kind in ("sometimes", "step", "finding"):  # judged on steps, not worlds
+    exp = expectation(prop)
+    if not exp.at_worlds or (exp.at_quiescence and world.net):
         return False
-    raise InternalError(f"property {prop.name!r} has unknown kind {prop.kind!r}")
+    if exp.form is Form.OBLIGATIONS:
+        return bool(world.ghost[response_index(sem, prop)])
+    return not check_holds(sem, prop, view if view is not None else sem.view(world), exp)
 
 
 def required_goals(sem: Semantics, prop: Property) -> list[str]:
     """The goals of a ``sometimes`` property that must be witnessed in this scenario."""
-    if prop.required is not None:
-        return list(prop.required(sem.config.params))
-    return list(prop.goals)
+    return expectation(prop).required_goals(sem.config.params)
 
 
-def goal_met(sem: Semantics, prop: Property, goal: str, view: View) -> bool:
+def goal_met(sem: Semantics, prop: Property, goal: str, view: View, exp: Expectation | None = None) -> bool:
     """Whether the world seen through ``view`` witnesses ``goal`` of a ``sometimes`` property."""
-    fn = prop.goals.get(goal)
+    fn = (exp or expectation(prop)).goals.get(goal)
     if fn is None:
         raise SpecError(f"{sem.spec.source}: property {prop.name!r} requires unknown goal {goal!r}")
     try:
@@ -96,7 +97,8 @@ def goal_met(sem: Semantics, prop: Property, goal: str, view: View) -> bool:
 def goals_met(sem: Semantics, prop: Property, world: World, view: View | None = None) -> list[str]:
     """The required goals of a ``sometimes`` property that ``world`` witnesses, in order."""
     v = view if view is not None else sem.view(world)
-    return [g for g in required_goals(sem, prop) if goal_met(sem, prop, g, v)]
+    exp = expectation(prop)
+    return [g for g in exp.required_goals(sem.config.params) if goal_met(sem, prop, g, v, exp)]
 
 
 # A part of the world a check may read through its View: a process index (>= 0), the
@@ -244,10 +246,11 @@ class Judge:
         memo = self._memos.get((prop.name, goal or ""))
         if memo is None:
             sem = self.sem
+            exp = expectation(prop)
             if goal is None:
-                memo = CheckMemo(sem, lambda v: check_holds(sem, prop, v))
+                memo = CheckMemo(sem, lambda v: check_holds(sem, prop, v, exp))
             else:
-                memo = CheckMemo(sem, lambda v: goal_met(sem, prop, goal, v))
+                memo = CheckMemo(sem, lambda v: goal_met(sem, prop, goal, v, exp))
             self._memos[(prop.name, goal or "")] = memo
         return memo
 
@@ -256,22 +259,20 @@ class Judge:
         return self.violation_test(prop)(key)
 
     def violation_test(self, prop: Property) -> Callable[[Key], bool]:
-        """``violated`` for one property, as a function of the key (kind dispatched once)."""
+        """``violated`` for one property, as a function of the key (its form dispatched once)."""
         n = self.sem.nprocs
-        if prop.kind == "always":
+        exp = expectation(prop)
+        if exp.form is Form.INVARIANT:
             memo = self._memo(prop, None)
+            if exp.quiescent_only:
+                return lambda key: not key[n] and not memo(key)
             return lambda key: not memo(key)
-        if prop.kind == "at-quiescence":
-            memo = self._memo(prop, None)
-            return lambda key: not key[n] and not memo(key)
-        if prop.kind == "response":
+        if exp.form is Form.OBLIGATIONS:
             gi = self._ghost_index.get(prop.name)
             if gi is None:
                 gi = response_index(self.sem, prop)  # raises the InternalError
             return lambda key: not key[n] and bool(key[n + 1][gi])
-        if prop.kind == "sometimes":
-            return lambda key: False
-        raise InternalError(f"property {prop.name!r} has unknown kind {prop.kind!r}")
+        return lambda key: False  # judged by reachability or on steps, never at a world
 
     def goal(self, prop: Property, goal: str, key: Key) -> bool:
         """``goal_met(sem, prop, goal, view of key)``."""

@@ -42,7 +42,7 @@ class Tim3Check:
         Properties named in ``expect`` must have exactly that verdict; every other
         property must not be VIOLATED or UNKNOWN (EXPECTED-FAIL is accepted).
         """
-        from checker.cli import run_check
+        from checker.engines import run_engine
         from checker.loader import config_from_options, load_spec
 
         expect = dict(expect or {})
@@ -58,7 +58,7 @@ class Tim3Check:
         if props is not None and expect:
             props += [p for p in expect if p not in props]
         config = config_from_options(loaded, properties=props, **options)
-        result = run_check(loaded, config, engine, None)
+        result = run_engine(loaded, config, engine)
         problems = _problems(result, expect)
         if problems:
             pytest.fail(failure_message(result, problems, loaded, module), pytrace=False)

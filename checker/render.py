@@ -19,6 +19,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from checker.spec import StepKind
+
 # ------------------------------------------------------------------ value formatting
 
 
@@ -81,19 +83,19 @@ def step_what(s: Mapping[str, Any]) -> str:
     """What kind of step it was, in words (the handler column)."""
     kind, h = s["kind"], s.get("handler")
     at = f" @ {s['where']}" if s.get("where") else ""  # the handler's source line (Lua)
-    if kind == "deliver":
+    if kind == StepKind.DELIVER:
         return f"{h}{at}"
-    if kind == "initiative":
+    if kind == StepKind.INITIATIVE:
         return f"{h} (initiative)"
-    if kind == "error":
+    if kind == StepKind.ERROR:
         return f"{h}{at} raised: {s.get('reason') or 'error'} (no effect)"
-    if kind == "unhandled":
+    if kind == StepKind.UNHANDLED:
         return "no handler matched (to Inbox)"
-    if kind == "handler-error":
+    if kind == StepKind.HANDLER_ERROR:
         return f"{h}: handler-error fault (effects discarded)"
-    if kind == "lose":
+    if kind == StepKind.LOSE:
         return "message lost (fault)"
-    if kind == "inject":
+    if kind == StepKind.INJECT:
         return "adversary injects"
     return str(kind)
 
@@ -149,23 +151,23 @@ def mermaid(data: Mapping[str, Any]) -> str:
     for s in data["steps"]:
         n, kind, pid, m = s["index"], s["kind"], s["pid"], s["message"]
         text = f"{n}. {fmt_message(m, with_route=False)}" if m else ""
-        if kind == "deliver":
+        if kind == StepKind.DELIVER:
             lines.append(f"    {m['src']}->>{m['dst']}: {_mm(text)}")
             hits = [c for c in s["choices"] if c[1] is not False]
             if hits:
                 lines.append(f"    Note over {pid}: {_mm(fmt_choices(hits))}")
-        elif kind in ("error", "handler-error", "unhandled"):
-            arrow = "--x" if kind == "unhandled" else "-x"
+        elif kind in (StepKind.ERROR, StepKind.HANDLER_ERROR, StepKind.UNHANDLED):
+            arrow = "--x" if kind == StepKind.UNHANDLED else "-x"
             lines.append(f"    {m['src']}{arrow}{m['dst']}: {_mm(text)}")
             lines.append(f"    Note over {pid}: {_mm(step_what(s))}")
-        elif kind == "lose":
+        elif kind == StepKind.LOSE:
             span = m["src"] if m["src"] == m["dst"] else f"{m['src']},{m['dst']}"
             lines.append(f"    Note over {span}: {_mm(f'{n}. lost: {fmt_message(m, with_route=False)}')}")
-        elif kind == "initiative":
+        elif kind == StepKind.INITIATIVE:
             ch = fmt_choices(s["choices"])
             note = f"{n}. {s['handler']}" + (f" ({ch})" if ch else "")
             lines.append(f"    Note over {pid}: {_mm(note)}")
-        elif kind == "inject":
+        elif kind == StepKind.INJECT:
             sent = "; ".join(f"{fmt_message(x, with_route=False)} to {x['dst']}" for x in s["sent"])
             lines.append(f"    Note over {pid}: {_mm(f'{n}. injects {sent}')}")
         else:
@@ -187,12 +189,12 @@ def step_rows(data: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, st
     for s in data["steps"]:
         m = s["message"]
         msg = fmt_message(m) if m else "—"
-        if s["kind"] == "lose":
+        if s["kind"] == StepKind.LOSE:
             msg = "lost: " + msg
         sent = "; ".join(fmt_message(x) for x in s["sent"]) or "—"
         changed = "; ".join(fmt_changes(s["changes"], s["pid"])) or "—"
         what = step_what(s)
-        if s["choices"] and s["kind"] in ("deliver", "initiative", "error"):
+        if s["choices"] and s["kind"] in (StepKind.DELIVER, StepKind.INITIATIVE, StepKind.ERROR):
             what += f" [{fmt_choices(s['choices'])}]"
         rows.append((str(s["index"]), str(s["pid"]), what, msg, sent, changed))
     return rows

@@ -31,10 +31,11 @@ from checker.counterexample import (
 )
 from checker.conformance import find_property
 from checker.errors import HandlerError, SpecError, TraceFileError
+from checker.expectation import Form, expectation
 from checker.property_eval import goals_met, required_goals, violated_at
 from checker.render import fmt_changes, fmt_choices, fmt_message
 from checker.semantics import Semantics, Step, World
-from checker.spec import Property, Spec
+from checker.spec import Property, Spec, StepKind
 
 VIOLATES = "violates"
 HOLDS_NOW = "holds-now"
@@ -92,22 +93,23 @@ def replay(spec: Spec, data: dict[str, Any]) -> ReplayOutcome:
         _, world = found
         worlds.append(world)
     last = len(data["steps"])
-    if prop.kind == "sometimes":
+    exp = expectation(prop)
+    if exp.form is Form.REACHABLE:
         return _witness(sem, prop, worlds, data.get("witness"), last)
-    if prop.kind == "finding":  # the last step must still show the same finding
+    if exp.form is Form.FINDING:  # the last step must still show the same finding
         fs = sem.findings.get(id(found[0]), ()) if data["steps"] and not isinstance(found, str) else ()
         hit = [f for f in fs if f.key == prop_name]
         if hit:
             return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and step {last} still shows it: {hit[0].text}")
         return ReplayOutcome(HOLDS_NOW, last, f"all {last} steps replay, and step {last} no longer shows {prop_name}")
-    if prop.kind == "step":  # conformance: the last step must still leave the model
+    if exp.form is Form.CONFORMANCE:  # the last step must still leave the model
         why = sem.divergent.get(id(found[0])) if data["steps"] and not isinstance(found, str) else None
         if why is not None:
             return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and step {last} still diverges: {why}")
         return ReplayOutcome(HOLDS_NOW, last, f"all {last} steps replay, and step {last} is a step of the model now")
     if violated_at(sem, prop, world):
         return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and {prop_name} is still violated at the end")
-    why = "the final state is not quiescent" if prop.kind != "always" and world.net else "the property holds in the final state"
+    why = "the final state is not quiescent" if exp.at_quiescence and world.net else "the property holds in the final state"
     return ReplayOutcome(HOLDS_NOW, last, f"all {last} steps replay, but {prop_name} is no longer violated: {why}")
 
 
@@ -189,12 +191,12 @@ def _match(sem: Semantics, world: World, saved: dict[str, Any]) -> tuple[Step, W
 def _describe(key: dict[str, Any]) -> str:
     kind, pid, h, m = key["kind"], key["pid"], key["handler"], key["message"]
     ch = f" [{fmt_choices(key['choices'])}]" if key["choices"] else ""
-    if kind == "initiative":
+    if kind == StepKind.INITIATIVE:
         return f"initiative {h} of {pid}{ch}"
-    if kind == "inject":
+    if kind == StepKind.INJECT:
         return "an adversary injection"
-    what = {"deliver": f"handler {h}", "error": f"handler {h} raising", "unhandled": "no handler",
-            "handler-error": f"handler-error fault in {h}", "lose": "loss"}.get(kind, kind)
+    what = {StepKind.DELIVER: f"handler {h}", StepKind.ERROR: f"handler {h} raising", StepKind.UNHANDLED: "no handler",
+            StepKind.HANDLER_ERROR: f"handler-error fault in {h}", StepKind.LOSE: "loss"}.get(kind, kind)
     return f"{fmt_message(m)} to {pid} via {what}{ch}"
 
 

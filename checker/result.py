@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from checker.config import CheckConfig
 from checker.semantics import Step, World
 
-HOLDS = "HOLDS"
-PROVED = "PROVED"
-VIOLATED = "VIOLATED"
-UNKNOWN = "UNKNOWN"
-EXPECTED_FAIL = "EXPECTED-FAIL"  # a property marked expected-to-fail was violated, as documented
+
+
+class Verdict(StrEnum):
+    """The verdict on one property; members equal their text (as JSON shows them)."""
+
+    HOLDS = "HOLDS"  # no violation within the stated bound (exhaustive where it says so)
+    PROVED = "PROVED"  # for any depth and data values, with a re-checked certificate
+    VIOLATED = "VIOLATED"  # a counterexample (or, for sometimes, no reachable witness)
+    UNKNOWN = "UNKNOWN"  # undecided: a limit was reached or the solver said unknown
+    EXPECTED_FAIL = "EXPECTED-FAIL"  # a property marked expected-to-fail was violated, as documented
+
+
+class Engine(StrEnum):
+    """The engines (``--engine``); ``all`` runs explore, then bmc, then prove."""
+
+    EXPLORE = "explore"
+    SIMULATE = "simulate"
+    BMC = "bmc"
+    PROVE = "prove"
+    ALL = "all"
+
+
+HOLDS, PROVED, VIOLATED, UNKNOWN, EXPECTED_FAIL = (
+    Verdict.HOLDS, Verdict.PROVED, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.EXPECTED_FAIL)
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -35,13 +55,13 @@ class PropertyResult:
     name: str
     kind: str
     meaning: str
-    verdict: str
+    verdict: Verdict
     bound: str
     expected_to_fail: bool = False
     trace: Trace | None = None
     detail: str = ""
     counterexample_path: str | None = None
-    engine: str = "explore"
+    engine: Engine = Engine.EXPLORE
     certificate: str | None = None
     # The concrete scenario ``trace`` runs in when it differs from the check's config
     # (the z3 engines pick amounts, collateral etc. from a model). Additive hook.
@@ -91,7 +111,7 @@ class CheckResult:
     spec_source: str
     scenario: str
     config: CheckConfig
-    engine: str
+    engine: Engine
     results: list[PropertyResult]
     stats: Stats
 

@@ -24,9 +24,10 @@ from typing import Any
 from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError, UserError
+from checker.expectation import Form, expectation
 from checker.network import MessageTable, SerialBag, network_for, serial_network_for
 from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of
-from checker.spec import ProcessInstance, Property, Spec, StepInfo
+from checker.spec import ProcessInstance, Property, Spec, StepInfo, StepKind
 from checker.values import Message, make_message
 
 ADVERSARY = "adversary"
@@ -76,12 +77,11 @@ class World:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One atomic step. ``kind`` is deliver | error | unhandled | handler-error | lose |
-    initiative | inject. ``choices`` are the (label, value) picks taken inside it.
+    """One atomic step (``kind``: see ``StepKind``). ``choices`` are the (label, value) picks taken inside it.
     ``where`` is the handler's source location and ``notes`` what its implementation
     reports besides (both for traces only: never part of ``key``)."""
 
-    kind: str
+    kind: StepKind
     pid: str
     handler: str | None
     msg: Message | None
@@ -174,8 +174,8 @@ class StepContext:
         return self._sem.pids_of_kind.get(kind, ())
 
 
-class View:
-    """Read-only access to a world for properties: ``w.token``, ``w["user1"]``, ..."""
+class WorldView:
+    """The ``View`` (``checker.spec.View``) of a ``World``: ``w.token``, ``w["user1"]``, ..."""
 
     __slots__ = ("_w", "_sem")
 
@@ -230,11 +230,12 @@ def action_serials(sem: Semantics, key: Key, action: str) -> tuple[int, ...]:
     return tuple(s for s in sem.knet.serials(key[sem.nprocs]) if msgs[s].action == action)
 
 
-class KeyView(View):
-    """A ``View`` of the world with compact key ``key`` (see ``Semantics.key_of``),
-    reading local states straight from the serial tables: no ``World`` is built."""
+class KeyView:
+    """The ``View`` (``checker.spec.View``) of the world with compact key ``key`` (see
+    ``Semantics.key_of``), reading local states straight from the serial tables: no
+    ``World`` is built."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_sem", "_key")
 
     def __init__(self, sem: Semantics, key: Key) -> None:
         self._sem = sem
@@ -277,6 +278,10 @@ class KeyView(View):
                 return tuple(self._key[self._sem.nprocs + 1][i])
         return None
 
+    @property
+    def params(self) -> Any:
+        return self._sem.config.params
+
 
 class Semantics:
     """The step relation of one spec under one ``CheckConfig``.
@@ -310,9 +315,12 @@ class Semantics:
         self.net: Any = network_for(config.network)
         self.loss = "loss" in config.faults
         self.handler_error = "handler-error" in config.faults
+        # the selected properties with obligations (``Form.OBLIGATIONS``): their open
+        # obligations are the world's ghost, one entry each in this order
         self.response_props: tuple[Property, ...] = tuple(
-            p for p in spec.properties if p.kind == "response" and _selected(p, config)
+            p for p in spec.properties if _selected(p, config) and expectation(p).form is Form.OBLIGATIONS
         )
+        self._obligation_rules = tuple((e.trigger, e.discharge) for e in map(expectation, self.response_props))
         n = len(self.instances)
         self.nprocs = n
         # equal local states are shared and numbered per process (serials, in order of
@@ -334,7 +342,7 @@ class Semantics:
         self._memo: list[dict[tuple[int, int, int], tuple[_Outcome, ...]]] = [{} for _ in range(n)]
         self._ghost_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
         self._injections = (
-            [(Step("inject", ADVERSARY, None, None, (), (m,)), (self.message_serial(m),)) for m in self._adversary_messages()]
+            [(Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), (self.message_serial(m),)) for m in self._adversary_messages()]
             if self.adversary
             else []
         )
@@ -364,8 +372,8 @@ class Semantics:
         inj = self.config.adversary_messages if self.adversary else 0
         return procs + ((), tuple(() for _ in self.response_props), self.config.max_faults, inj)
 
-    def view(self, world: World) -> View:
-        return View(self, world)
+    def view(self, world: World) -> WorldView:
+        return WorldView(self, world)
 
     def handler_ids(self) -> list[str]:
         """Every handler and initiative of the system as ``kind:name`` (coverage keys)."""
@@ -419,7 +427,7 @@ class Semantics:
             if not self.transparent:
                 self.msg_views.append(self.observe_message(m))
             self._dst.append(self.index.get(m.dst, -1))
-            self._plain.append((Step("unhandled", m.dst, None, m, (), ()), Step("lose", m.dst, None, m, (), ())))
+            self._plain.append((Step(StepKind.UNHANDLED, m.dst, None, m, (), ()), Step(StepKind.LOSE, m.dst, None, m, (), ())))
         return s
 
     def key_of(self, w: World) -> Key:
@@ -495,7 +503,7 @@ class Semantics:
         cls = self._view_class
         if cls is None:
             def reader(i: int) -> property:
-                return property(lambda v: self.states[i][v._key[i]])
+                return property(lambda v: self.observed[i][v._key[i]])
 
             attrs: dict[str, Any] = {"__slots__": ()}
             attrs.update({pid: reader(i) for i, pid in enumerate(self.pids) if pid.isidentifier() and not hasattr(KeyView, pid)})
@@ -538,19 +546,19 @@ class Semantics:
         for _, (d, ctx) in all_paths(one):
             choices = tuple(ctx.choices)
             if d.handler is None:  # aos: no handler matched, the message goes to the Inbox
-                step = Step("unhandled", pid, None, msg, choices, (), None, d.where, d.notes)
+                step = Step(StepKind.UNHANDLED, pid, None, msg, choices, (), None, d.where, d.notes)
                 outs.append((step, s, (), ctx.faults_left, ()))
                 if d.findings:
                     self.findings[id(step)] = d.findings
                 continue
             ran = ran or d.handler
             if d.error is not None:  # AO keeps the previous state; nothing is sent
-                step = Step("error", pid, d.handler, msg, choices, (), d.error, d.where, d.notes)
+                step = Step(StepKind.ERROR, pid, d.handler, msg, choices, (), d.error, d.where, d.notes)
                 outs.append((step, s, (), ctx.faults_left, ()))
                 if d.findings:
                     self.findings[id(step)] = d.findings
                 continue
-            outs.append(self._applied("deliver", idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
+            outs.append(self._applied(StepKind.DELIVER, idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
             if d.findings:
                 self.findings[id(outs[-1][0])] = d.findings
         if self.conformance is not None:
@@ -559,7 +567,7 @@ class Semantics:
                 if why is not None:
                     self.divergent[id(out[0])] = why
         if ran is not None and self.handler_error and faults_left > 0:
-            outs.append((Step("handler-error", pid, ran, msg, (), ()), s, (), faults_left - 1, ()))
+            outs.append((Step(StepKind.HANDLER_ERROR, pid, ran, msg, (), ()), s, (), faults_left - 1, ()))
         return tuple(outs)
 
     def _initiative_outcomes(self, idx: int, s: int, faults_left: int) -> tuple[_Outcome, ...]:
@@ -579,18 +587,18 @@ class Semantics:
 
             for _, (status, value, ctx) in all_paths(one):
                 if status == "error":
-                    outs.append((Step("error", pid, it.name, None, tuple(ctx.choices), (), value), s, (), ctx.faults_left, ()))
+                    outs.append((Step(StepKind.ERROR, pid, it.name, None, tuple(ctx.choices), (), value), s, (), ctx.faults_left, ()))
                 elif value is not None:  # None: the initiative is not enabled
                     if type(value) is not type(before):
                         raise SpecError(
                             f"{self.spec.source}: initiative {it.name!r} of {pid} returned a {type(value).__name__}, "
                             f"expected its state type {type(before).__name__}"
                         )
-                    outs.append(self._applied("initiative", idx, s, it.name, None, -1, value, ctx, None, ()))
+                    outs.append(self._applied(StepKind.INITIATIVE, idx, s, it.name, None, -1, value, ctx, None, ()))
         return tuple(outs)
 
     def _applied(
-        self, kind: str, idx: int, s: int, name: str, msg: Message | None, ms: int, value: Any,
+        self, kind: StepKind, idx: int, s: int, name: str, msg: Message | None, ms: int, value: Any,
         ctx: StepContext, where: str | None, notes: tuple[tuple[str, Any], ...],
     ) -> _Outcome:
         """The outcome of one successful path: (step, serial of the new local state,
@@ -613,10 +621,10 @@ class Semantics:
     def _obligation_changes(self, info: StepInfo) -> _GhostOps:
         """(property index, opened keys, closed keys) for each response property the step touches."""
         out = []
-        for i, p in enumerate(self.response_props):
+        for i, (p, (trigger, discharge)) in enumerate(zip(self.response_props, self._obligation_rules)):
             try:
-                opened = tuple(p.trigger(info)) if p.trigger else ()
-                closed = tuple(p.discharge(info)) if p.discharge else ()
+                opened = tuple(trigger(info)) if trigger else ()
+                closed = tuple(discharge(info)) if discharge else ()
             except (AttributeError, KeyError, TypeError, UserError) as e:
                 if self.transparent:
                     raise SpecError(f"{self.spec.source}: response property {p.name!r} failed on a step: {e}") from e

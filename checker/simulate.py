@@ -20,10 +20,22 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from checker.config import CheckConfig
+from checker.expectation import Form, expectation
 from checker.property_eval import goals_met, required_goals, violated_at
-from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats, Trace
+from checker.result import (
+    EXPECTED_FAIL,
+    HOLDS,
+    UNKNOWN,
+    VIOLATED,
+    CheckResult,
+    Engine,
+    PropertyResult,
+    Stats,
+    Trace,
+    Verdict,
+)
 from checker.semantics import Semantics, Step, World
-from checker.spec import Property, Spec
+from checker.spec import HANDLER_STEPS, Property, Spec
 
 DEFAULT_RUNS = 300
 # Picks are drawn as booleans, never as integers: Hypothesis mixes constants found in
@@ -47,7 +59,7 @@ def simulate(
     stats.seconds = time.perf_counter() - start
     if progress is not None:
         progress(stats)
-    return CheckResult(spec.name, spec.source, spec.describe(config.params), config, "simulate", results, stats)
+    return CheckResult(spec.name, spec.source, spec.describe(config.params), config, Engine.SIMULATE, results, stats)
 
 
 def _walk(sem: Semantics, picks: list[int], stats: Stats, max_steps: int) -> list[tuple[Step, World]]:
@@ -64,7 +76,7 @@ def _walk(sem: Semantics, picks: list[int], stats: Stats, max_steps: int) -> lis
         n = picks[i] if i < len(picks) else 0
         step, w = succs[n % len(succs)]
         stats.transitions += 1
-        if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
+        if step.handler is not None and step.kind in HANDLER_STEPS:
             key = f"{sem.kind_of(step.pid)}:{step.handler}"
             stats.coverage[key] = stats.coverage.get(key, 0) + 1
         out.append((step, w))
@@ -110,13 +122,13 @@ def _one(sem: Semantics, p: Property, runs: int, max_steps: int, stats: Stats) -
     def last(steps: list[tuple[Step, World]]) -> World:
         return steps[-1][1] if steps else init
 
-    def result(verdict: str, bound: str, trace: list[tuple[Step, World]] | None = None,
+    def result(verdict: Verdict, bound: str, trace: list[tuple[Step, World]] | None = None,
                detail: str = "") -> PropertyResult:
         t = Trace(init, tuple(trace)) if trace is not None else None
         return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound, p.expected_to_fail, t, detail,
-                              engine="simulate")
+                              engine=Engine.SIMULATE)
 
-    if p.kind == "sometimes":
+    if expectation(p).form is Form.REACHABLE:
         run: list[tuple[Step, World]] | None = []
         found: list[str] = []
         for g in required_goals(sem, p):

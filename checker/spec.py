@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from checker.values import FrozenMap, Message
@@ -27,7 +28,22 @@ if TYPE_CHECKING:
 
 Params = FrozenMap[str, Any]
 
-PROPERTY_KINDS = ("always", "at-quiescence", "response", "sometimes")
+
+
+class PropertyKind(StrEnum):
+    """The kinds of property (``Property.kind``: a member or its text); what each means to
+    an engine is ``checker.expectation.expectation``."""
+
+    ALWAYS = "always"
+    AT_QUIESCENCE = "at-quiescence"
+    RESPONSE = "response"
+    SOMETIMES = "sometimes"
+    STEP = "step"  # conformance to the model (made by the engine under --conform)
+    FINDING = "finding"  # a finding from execution (made by the engine)
+
+
+# the kinds a spec declares (step and finding properties are made by the engines)
+PROPERTY_KINDS = (PropertyKind.ALWAYS, PropertyKind.AT_QUIESCENCE, PropertyKind.RESPONSE, PropertyKind.SOMETIMES)
 ENGINE_FAULTS: dict[str, str] = {
     "loss": "a message in flight is lost (the MU gave up); at most --max-faults per run",
     "handler-error": "a handler raises: its effects are discarded and it sends nothing",
@@ -57,6 +73,57 @@ class Ctx(Protocol):
     def error(self, reason: str) -> Any: ...
 
     def pids(self, kind: str) -> tuple[str, ...]: ...
+
+
+class StepKind(StrEnum):
+    """What one atomic step is (``Step.kind``, ``StepInfo.kind``); members equal their text."""
+
+    DELIVER = "deliver"  # a handler ran on a delivered message
+    ERROR = "error"  # a handler or initiative called ctx.error: no state change, nothing sent
+    UNHANDLED = "unhandled"  # no handler matched: the message went to the Inbox
+    HANDLER_ERROR = "handler-error"  # fault: the handler ran but its effects were discarded
+    LOSE = "lose"  # fault: a message in flight was lost
+    INITIATIVE = "initiative"  # a process acted on its own (a user sending a request)
+    INJECT = "inject"  # the adversary injected a message
+
+
+# the steps that ran a handler or initiative (what handler coverage counts)
+HANDLER_STEPS = frozenset({StepKind.DELIVER, StepKind.ERROR, StepKind.INITIATIVE})
+
+class View(Protocol):
+    """What a property's check, goal or explanation reads of one world: the one API
+    property and invariant authors program against.
+
+    ``view.<pid>`` / ``view[pid]`` is the local state of a process (as properties see it:
+    an implementation's ``observe``); ``of_kind(kind)`` those of every process of a kind
+    in system order; ``in_flight`` the messages in flight, ``in_flight_of(action)`` those
+    with one Action (read only these where you can: a memoised check then hits far more);
+    ``quiescent`` whether nothing is in flight; ``obligations(name)`` the open obligations
+    of a response property (``None`` where the run does not track it); ``params`` the
+    scenario. Implementations: a world's (``checker.semantics.WorldView``), a compact
+    key's (``KeyView``, the explorer's), a recording one (``checker.property_eval``) and a
+    symbolic one (``checker.symbolic.semantics.SymView``), so a check must read the world
+    through this API only and be a pure function of what it reads.
+    """
+
+    def __getattr__(self, pid: str) -> Any: ...
+
+    def __getitem__(self, pid: str) -> Any: ...
+
+    def of_kind(self, kind: str) -> tuple[Any, ...]: ...
+
+    @property
+    def in_flight(self) -> tuple[Message, ...]: ...
+
+    def in_flight_of(self, action: str) -> tuple[Message, ...]: ...
+
+    @property
+    def quiescent(self) -> bool: ...
+
+    def obligations(self, prop: str) -> tuple[Any, ...] | None: ...
+
+    @property
+    def params(self) -> Params: ...
 
 
 HandlerFn = Callable[[Any, Message, Ctx], Any]
@@ -158,7 +225,7 @@ class StepInfo:
     """What a response property sees of one step: who acted, on what, and the effect."""
 
     pid: str
-    kind: str
+    kind: StepKind
     handler: str | None
     msg: Message | None
     before: Any
@@ -168,7 +235,7 @@ class StepInfo:
 
 @dataclass(frozen=True)
 class Property:
-    """A named property with a kind and a one-line meaning.
+    """A named property with a kind (a ``PropertyKind``) and a one-line meaning.
 
     * ``always`` / ``at-quiescence``: ``check(view) -> bool``.
     * ``response``: ``trigger(step) -> keys`` opens obligations, ``discharge(step) -> keys``
@@ -192,14 +259,14 @@ class Property:
     name: str
     kind: str
     meaning: str
-    check: Callable[[Any], bool] | None = None
+    check: Callable[[View], bool] | None = None
     trigger: Callable[[StepInfo], Sequence[Any]] | None = None
     discharge: Callable[[StepInfo], Sequence[Any]] | None = None
-    goals: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
+    goals: Mapping[str, Callable[[View], bool]] = field(default_factory=dict)
     required: Callable[[Params], Sequence[str]] | None = None
     expected_to_fail: bool = False
     kind_label: str | None = None
-    explain: Callable[[Any], str] | None = None
+    explain: Callable[[View], str] | None = None
     obligations_of: str | None = None
 
     @property

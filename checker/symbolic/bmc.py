@@ -28,9 +28,10 @@ from typing import Any
 import z3
 
 from checker.config import CheckConfig
-from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats
+from checker.expectation import Form, expectation
+from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
 from checker.semantics import ADVERSARY, Step
-from checker.spec import Property, Spec
+from checker.spec import HANDLER_STEPS, Property, Spec
 from checker.symbolic.concrete import concrete_trace, violated_concretely
 from checker.symbolic.semantics import SymSemantics, SymState
 from checker.symbolic.translate import skeleton
@@ -62,6 +63,7 @@ class _Bmc:
         self.progress = progress
         self.solver = make_solver(rlimit, timeout_ms)
         self.props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+        self.expect = {p.name: expectation(p) for p in self.props}
         self.resp_index = {p.name: i for i, p in enumerate(self.ss.response_props)}
         self.violation: dict[str, tuple[int, z3.ModelRef]] = {}
         self.witness: dict[tuple[str, str], tuple[int, z3.ModelRef]] = {}
@@ -98,17 +100,18 @@ class _Bmc:
             if p.name in self.violation:
                 continue
             m: z3.ModelRef | None = None
-            if p.kind == "always" or (p.kind == "at-quiescence" and quiet):
-                assert p.check is not None
-                bad = self.ss.violation(st, p.check)
+            exp = self.expect[p.name]
+            if exp.form is Form.INVARIANT and (quiet or not exp.quiescent_only):
+                assert exp.check is not None
+                bad = self.ss.violation(st, exp.check)
                 if not z3.is_false(bad):
                     m = self._model(st.pc, bad, p.name)
-            elif p.kind == "response" and quiet and st.world.ghost[self.resp_index[p.name]]:
+            elif exp.form is Form.OBLIGATIONS and quiet and st.world.ghost[self.resp_index[p.name]]:
                 m = self._model(st.pc, None, p.name)
-            elif p.kind == "sometimes":
+            elif exp.form is Form.REACHABLE:
                 for g in self._goals(p):
                     if (p.name, g) not in self.witness:
-                        good = self.ss.holds(st, p.goals[g])
+                        good = self.ss.holds(st, exp.goals[g])
                         if not z3.is_false(good):
                             wm = self._model(st.pc, good, p.name)
                             if wm is not None:
@@ -117,11 +120,11 @@ class _Bmc:
                 self.violation[p.name] = (idx, m)
 
     def _goals(self, p: Property) -> list[str]:
-        return list(p.required(self.ss.config.params) if p.required else p.goals)
+        return self.expect[p.name].required_goals(self.ss.config.params)
 
     def _done(self) -> bool:
         for p in self.props:
-            if p.kind == "sometimes":
+            if self.expect[p.name].form is Form.REACHABLE:
                 if any((p.name, g) not in self.witness for g in self._goals(p)):
                     return False
             elif p.name not in self.violation:
@@ -153,7 +156,7 @@ class _Bmc:
             for i in frontier:
                 for step, st2 in self._successors(self.nodes[i][0]):
                     transitions += 1
-                    if step.handler is not None and step.kind in ("deliver", "error", "initiative"):
+                    if step.handler is not None and step.kind in HANDLER_STEPS:
                         k = f"{kind_of[step.pid]}:{step.handler}"
                         stats.coverage[k] = stats.coverage.get(k, 0) + 1
                     key = _key(st2)
@@ -183,7 +186,7 @@ class _Bmc:
             stats.limit_hit = stats.limit_hit or f"solver unknown while branching: {self.oracle.unknown}"
         results = [self._verdict(p, depth_done, exhausted, stats) for p in self.props]
         return CheckResult(spec_name=self.ss.spec.name, spec_source=self.ss.spec.source,
-                           scenario=scope_text(self.ss), config=cfg, engine="bmc", results=results, stats=stats)
+                           scenario=scope_text(self.ss), config=cfg, engine=Engine.BMC, results=results, stats=stats)
 
     def _path(self, idx: int) -> list[Step]:
         steps: list[Step] = []
@@ -198,10 +201,10 @@ class _Bmc:
     def _verdict(self, p: Property, depth: int, exhausted: bool, stats: Stats) -> PropertyResult:
         scope = scope_text(self.ss)
         base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
-                                    expected_to_fail=p.expected_to_fail, engine="bmc")
+                                    expected_to_fail=p.expected_to_fail, engine=Engine.BMC)
         reach = (f"no violation in any reachable state (symbolic state space exhausted at depth {depth}, "
                  f"{stats.states:,} symbolic states)" if exhausted else f"no violation up to depth {depth}")
-        if p.kind == "sometimes":
+        if self.expect[p.name].form is Form.REACHABLE:
             keys = self._goals(p)
             missing = [g for g in keys if (p.name, g) not in self.witness]
             if not missing:

@@ -16,9 +16,10 @@ import z3
 
 from checker.config import CheckConfig
 from checker.errors import InternalError
+from checker.property_eval import violated_at
 from checker.result import Trace
 from checker.semantics import Semantics, Step, World
-from checker.spec import Property, Spec
+from checker.spec import Property, Spec, StepKind
 from checker.symbolic.semantics import SymSemantics
 from checker.symbolic.translate import concretize, model_int
 from checker.symbolic.values import SymInt
@@ -35,7 +36,7 @@ def concrete_config(ss: SymSemantics, steps: list[Step], model: z3.ModelRef) -> 
         for label, v in step.choices:
             if isinstance(v, SymInt):
                 used.setdefault(_domain_of(ss, step, label), set()).add(model_int(model, v.e))
-        if step.kind == "inject":
+        if step.kind == StepKind.INJECT:
             for m in step.sends:
                 for tag, v in m.tags:
                     if isinstance(v, SymInt):
@@ -117,16 +118,7 @@ def concrete_trace(ss: SymSemantics, steps: list[Step], model: z3.ModelRef) -> t
 
 
 def violated_concretely(spec: Spec, config: CheckConfig, trace: Trace, prop: Property) -> bool:
-    """Does the last world of ``trace`` violate ``prop`` in the concrete semantics?"""
+    """Does the last world of ``trace`` violate ``prop`` in the concrete semantics (as
+    every engine judges it, ``checker.property_eval``)?"""
     sem = Semantics(spec, config)
-    w = trace.steps[-1][1] if trace.steps else trace.initial
-    view = sem.view(w)
-    quiet = not w.net
-    if prop.kind == "always":
-        return not bool(prop.check(view))  # type: ignore[misc]
-    if prop.kind == "at-quiescence":
-        return quiet and not bool(prop.check(view))  # type: ignore[misc]
-    if prop.kind == "response":
-        gi = [p.name for p in sem.response_props].index(prop.name)
-        return quiet and bool(w.ghost[gi])
-    return False
+    return violated_at(sem, prop, trace.steps[-1][1] if trace.steps else trace.initial)

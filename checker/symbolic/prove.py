@@ -23,7 +23,8 @@ from typing import Any
 import z3
 
 from checker.config import CheckConfig
-from checker.result import PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats
+from checker.expectation import Form, StateCheck, expectation, state_check
+from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
 from checker.spec import Property, Spec
 from checker.symbolic.bmc import bmc, scope_text
 from checker.symbolic.semantics import SymSemantics
@@ -31,7 +32,6 @@ from checker.symbolic.shapes import Edge, ShapeGraph, build_graph
 from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
 
 Cert = dict[int, z3.BoolRef]
-PROVABLE_KINDS = ("always", "at-quiescence", "response")
 
 
 def _apply(g: ShapeGraph, cert: Cert, sid: int, args: tuple[z3.ArithRef, ...]) -> z3.BoolRef:
@@ -318,18 +318,20 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
             progress(Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start,
                            unit="control shapes"))
 
-    wanted = [p for p in spec.properties if p.kind in PROVABLE_KINDS
+    # the properties a single state decides (invariants, obligations at quiescence)
+    wanted = [p for p in spec.properties if expectation(p).at_worlds
               and (properties is None or p.name in properties)
               and (properties is not None or config.properties is None or p.name in config.properties)]
-    plain = [p for p in wanted if p.kind != "response"]
-    responses = [p for p in wanted if p.kind == "response"]
+    plain = [p for p in wanted if expectation(p).form is Form.INVARIANT]
+    responses = [p for p in wanted if expectation(p).form is Form.OBLIGATIONS]
+    # the declared invariants 1-induction may use: those that hold in every state
+    usable = [i for i in spec.invariants if expectation(i).form is Form.INVARIANT and not expectation(i).quiescent_only]
     # one shape graph per group: the obligations ghost multiplies the shapes, so only
     # the graph for response properties carries it
-    groups = [(plain, [i for i in spec.invariants if i.kind == "always" and i.obligations_of is None])]
+    groups = [(plain, [i for i in usable if i.obligations_of is None])]
     if responses:
         names = {r.name for r in responses}
-        groups.append((responses, [i for i in spec.invariants if i.kind == "always"
-                                   and (i.obligations_of is None or i.obligations_of in names)]))
+        groups.append((responses, [i for i in usable if i.obligations_of is None or i.obligations_of in names]))
     results: dict[str, PropertyResult] = {}
     shapes = edges = 0
     limit_hit: str | None = None
@@ -341,7 +343,9 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
         checked = group + [i for i in invs if i.name not in {w.name for w in group}]
         cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
         ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
-        props = [_as_state_check(p) for p in checked]
+        # each as a check on one state: a response property holds where the world is not
+        # quiescent or none of its obligations is open (``view.obligations``)
+        props = [state_check(p) for p in checked]
         graphs = _Graphs(ss, props, max_shapes, tuple(i.name for i in invs) if method in ("auto", "kind") else (),
                          rlimit, report)
         for p in group:
@@ -356,14 +360,14 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit,
                   reduction=reduction, unit="control shapes")
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
-                       engine="prove", results=[results[p.name] for p in wanted], stats=stats)
+                       engine=Engine.PROVE, results=[results[p.name] for p in wanted], stats=stats)
 
 
 class _Graphs:
     """The shape graph of one group of properties, plain or guided by the group's
     invariants ``assume`` (none: both are the plain graph), each built on first use."""
 
-    def __init__(self, ss: SymSemantics, props: list[Property], max_shapes: int, assume: tuple[str, ...],
+    def __init__(self, ss: SymSemantics, props: list[StateCheck], max_shapes: int, assume: tuple[str, ...],
                  rlimit: int, progress: Callable[[int, int], None]) -> None:
         self.ss, self.props, self.max_shapes, self.assume = ss, props, max_shapes, assume
         self.rlimit, self.progress = rlimit, progress
@@ -377,27 +381,15 @@ class _Graphs:
         return self.built[key]
 
 
-def _as_state_check(p: Property) -> Property:
-    """``p`` as a check on one state: a response property holds where the world is not
-    quiescent or none of its obligations is open (``view.obligations``)."""
-    if p.kind != "response":
-        return p
-
-    def no_open_obligation_at_quiescence(v: Any) -> bool:
-        return not (v.quiescent and v.obligations(p.name))
-
-    return dataclasses.replace(p, kind="always", check=no_open_obligation_at_quiescence)
-
-
 def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, graph: Callable[[bool], ShapeGraph], p: Property,
                invs: list[str], method: str, rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int,
                max_states: int) -> PropertyResult:
     """Prove ``p``: 1-induction with the invariants ``invs`` over the graph guided by
     them (``graph(True)``), then, under ``auto``, the other methods over the plain graph."""
     base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
-                                expected_to_fail=p.expected_to_fail, engine="prove")
+                                expected_to_fail=p.expected_to_fail, engine=Engine.PROVE)
     claim = f"any depth, any data values; {scope}"
-    if p.kind == "response":
+    if expectation(p).form is Form.OBLIGATIONS:
         claim += "; response checked as: no open obligation at any quiescent state"
     notes: list[str] = []
 
@@ -411,7 +403,7 @@ def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, graph: Callable[[
         """Not proved: a real counterexample if BMC finds one (it replays concretely),
         else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
         cex = bmc(spec, dataclasses.replace(cfg, properties=(p.name,)), bmc_depth).result(p.name)
-        if cex.verdict in (VIOLATED, "EXPECTED-FAIL") and cex.trace is not None:
+        if cex.verdict in (VIOLATED, EXPECTED_FAIL) and cex.trace is not None:
             return PropertyResult(**base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
                                   trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
         return PropertyResult(**base, verdict=UNKNOWN, bound=claim,

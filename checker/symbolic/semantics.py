@@ -31,8 +31,8 @@ from checker.config import CheckConfig
 from checker.errors import HandlerError, SpecError
 from checker.network import FifoNetwork
 from checker.process import impl_of
-from checker.semantics import ADVERSARY, Semantics, Step, StepContext, View, World
-from checker.spec import Param, Property, Spec, StepInfo
+from checker.semantics import ADVERSARY, Semantics, Step, StepContext, World, WorldView
+from checker.spec import Param, Property, Spec, StepInfo, StepKind
 from checker.symbolic.translate import order_key
 from checker.symbolic.values import Infeasible, Oracle, SymInt, to_z3_bool
 from checker.values import FrozenMap, Message, make_message
@@ -78,8 +78,9 @@ def bound_formula(x: z3.ArithRef, bound: str) -> z3.BoolRef:
     return z3.BoolVal(True)
 
 
-class SymView(View):
-    """A ``View`` whose ``params`` are the symbolic parameters."""
+class SymView(WorldView):
+    """The ``View`` (``checker.spec.View``) of a symbolic world: a world's view whose
+    ``params`` are the symbolic parameters."""
 
     __slots__ = ("_params",)
 
@@ -227,7 +228,7 @@ class SymSemantics:
             rest = self._take(w.net, handle)
             idx = sem.index[msg.dst]
             if idx < 0:  # the adversary ignores what it receives
-                yield Step("unhandled", msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
+                yield Step(StepKind.UNHANDLED, msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
                 continue
             ran: list[str] = []
             for step, nxt in self._run(st, idx, msg, rest):
@@ -236,13 +237,13 @@ class SymSemantics:
                 yield step, nxt
             if ran and sem.handler_error and w.faults_left > 0:
                 w2 = World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
-                yield Step("handler-error", msg.dst, ran[0], msg, (), ()), SymState(w2, st.fresh, st.pc)
+                yield Step(StepKind.HANDLER_ERROR, msg.dst, ran[0], msg, (), ()), SymState(w2, st.fresh, st.pc)
         if sem.loss and w.faults_left > 0:
             for handle, msg in self._droppable(w.net):
                 if only_src is not None and msg.src != only_src:
                     continue
                 w2 = World(w.procs, self._take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
-                yield Step("lose", msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
+                yield Step(StepKind.LOSE, msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
         if only_src is not None:
             return
         for idx, impl in enumerate(self.impls):
@@ -262,7 +263,7 @@ class SymSemantics:
         pid = self.instances[idx].pid
         impl = self.impls[idx]
         before = w.procs[idx]
-        kind = "deliver" if msg is not None else "initiative"
+        kind = StepKind.DELIVER if msg is not None else StepKind.INITIATIVE
         oracle = self.oracle
 
         def one(ch: Chooser) -> tuple[Step, SymState] | None:
@@ -273,9 +274,9 @@ class SymSemantics:
                     d = impl.deliver(before, msg, ctx)
                     pc = canonical_pc(st.pc + tuple(oracle.pc))
                     if d.handler is None:
-                        return Step("unhandled", pid, None, msg, tuple(ctx.choices), ()), SymState(_w(w, w.procs, net), st.fresh, pc)
+                        return Step(StepKind.UNHANDLED, pid, None, msg, tuple(ctx.choices), ()), SymState(_w(w, w.procs, net), st.fresh, pc)
                     if d.error is not None:
-                        step = Step("error", pid, d.handler, msg, tuple(ctx.choices), (), d.error)
+                        step = Step(StepKind.ERROR, pid, d.handler, msg, tuple(ctx.choices), (), d.error)
                         return step, SymState(_w(w, w.procs, net), st.fresh, pc)
                     after, hname = d.state, d.handler
                 else:
@@ -284,7 +285,7 @@ class SymSemantics:
                     try:
                         after = fn(before, ctx)
                     except HandlerError as e:
-                        step = Step("error", pid, name, msg, tuple(ctx.choices), (), e.reason)
+                        step = Step(StepKind.ERROR, pid, name, msg, tuple(ctx.choices), (), e.reason)
                         return step, SymState(_w(w, w.procs, net), st.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
                     if after is None:
                         return None
@@ -350,7 +351,7 @@ class SymSemantics:
             tags[tag], fresh = self.fresh_var(f"{tag}@{ADVERSARY}", bound, fresh)
         m = make_message(ADVERSARY, template["__dst"], template["__action"], tags)
         w2 = World(w.procs, self._put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1)
-        return Step("inject", ADVERSARY, None, None, (), (m,)), SymState(w2, fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
+        return Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), SymState(w2, fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
 
     # -- properties --------------------------------------------------------------------
 

@@ -20,13 +20,15 @@ representative of its target, its argument terms permuted to that shape's slots.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
+from checker.expectation import StateCheck, state_check
 from checker.semantics import Step
+from checker.spec import Property
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.shape_symmetry import ShapeCanon, Template
 from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
@@ -121,11 +123,12 @@ def _summary(msgs: list[Message], faults_left: int) -> str:
     return f"in flight: {inflight}; faults left {faults_left}"
 
 
-def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: bool | None = None,
+def build_graph(ss: SymSemantics, props: Sequence[StateCheck | Property], max_shapes: int, symmetry: bool | None = None,
                 assume: tuple[str, ...] = (), rlimit: int = DEFAULT_RLIMIT,
                 progress: Callable[[int, int], None] | None = None) -> ShapeGraph:
     """Explore every control shape (up to ``max_shapes``) with its edges and, for each
-    property in ``props`` (always / at-quiescence), the formula saying it holds there.
+    check in ``props`` (a ``StateCheck``, or a property a single state decides), the
+    formula saying it holds there.
 
     ``symmetry`` (default ``ss.config.symmetry``): keep one shape per orbit of the
     spec's ``symmetric_kinds`` (see checker/symbolic/shape_symmetry.py for the contract
@@ -133,6 +136,7 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
     invariants) that guide the exploration: a step whose guard z3 shows unsatisfiable
     together with them in the source shape is refuted, not followed (solver unknown:
     followed). ``progress(shapes, edges)`` is called every 256 shapes."""
+    checks = [p if isinstance(p, StateCheck) else state_check(p) for p in props]
     canon = ShapeCanon(ss, ss.config.symmetry if symmetry is None else symmetry)
     params = tuple(ss.param_vars[n] for n in sorted(ss.param_vars))
     pcon = z3.And(*ss.init_pc) if ss.init_pc else z3.BoolVal(True)
@@ -177,11 +181,11 @@ def build_graph(ss: SymSemantics, props: list[Any], max_shapes: int, symmetry: b
             progress(len(shapes), len(edges))
         canon.forget_local()
         st = canon.instantiate(sh.template, sh.vars)
-        for p in props:
-            if p.kind == "at-quiescence" and not sh.quiescent:
-                sh.holds[p.name] = z3.BoolVal(True)
+        for c in checks:
+            if c.quiescent_only and not sh.quiescent:
+                sh.holds[c.name] = z3.BoolVal(True)
             else:
-                sh.holds[p.name] = _holds(ss, st, p.check)
+                sh.holds[c.name] = _holds(ss, st, c.check)
         empty = False  # no state of this shape satisfies the assumed invariants
         if solver is not None:
             solver.push()
