@@ -9,11 +9,13 @@ coordinator (which never reported it).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from checker.result import HOLDS
+from checker.spec import Property
 from spec.tim3.migration import SPEC, build
 from tests.migration.helpers import failures, run
 
@@ -144,3 +146,39 @@ def test_larger_scenarios(params: dict[str, Any], states: int, expected: dict[st
     r = run(**params)
     assert r.stats.states == states
     assert failures(r) == expected
+
+
+def test_seed_overwrite_erases_a_report_that_arrived_before_it() -> None:
+    """The third way the seed's overwrite goes wrong: the history was read before a mint
+    through the new coordinator, whose UpdatePosition is applied before the Backfill
+    arrives; the overwrite erases it. (14 steps; release-positions-match-supply's
+    shortest trace is another one, so this pins the mechanism with its own check.)"""
+
+    def report_survives(w: Any) -> bool:
+        st = w.state
+        if not (st.backfilled and w.quiescent):
+            return True
+        return all(st.counted.get(e.req, 0) >= 1 for e in w.token.log if e.origin == "new")
+
+    prop = Property("new-report-survives-backfill", "always", "a reported change is still counted", check=report_survives)
+    r = run(dataclasses.replace(SPEC, properties=(prop,)), plan="seed")
+    assert failures(r) == {"new-report-survives-backfill": 14}
+    h = _handlers(r, "new-report-survives-backfill")
+    assert h.index("History") < h.index("Mint") < h.index("UpdatePosition") < h.index("Backfill") == len(h) - 1
+
+
+def test_seed_reconstruction_does_not_last() -> None:
+    """Backfilled, then rolled back: the old coordinator's next mint is reported by nobody
+    and nothing flags the positions (15 steps)."""
+
+    def flagged(w: Any) -> bool:
+        if not (w.quiescent and w.operator.rolled_back and w.state.backfilled):
+            return True
+        pos, bal = w.state.positions, w.token.balances
+        return bool(w.state.stale) or all(pos.get(u, 0) == bal.get(u, 0) for u in set(pos) | set(bal))
+
+    prop = Property("reconstructed-then-rolled-back", "always", "flagged or right", check=flagged)
+    r = run(dataclasses.replace(SPEC, properties=(prop,)), plan="seed")
+    assert failures(r) == {"reconstructed-then-rolled-back": 15}
+    h = _handlers(r, "reconstructed-then-rolled-back")
+    assert h.index("Backfill") < h.index("rollback") < h.index("Mint")
