@@ -97,7 +97,7 @@ from checker.errors import InternalError, UserError
 
 VARIANTS = ("default", "require-json", "normalized-tags")
 PAIRS_ORDERS = ("sorted", "reversed")
-_MODULES = ("kernel", "state", "snapshot", "json", "utils", "handlers_utils", "handlers", "ao", "env", "process")
+_MODULES = ("kernel", "state", "snapshot", "rename", "json", "utils", "handlers_utils", "handlers", "ao", "env", "process")
 _CHUNK_CACHE = 2048
 
 
@@ -233,6 +233,12 @@ _FAILURES: Mapping[str | None, type[LuaFailure]] = MappingProxyType(
 )
 
 
+def _plain_key(k: str) -> bool:
+    """True when a snapshot text holds ``k`` verbatim wherever a state string contains it
+    (printable ASCII without quotes or backslashes: nothing the text escapes)."""
+    return k.isascii() and k.isprintable() and '"' not in k and "\\" not in k and k != ""
+
+
 def _to_lua(v: Any) -> Any:
     if type(v) is str and not v.isascii():
         return v.encode("utf-8", "surrogateescape")
@@ -300,6 +306,8 @@ class AoProcess:
         self._api = api
         self._deliver_fn = api.deliver
         self._evaluate_fn = api.evaluate
+        self._rename_fn = api.rename
+        self._maps: dict[tuple[tuple[str, str], ...], Any] = {}  # renamings as Lua tables
         self._initial = self._load(files, texts)
 
     @staticmethod
@@ -454,6 +462,50 @@ class AoProcess:
         if status == "unsupported":
             raise AoUnsupported(result)
         raise AoRuntimeError(f"observable {expr!r} failed: {result}")
+
+    def rename(self, state: Snapshot, mapping: Mapping[str, str]) -> Snapshot:
+        """``state`` with every string of the process's state renamed by ``mapping``, as
+        ``checker.symmetry.rename_value`` renames a string: ``s`` becomes ``mapping[s]``,
+        ``head#tail`` becomes ``mapping[head]#tail``; everything else stays.
+
+        Renamed: the keys and values of the user globals and of every table reachable
+        from the state (shared tables once, cycles kept), upvalues that are state, the
+        handler list's data (names too: see ``lua/rename.lua``), ``Handlers.onceNonce``
+        and the loaded modules' values; not renamed: code. The result is a fresh
+        canonical snapshot, so equal renamed states give equal texts. For symmetry
+        reduction ``mapping`` is a permutation of user ids; two keys of one table that
+        become equal raise ``InternalError``.
+        """
+        if not mapping:
+            return state
+        text = state.text
+        if all(_plain_key(k) and k not in text for k in mapping):
+            return state  # no string of the state is or starts with a renamed id
+        items = tuple(sorted(mapping.items()))
+        table = self._maps.get(items)
+        if table is None:
+            if len(self._maps) >= 64:
+                self._maps.clear()
+            table = self._maps[items] = self._lua.table_from({_to_lua(k): _to_lua(v) for k, v in items})
+        try:
+            status, result, compiled = self._rename_fn(self._chunk_arg(text), table)
+        except lua53.LuaMemoryError as e:
+            self._chunks.clear()
+            self._cached_chars = 0
+            self._lua.gccollect()
+            raise AoRuntimeError(f"renaming a state: memory limit of {self.memory_limit_mb} MB exceeded") from e
+        except lua53.LuaError as e:
+            if "a snapshot of another process's code" in str(e):
+                raise AoRuntimeError(f"cannot rename: {str(e).splitlines()[0]}") from e
+            raise InternalError(f"ao runtime failed renaming a state of {self.pid}: {e}") from e
+        self._remember(text, compiled)
+        if status == "ok":
+            return state if result == text else Snapshot(result)
+        if status == "collision":
+            raise InternalError(f"{self.pid}: renaming by {dict(mapping)!r} is not injective on this state: {result}")
+        if status == "unsupported":
+            raise AoUnsupported(result)
+        raise InternalError(f"ao runtime failed renaming a state of {self.pid}: {result}")
 
     def order_dependent(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None = None) -> bool | str:
         """False when the delivery's outcome is the same under sorted and reversed pairs()

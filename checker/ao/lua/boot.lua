@@ -18,6 +18,7 @@ end
 module("kernel")
 module("state")
 module("snapshot")
+module("rename")
 K.json = module("json")
 K.utils = module("utils")
 K.hutils = module("handlers_utils")

@@ -25,6 +25,7 @@ local rawget, rawset, type, tostring, ipairs = rawget, rawset, type, tostring, i
 local xpcall, pcall, error, setmetatable = xpcall, pcall, error, setmetatable
 local getinfo = debug.getinfo
 local concat = table.concat
+local sfind = string.find
 
 local config = K.config
 local json, utils, handlers, ao = K.json, K.utils, K.handlers, K.ao
@@ -489,6 +490,33 @@ function api.evaluate(state, expr)
   if K.flagged then return K.flagged[1], K.flagged[2], compiled end
   if not ok then return "error", failureOf(v, nil, nil)[1], compiled end
   return "ok", K.jsonOf(v), compiled
+end
+
+--- Rename every string of a state by `mapping` (rename.lua); returns status ("ok",
+-- "collision", "unsupported", "internal"), the new canonical text or a message, and
+-- the chunk when one was compiled.
+function api.rename(state, mapping)
+  local compiled
+  if type(state) == "string" then
+    state = K.compile(state)
+    compiled = state
+  end
+  resetRecord()
+  K.reversed = false
+  K.restore(state)
+  local ok, err = pcall(K.renameState, mapping)
+  if not ok then
+    if type(err) == "string" and sfind(err, "rename collision: ", 1, true) == 1 then
+      return "collision", err, compiled
+    end
+    return "internal", tostring(err), compiled
+  end
+  local ok2, text = pcall(K.serialize)
+  if not ok2 then
+    if K.flagged then return K.flagged[1], K.flagged[2], compiled end
+    return "internal", tostring(text), compiled
+  end
+  return "ok", text, compiled
 end
 
 function api.compile(text)

@@ -34,6 +34,9 @@ local BUILTIN, BLIST, BNAME = {}, {}, {}
 local REG, RLIST = {}, {}
 local RCELLF, RCELLI, RCELLNAME, RCELLID = {}, {}, {}, {}
 local BASE = {}
+-- flat triples (cell index, pattern function, its load-time value) for the cells of the
+-- load-time hasMatchingTag patterns (filled by K.buildRegistry; function false: dropped)
+local TPCELLS, NTP = {}, 0
 local EXCLUDE = { Inbox = true, Errors = true }
 local NOTBUILTIN = {}
 K.BUILTIN, K.BLIST, K.REG, K.RLIST = BUILTIN, BLIST, REG, RLIST
@@ -195,6 +198,17 @@ function K.restore(chunk)
   K.modules = r.M
   local C = r.C
   for i = 1, K.NRCELLS do setupvalue(RCELLF[i], RCELLI[i], C[i]) end
+  -- a hasMatchingTag pattern made at load time is evaluated inline from the (name, value)
+  -- K.TAGPATTERNS recorded; a state whose cells hold other values (a renamed state,
+  -- rename.lua) drops the entry, and the pattern is called from then on
+  local tp = TPCELLS
+  for k = 1, NTP, 3 do
+    local f = tp[k + 1]
+    if f ~= false and not rawequal(C[tp[k]], tp[k + 2]) then
+      K.TAGPATTERNS[f] = nil
+      tp[k + 1] = false
+    end
+  end
 end
 
 -- ------------------------------------------------------------------ set-up
@@ -298,6 +312,20 @@ function K.buildRegistry(userGlobalKeys)
           local x = rawget(t, keys[j])
           if not BUILTIN[x] then walk(x) end
         end
+      end
+    end
+  end
+  local tp = K.TAGPATTERNS
+  for i = 1, #RLIST do
+    local f = RLIST[i]
+    if tp[f] ~= nil then
+      local j = 1
+      while true do
+        local name, x = getupvalue(f, j)
+        if name == nil then break end
+        TPCELLS[NTP + 1], TPCELLS[NTP + 2], TPCELLS[NTP + 3] = RCELLID[upvalueid(f, j)], f, x
+        NTP = NTP + 3
+        j = j + 1
       end
     end
   end
