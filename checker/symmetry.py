@@ -256,12 +256,12 @@ class Symmetry:
 
     def rename_state(self, idx: int, state: Any, ren: Renaming) -> Any:
         """``state`` of process ``idx`` with the ids in ``ren`` replaced: through
-        ``rename_value``, or the implementation's own ``rename_state`` (a Lua snapshot)."""
+        ``rename_value``, or the implementation's own ``rename_state(state, ren)``, which
+        gets the renaming itself (a dict: a Lua snapshot is renamed inside Lua)."""
         impl = self.sem.impls[idx]
         if isinstance(impl, PythonProcess):
             return rename_value(state, ren, self._fields)
-        fields = self._fields
-        return impl.rename_state(state, lambda v: rename_value(v, ren, fields))  # type: ignore[attr-defined]
+        return impl.rename_state(state, ren)  # type: ignore[attr-defined]
 
     def _message(self, s: int, plan: _Plan) -> int:
         r = plan.msgs.get(s)
