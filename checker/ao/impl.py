@@ -18,6 +18,10 @@ globals. How messages cross the seam:
 * **Observed** (what properties see): ``observe`` maps the decoded globals to the model's
   state through the spec's observer; ``observe_message`` keeps the tags the model
   declares for the Action and reads integer-domain tags as Lua's ``tonumber`` does.
+* **Renamed** (symmetry reduction): ``rename_state(state, ren)`` renames the users' ids
+  in a snapshot inside Lua (``AoProcess.rename``); from the first renaming on, the
+  process checks that renaming commutes with its first deliveries
+  (``checker.ao.commute``: a mismatch is a ``SpecError`` saying to use ``--no-symmetry``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from checker.ao.commute import CommuteCheck
 from checker.ao.runtime import AoMessage, AoProcess, Outcome
 from checker.ao.snapshot import Snapshot
 from checker.errors import SpecError, UserError
@@ -186,6 +191,7 @@ class LuaProcess:
         self.hop_ms = hop_ms  # None: time does not pass (every msg.Timestamp is 0)
         # source locations are shown relative to this folder (the spec's or the manifest's)
         self._prefix = str(root.resolve()) + "/" if root is not None else ""
+        self._commute: CommuteCheck | None = None  # armed by rename_state (symmetry)
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -218,6 +224,8 @@ class LuaProcess:
         ao_msg = self.to_ao(msg)
         hooks = _Hooks(ctx)
         out = self.runtime.deliver(state, ao_msg, hooks)
+        if self._commute is not None:
+            self._commute.check(state, msg, hooks.answers, out)
         d = self._delivery(state, out, ctx, ao_msg.timestamp)
         if self.rules is None:
             return d
@@ -300,6 +308,15 @@ class LuaProcess:
 
     def describe_state(self, state: Any) -> Any:
         return state.decode()
+
+    def rename_state(self, state: Snapshot, ren: Mapping[str, str]) -> Snapshot:
+        """``state`` with the process ids of ``ren`` renamed (``AoProcess.rename``), for
+        symmetry reduction; a permutation is then checked to commute with this process's
+        deliveries (``checker.ao.commute``)."""
+        if self._commute is None:
+            self._commute = CommuteCheck(self)
+        self._commute.add(ren)
+        return self.runtime.rename(state, ren)
 
     # -- crossing the seam ------------------------------------------------------------
 
