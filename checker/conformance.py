@@ -19,7 +19,7 @@ and no further.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,8 @@ from checker.choices import Chooser, all_paths
 from checker.errors import SpecError, UserError
 from checker.process import FINDING_KINDS, Delivery, PythonProcess
 from checker.spec import Property, PropertyKind, StepKind
-from checker.values import FrozenMap, Message
+from checker.values import Message
+from checker.walk import Walk, record_fields
 
 if TYPE_CHECKING:
     from checker.semantics import Semantics, Step
@@ -51,23 +52,33 @@ def find_property(spec: Any, name: str) -> Property | None:
     return p
 
 
+class _Typed(Walk):
+    """``typed`` as a walk over the value (``checker.walk``)."""
+
+    def leaf(self, value: Any, path: str) -> Any:
+        if isinstance(value, bool):
+            return ("bool", value)
+        if isinstance(value, (int, float)):
+            return (type(value).__name__, value)
+        return value
+
+    def message(self, m: Message, path: str) -> Any:
+        return ("msg", m.src, m.dst, m.action, tuple((k, self.walk(v)) for k, v in m.tags))
+
+    def mapping(self, m: Mapping[Any, Any], path: str) -> Any:
+        return ("map", tuple((self.walk(k), self.walk(v)) for k, v in m.items()))
+
+    def record(self, obj: Any, path: str) -> Any:
+        return (type(obj).__name__, tuple((n, self.walk(getattr(obj, n))) for n in record_fields(obj)))
+
+
+_TYPED = _Typed()
+
+
 def typed(value: Any) -> Any:
     """``value`` with every number tagged by its type, for comparisons where ``1`` and
-    ``1.0`` (or ``True`` and ``1``) must differ."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, (int, float)):
-        return (type(value).__name__, value)
-    if isinstance(value, Message):
-        return ("msg", value.src, value.dst, value.action, tuple((k, typed(v)) for k, v in value.tags))
-    if isinstance(value, tuple):
-        return tuple(typed(v) for v in value)
-    if isinstance(value, FrozenMap):
-        return ("map", tuple((typed(k), typed(v)) for k, v in value.items()))
-    fields = getattr(value, "__dataclass_fields__", None)
-    if fields is not None:
-        return (type(value).__name__, tuple((n, typed(getattr(value, n))) for n in fields))
-    return value
+    ``1.0`` (or ``True`` and ``1``) must differ: a hashable tree of tuples."""
+    return _TYPED.walk(value)
 
 
 class Conformance:

@@ -21,7 +21,6 @@ for a plain field, or ``{"keys": {key: {"before": x, "after": y}}}`` for a mappi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -40,6 +39,7 @@ from checker.result import CheckResult, PropertyResult
 from checker.semantics import ADVERSARY, Semantics, Step, World
 from checker.spec import Property, Spec
 from checker.values import FrozenMap, Message, make_message
+from checker.walk import Node, Walk, node_of, record_fields
 
 SCHEMA_VERSION = 1
 TOOL = "tim3check"
@@ -52,6 +52,46 @@ STEP_FIELDS: tuple[str, ...] = ("index", "kind", "pid", "handler", "message", "c
 # ------------------------------------------------------------------ JSON conversion
 
 
+class _Json(Walk):
+    """``to_json`` as a walk over the value (``checker.walk``)."""
+
+    def leaf(self, value: Any, path: str) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise InternalError(f"cannot convert a {type(value).__name__} to JSON: {value!r}")
+
+    def message(self, m: Message, path: str) -> Any:
+        return {"src": m.src, "dst": m.dst, "action": m.action, "tags": [[k, self.walk(v)] for k, v in m.tags]}
+
+    def mapping(self, m: Mapping[Any, Any], path: str) -> Any:
+        out = {self._key(k): self.walk(v) for k, v in m.items()}
+        return dict(sorted(out.items()))
+
+    def _key(self, k: Any) -> str:
+        return k if isinstance(k, str) else json.dumps(self.walk(k), sort_keys=True)
+
+    def sequence(self, t: tuple[Any, ...], path: str) -> Any:
+        return [self.walk(v) for v in t]
+
+    def array(self, items: list[Any], path: str) -> Any:
+        return [self.walk(v) for v in items]
+
+    def collection(self, items: set[Any] | frozenset[Any], path: str) -> Any:
+        return sorted((self.walk(v) for v in items), key=lambda x: json.dumps(x, sort_keys=True))
+
+    def record(self, obj: Any, path: str) -> Any:
+        return {n: self.walk(getattr(obj, n)) for n in public_fields(obj)}
+
+
+_JSON = _Json()
+
+
+def public_fields(obj: Any) -> tuple[str, ...]:
+    """The fields of a record (a frozen dataclass) that JSON shows: those a walk visits
+    (``checker.walk.record_fields``) but the private (``_``) ones."""
+    return tuple(n for n in record_fields(obj) if not n.startswith("_"))
+
+
 def to_json(value: Any) -> Any:
     """A JSON-able copy of a state value, deterministic in key order.
 
@@ -60,33 +100,13 @@ def to_json(value: Any) -> Any:
     ``json.dumps`` of their converted form); tuples, lists and sets become lists (sets
     sorted); ``Message`` becomes ``message_to_json``; bool/int/float/str/None stay.
     """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, Message):
-        return message_to_json(value)
-    if isinstance(value, Mapping):
-        out = {_key(k): to_json(v) for k, v in value.items()}
-        return dict(sorted(out.items()))
-    if isinstance(value, (tuple, list)):
-        return [to_json(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((to_json(v) for v in value), key=lambda x: json.dumps(x, sort_keys=True))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_json(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.init and not f.name.startswith("_")
-        }
-    raise InternalError(f"cannot convert a {type(value).__name__} to JSON: {value!r}")
-
-
-def _key(k: Any) -> str:
-    return k if isinstance(k, str) else json.dumps(to_json(k), sort_keys=True)
+    return _JSON.walk(value)
 
 
 def message_to_json(m: Message) -> dict[str, Any]:
     """``{"src", "dst", "action", "tags": [[name, value], ...]}`` (tags in canonical order)."""
-    return {"src": m.src, "dst": m.dst, "action": m.action, "tags": [[k, to_json(v)] for k, v in m.tags]}
+    out: dict[str, Any] = _JSON.message(m, "")
+    return out
 
 
 def message_from_json(d: Any) -> Message:
@@ -137,8 +157,9 @@ def step_key_json(step: Step) -> dict[str, Any]:
 
 
 def state_diff(before: Any, after: Any) -> dict[str, Any]:
-    """Field-level diff of two local states (see the module docstring)."""
-    if dataclasses.is_dataclass(before) and type(before) is type(after):
+    """Field-level diff of two local states (see the module docstring): the fields of a
+    record (as a walk sees them, ``checker.walk``), or the whole state as one field."""
+    if node_of(before) is Node.RECORD and type(before) is type(after):
         b, a = to_json(before), to_json(after)
     else:
         b, a = {"(state)": to_json(before)}, {"(state)": to_json(after)}
@@ -148,7 +169,7 @@ def state_diff(before: Any, after: Any) -> dict[str, Any]:
         if bv == av:
             continue
         raw = getattr(before, name, None) if name != "(state)" else before
-        if isinstance(raw, Mapping) and isinstance(bv, dict) and isinstance(av, dict):
+        if node_of(raw) is Node.MAP and isinstance(bv, dict) and isinstance(av, dict):
             keys: dict[str, Any] = {}
             for k in sorted(set(bv) | set(av)):
                 if bv.get(k) != av.get(k) or (k in bv) != (k in av):

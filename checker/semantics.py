@@ -29,6 +29,7 @@ from checker.network import MessageTable, SerialBag, network_for, serial_network
 from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of
 from checker.spec import ProcessInstance, Property, Spec, StepInfo, StepKind
 from checker.values import Message, make_message
+from checker.walk import DERIVED
 
 ADVERSARY = "adversary"
 
@@ -47,7 +48,7 @@ class World:
     ghost: tuple[tuple[Any, ...], ...]
     faults_left: int
     injections_left: int
-    phash: tuple[int, ...] = field(default=(), repr=False)
+    phash: tuple[int, ...] = field(default=(), repr=False, metadata=DERIVED)  # not walked: recomputed
     _h: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -13,8 +13,9 @@ sorted one is taken: less reduction, never unsoundness (each representative is a
 real member of its orbit).
 
 Ids appear in values either as the whole string (``user1``) or as a prefix of a derived
-id written ``<pid>#<suffix>`` (``user1#0``); renaming rewrites both, inside strings,
-tuples, messages, ``FrozenMap`` keys and values, and frozen dataclasses.
+id written ``<pid>#<suffix>`` (``user1#0``); renaming rewrites both, in every string a
+walk over the value reaches (``checker.walk``: messages with their names, map keys and
+values, tuples, sets, frozen dataclasses).
 
 The explorer canonicalises compact world keys (``Semantics.key_of``): a renaming maps
 state and message serials to serials, cached per renaming, so a state or message is
@@ -23,7 +24,6 @@ renamed once per renaming over the whole search.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import operator
 from collections.abc import Callable
@@ -32,7 +32,7 @@ from typing import Any
 from checker.errors import SpecError
 from checker.process import PythonProcess
 from checker.semantics import Key, Semantics, World
-from checker.values import FrozenMap, Message
+from checker.walk import Walk
 
 ABSTRACT = "*"
 MAX_TIE_ORDERS = 24  # beyond this many tie orders, take the sorted order (less reduction)
@@ -41,32 +41,30 @@ Renaming = dict[str, str]
 _MISSING: Any = object()
 
 
-def rename_value(value: Any, ren: Renaming, fields: dict[type, tuple[str, ...]]) -> Any:
+class Renamer(Walk):
+    """``rename_value`` as a walk (``checker.walk``) that visits names and keys too."""
+
+    names = True
+
+    def __init__(self, ren: Renaming) -> None:
+        super().__init__()
+        self.ren = ren
+
+    def leaf(self, value: Any, path: str) -> Any:
+        if type(value) is str:
+            ren = self.ren
+            hit = ren.get(value)
+            if hit is not None:
+                return hit
+            head, sep, tail = value.partition("#")
+            if sep and head in ren:
+                return ren[head] + sep + tail
+        return value
+
+
+def rename_value(value: Any, ren: Renaming) -> Any:
     """``value`` with every process id in ``ren`` replaced (see the module docstring)."""
-    if isinstance(value, str):
-        hit = ren.get(value)
-        if hit is not None:
-            return hit
-        head, sep, tail = value.partition("#")
-        if sep and head in ren:
-            return ren[head] + sep + tail
-        return value
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    if isinstance(value, Message):
-        return Message(*(rename_value(v, ren, fields) for v in value))
-    if isinstance(value, tuple):
-        return tuple(rename_value(v, ren, fields) for v in value)
-    if isinstance(value, FrozenMap):
-        return FrozenMap({rename_value(k, ren, fields): rename_value(v, ren, fields) for k, v in value.items()})
-    cls = type(value)
-    names = fields.get(cls)
-    if names is None:
-        if not dataclasses.is_dataclass(value):
-            return value
-        names = tuple(f.name for f in dataclasses.fields(value) if f.init)
-        fields[cls] = names
-    return cls(**{n: rename_value(getattr(value, n), ren, fields) for n in names})
+    return Renamer(ren).walk(value)
 
 
 class _Plan:
@@ -100,7 +98,6 @@ class Symmetry:
         # switches the reduction off: renaming the users but not its state is unsound
         self.renamable = all(isinstance(i, PythonProcess) or hasattr(i, "rename_state") for i in sem.impls)
         self.enabled = bool(self.groups) and self.renamable
-        self._fields: dict[type, tuple[str, ...]] = {}
         self._sig: list[dict[int, int]] = [{} for _ in sem.pids]  # per process: serial -> signature
         self._abstract: dict[Any, int] = {}  # abstracted state -> its number (a signature)
         self._ghosts: dict[tuple[Any, ...], int] = {}  # ghost -> its number (orders ghosts)
@@ -236,7 +233,7 @@ class Symmetry:
         if any(ghost):
             g = plan.ghosts.get(ghost)
             if g is None:
-                g = tuple(tuple(sorted(rename_value(k, plan.ren, self._fields) for k in e)) for e in ghost)
+                g = tuple(tuple(sorted(rename_value(k, plan.ren) for k in e)) for e in ghost)
                 plan.ghosts[ghost] = g
             ghost = g
         return procs + (net, ghost, key[n + 2], key[n + 3])
@@ -259,15 +256,16 @@ class Symmetry:
         ``rename_value``, or the implementation's own ``rename_state(state, ren)``, which
         gets the renaming itself (a dict: a Lua snapshot is renamed inside Lua)."""
         impl = self.sem.impls[idx]
+        renamer = Renamer(ren)
         if isinstance(impl, PythonProcess):
-            return rename_value(state, ren, self._fields)
+            return renamer.walk(state)
         return impl.rename_state(state, ren)  # type: ignore[attr-defined]
 
     def _message(self, s: int, plan: _Plan) -> int:
         r = plan.msgs.get(s)
         if r is None:
             sem = self.sem
-            r = sem.message_serial(rename_value(sem.messages.msgs[s], plan.ren, self._fields))
+            r = sem.message_serial(rename_value(sem.messages.msgs[s], plan.ren))
             plan.msgs[s] = r
         return r
 

@@ -31,7 +31,6 @@ method's symbolic execution needs, and the counters do not depend on the renamin
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from typing import Any
 
@@ -42,9 +41,9 @@ from checker.network import FifoNetwork
 from checker.semantics import World
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.translate import Slot, instantiate, shape_of
-from checker.symbolic.values import SymInt
 from checker.symmetry import rename_value
 from checker.values import FrozenMap, Message
+from checker.walk import Walk
 
 MAX_PERMS = 720  # every permutation of up to 6 interchangeable processes
 
@@ -59,35 +58,35 @@ def rename(value: Any, ren: Renaming) -> Any:
     """``value`` (structure with ``Slot`` leaves) with every process id in ``ren``
     replaced: whole strings and the ``<pid>`` of ``<pid>#suffix``; maps re-sorted.
     The explicit engine's renaming (``checker.symmetry.rename_value``); a ``Slot`` is a
-    frozen dataclass of an int, so it comes back equal."""
-    return rename_value(value, ren, {})
+    leaf, so it comes back as it is."""
+    return rename_value(value, ren)
+
+
+class _Renumber(Walk):
+    """Slots renumbered 0.. in walk order, recording each one's old number and path."""
+
+    paths = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[int] = []
+        self.where: list[str] = []
+
+    def leaf(self, value: Any, path: str) -> Any:
+        if type(value) is Slot:
+            self.order.append(value.n)
+            self.where.append(path)
+            return Slot(len(self.order) - 1)
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise InternalError(f"cannot renumber a {type(value).__name__} in a control shape")
 
 
 def renumber(value: Any) -> tuple[Any, list[int], list[str]]:
     """``value`` with its slots renumbered 0.. in walk order (the order of
-    ``translate.rebuild``), the old number of each new slot, and each slot's path."""
-    order: list[int] = []
-    paths: list[str] = []
-
-    def walk(obj: Any, path: str) -> Any:
-        if isinstance(obj, Slot):
-            order.append(obj.n)
-            paths.append(path)
-            return Slot(len(order) - 1)
-        if obj is None or isinstance(obj, (str, int, float, bool)):
-            return obj
-        if isinstance(obj, Message):
-            return Message(obj.src, obj.dst, obj.action, tuple((k, walk(v, f"{path}.{k}")) for k, v in obj.tags))
-        if isinstance(obj, FrozenMap):
-            return FrozenMap._raw({k: walk(v, f"{path}[{k}]") for k, v in obj.items()})
-        if isinstance(obj, tuple):
-            return tuple(walk(v, f"{path}[{i}]") for i, v in enumerate(obj))
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return type(obj)(**{f.name: walk(getattr(obj, f.name), f"{path}.{f.name}")
-                                for f in dataclasses.fields(obj) if f.init})
-        raise InternalError(f"cannot renumber a {type(obj).__name__} in a control shape")
-
-    return walk(value, ""), order, paths
+    ``translate.rebuild``: one walk), the old number of each new slot, and each slot's path."""
+    w = _Renumber()
+    return w.walk(value), w.order, w.where
 
 
 class ShapeCanon:

@@ -2,14 +2,14 @@
 
 Spec states and messages are frozen dataclasses, ``FrozenMap``s, tuples and
 ``Message``s whose leaves are concrete (str, int, bool, None) or symbolic (``SymInt``).
-``rebuild`` walks such a value and rebuilds it with every symbolic leaf replaced; on it
-rest: structural keys (``skeleton``), the data slots of a value (``data_slots``),
-instantiation of a shape with fresh variables, and concretization under a z3 model.
+``rebuild`` walks such a value (``checker.walk``) and rebuilds it with every symbolic
+leaf replaced; on it rest: structural keys (``skeleton``), the data slots of a value
+(``shape_of``) and concretization under a z3 model. ``instantiate`` (a shape with fresh
+variables) and ``order_key`` are walks too.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,44 +17,48 @@ from typing import Any
 import z3
 
 from checker.errors import InternalError
-from checker.semantics import World
 from checker.symbolic.values import Oracle, SymBool, SymInt
-from checker.values import FrozenMap, Message
+from checker.values import Message
+from checker.walk import Walk
 
 Leaf = Callable[[SymInt, str], Any]
-_WORLD_FIELDS = ("procs", "net", "ghost", "faults_left", "injections_left")
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Slot:
     """A placeholder for a symbolic leaf in a structural key."""
 
+    __walk_leaf__ = True  # a leaf to every walk (checker/walk.py)
+
     n: int
+
+
+_PLAIN = (str, int, float, bool, Slot)
+
+
+class _Rebuild(Walk):
+    """``rebuild``: every ``SymInt`` leaf replaced by ``leaf(x, path)``; a leaf that is
+    neither plain nor symbolic cannot be translated."""
+
+    paths = True
+
+    def __init__(self, leaf: Leaf) -> None:
+        super().__init__()
+        self.fn = leaf
+
+    def leaf(self, value: Any, path: str) -> Any:
+        if type(value) is SymInt:
+            return self.fn(value, path)
+        if value is None or isinstance(value, _PLAIN):
+            return value
+        if isinstance(value, SymBool):
+            raise InternalError(f"a symbolic boolean stored in a state at {path or 'top'}")
+        raise InternalError(f"cannot translate a {type(value).__name__} at {path or 'top'}")
 
 
 def rebuild(obj: Any, leaf: Leaf, path: str = "") -> Any:
     """``obj`` with every ``SymInt`` leaf ``x`` at ``path`` replaced by ``leaf(x, path)``."""
-    if isinstance(obj, SymInt):
-        return leaf(obj, path)
-    if obj is None or isinstance(obj, (str, int, float, bool, Slot)):
-        return obj
-    if isinstance(obj, SymBool):
-        raise InternalError(f"a symbolic boolean stored in a state at {path or 'top'}")
-    if isinstance(obj, Message):
-        tags = tuple((k, rebuild(v, leaf, f"{path}.{k}")) for k, v in obj.tags)
-        return Message(obj.src, obj.dst, obj.action, tags)
-    if isinstance(obj, FrozenMap):
-        return FrozenMap._raw({k: rebuild(v, leaf, f"{path}[{k}]") for k, v in obj.items()})
-    if isinstance(obj, tuple):
-        return tuple(rebuild(v, leaf, f"{path}[{i}]") for i, v in enumerate(obj))
-    if isinstance(obj, list):
-        return [rebuild(v, leaf, f"{path}[{i}]") for i, v in enumerate(obj)]
-    if isinstance(obj, World):  # derived hash fields are recomputed, not copied
-        return World(*(rebuild(getattr(obj, n), leaf, f"{path}.{n}") for n in _WORLD_FIELDS))
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        vals = {f.name: rebuild(getattr(obj, f.name), leaf, f"{path}.{f.name}") for f in dataclasses.fields(obj) if f.init}
-        return type(obj)(**vals)
-    raise InternalError(f"cannot translate a {type(obj).__name__} at {path or 'top'}")
+    return _Rebuild(leaf).walk(obj, path)
 
 
 def skeleton(obj: Any) -> Any:
@@ -76,25 +80,18 @@ def shape_of(obj: Any) -> tuple[Any, list[tuple[str, SymInt]]]:
     return rebuild(obj, leaf), found
 
 
+class _Instantiate(Walk):
+    def __init__(self, oracle: Oracle, variables: list[z3.ArithRef]) -> None:
+        super().__init__()
+        self.oracle, self.variables = oracle, variables
+
+    def leaf(self, value: Any, path: str) -> Any:
+        return SymInt(self.oracle, self.variables[value.n]) if type(value) is Slot else value
+
+
 def instantiate(shape: Any, oracle: Oracle, variables: list[z3.ArithRef]) -> Any:
     """The shape with slot ``i`` holding the symbolic variable ``variables[i]``."""
-
-    def walk(obj: Any) -> Any:
-        if isinstance(obj, Slot):
-            return SymInt(oracle, variables[obj.n])
-        if isinstance(obj, Message):
-            return Message(obj.src, obj.dst, obj.action, tuple((k, walk(v)) for k, v in obj.tags))
-        if isinstance(obj, FrozenMap):
-            return FrozenMap._raw({k: walk(v) for k, v in obj.items()})
-        if isinstance(obj, tuple):
-            return tuple(walk(v) for v in obj)
-        if isinstance(obj, World):
-            return World(*(walk(getattr(obj, n)) for n in _WORLD_FIELDS))
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return type(obj)(**{f.name: walk(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init})
-        return obj
-
-    return walk(shape)
+    return _Instantiate(oracle, variables).walk(shape)
 
 
 def concretize(obj: Any, model: z3.ModelRef) -> Any:
@@ -109,20 +106,47 @@ def model_int(model: z3.ModelRef, e: z3.ArithRef) -> int:
     return int(v.as_long())
 
 
+class _OrderKey(Walk):
+    """``order_key``: a tuple per value, led by a number per kind of value."""
+
+    def leaf(self, v: Any, path: str) -> Any:
+        if type(v) is SymInt:
+            return (3, v.sort_key())
+        if isinstance(v, bool):
+            return (0, int(v))
+        if isinstance(v, int):
+            return (1, v)
+        if isinstance(v, str):
+            return (2, v)
+        if v is None:
+            return (-1, 0)
+        raise InternalError(f"cannot order a {type(v).__name__}")
+
+    def message(self, m: Message, path: str) -> Any:
+        walk = self.walk
+        return (4, m.src, m.dst, m.action, tuple([(k, walk(x)) for k, x in m.tags]))
+
+    def sequence(self, t: tuple[Any, ...], path: str) -> Any:
+        walk = self.walk
+        return (5, tuple([walk(x) for x in t]))
+
+    def mapping(self, m: Any, path: str) -> Any:
+        raise InternalError(f"cannot order a {type(m).__name__}")
+
+    def array(self, items: list[Any], path: str) -> Any:
+        return self.mapping(items, path)
+
+    def collection(self, items: set[Any] | frozenset[Any], path: str) -> Any:
+        return self.mapping(items, path)
+
+    def record(self, obj: Any, path: str) -> Any:
+        return self.mapping(obj, path)
+
+
+_ORDER_KEY = _OrderKey()
+
+
 def order_key(v: Any) -> Any:
-    """A deterministic total-order key for values that may hold symbolic leaves."""
-    if isinstance(v, SymInt):
-        return (3, v.sort_key())
-    if isinstance(v, bool):
-        return (0, int(v))
-    if isinstance(v, int):
-        return (1, v)
-    if isinstance(v, str):
-        return (2, v)
-    if v is None:
-        return (-1, 0)
-    if isinstance(v, Message):
-        return (4, v.src, v.dst, v.action, tuple((k, order_key(x)) for k, x in v.tags))
-    if isinstance(v, tuple):
-        return (5, tuple(order_key(x) for x in v))
-    raise InternalError(f"cannot order a {type(v).__name__}")
+    """A deterministic total-order key for values that may hold symbolic leaves
+    (plain and symbolic leaves, messages, tuples)."""
+    return _ORDER_KEY.walk(v)

@@ -52,10 +52,10 @@ def test_counterexample_from_reduced_search_is_a_real_run() -> None:
 def test_rename_rewrites_ids_and_derived_ids() -> None:
     ren = {"user1": "user2", "user2": "user1"}
     m = make_message("user1", "coordinator", "MintTIM3", {"Request": "user1#0", "User": "user2"})
-    r = rename_value(m, ren, {})
+    r = rename_value(m, ren)
     assert (r.src, r["Request"], r["User"]) == ("user2", "user2#0", "user1")
     s = LockState(FrozenMap({"user1": 1, "user2": 2}), FrozenMap())
-    assert rename_value(s, ren, {}) == LockState(FrozenMap({"user1": 2, "user2": 1}), FrozenMap())
+    assert rename_value(s, ren) == LockState(FrozenMap({"user1": 2, "user2": 1}), FrozenMap())
 
 
 def test_asymmetric_initial_state_is_rejected() -> None:

@@ -121,13 +121,12 @@ def _renamings(sem: Semantics) -> list[dict[str, str]]:
 
 
 def _renamed(sem: Semantics, w: World, ren: dict[str, str]) -> World:
-    fields: dict[type, tuple[str, ...]] = {}
     procs: list[Any] = list(w.procs)
     for i, state in enumerate(w.procs):
-        procs[sem.index[ren.get(sem.pids[i], sem.pids[i])]] = rename_value(state, ren, fields)
-    msgs = [rename_value(m, ren, fields) for m in sem.net.messages(w.net)]
+        procs[sem.index[ren.get(sem.pids[i], sem.pids[i])]] = rename_value(state, ren)
+    msgs = [rename_value(m, ren) for m in sem.net.messages(w.net)]
     net = sem.net.canonical(msgs)
-    ghost = tuple(tuple(sorted(rename_value(k, ren, fields) for k in g)) for g in w.ghost)
+    ghost = tuple(tuple(sorted(rename_value(k, ren) for k in g)) for g in w.ghost)
     return World(tuple(procs), net, ghost, w.faults_left, w.injections_left)
 
 
