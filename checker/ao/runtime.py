@@ -99,6 +99,7 @@ VARIANTS = ("default", "require-json", "normalized-tags")
 PAIRS_ORDERS = ("sorted", "reversed")
 _MODULES = ("kernel", "state", "snapshot", "rename", "json", "utils", "handlers_utils", "handlers", "ao", "env", "process")
 _CHUNK_CACHE = 2048
+_RENAME_MEMO = 8192
 
 
 class AoRuntimeError(UserError):
@@ -308,6 +309,9 @@ class AoProcess:
         self._evaluate_fn = api.evaluate
         self._rename_fn = api.rename
         self._maps: dict[tuple[tuple[str, str], ...], Any] = {}  # renamings as Lua tables
+        # (state text, renaming) -> renamed state: symmetry and its commuting check
+        # (checker/ao/commute.py) rename the same states
+        self._renamed: dict[tuple[str, tuple[tuple[str, str], ...]], Snapshot] = {}
         self._initial = self._load(files, texts)
 
     @staticmethod
@@ -482,6 +486,10 @@ class AoProcess:
         if all(_plain_key(k) and k not in text for k in mapping):
             return state  # no string of the state is or starts with a renamed id
         items = tuple(sorted(mapping.items()))
+        memo_key = (text, items)
+        hit = self._renamed.get(memo_key)
+        if hit is not None:
+            return hit
         table = self._maps.get(items)
         if table is None:
             if len(self._maps) >= 64:
@@ -500,7 +508,11 @@ class AoProcess:
             raise InternalError(f"ao runtime failed renaming a state of {self.pid}: {e}") from e
         self._remember(text, compiled)
         if status == "ok":
-            return state if result == text else Snapshot(result)
+            renamed = state if result == text else Snapshot(result)
+            if len(self._renamed) >= _RENAME_MEMO:
+                self._renamed.clear()
+            self._renamed[memo_key] = renamed
+            return renamed
         if status == "collision":
             raise InternalError(f"{self.pid}: renaming by {dict(mapping)!r} is not injective on this state: {result}")
         if status == "unsupported":
