@@ -53,10 +53,11 @@ class RequestCost:
 
 def _holding_build(params: Params) -> tuple[ProcessInstance, ...]:
     """``spec.tim3``'s system where every user already holds 1 TIM3, fully recorded."""
+    built = tim3_build(params)
+    users = [i.pid for i in built if i.pid.startswith("user")]
+    one = FrozenMap({u: 1 for u in users})
     out = []
-    for inst in tim3_build(params):
-        users = [i.pid for i in tim3_build(params) if i.pid.startswith("user")]
-        one = FrozenMap({u: 1 for u in users})
+    for inst in built:
         if isinstance(inst.init, TokenState):
             inst = dataclasses.replace(inst, init=TokenState(one, len(users), FrozenMap()))
         elif isinstance(inst.init, LockState):

@@ -31,7 +31,7 @@ from dataclasses import replace
 
 from checker.spec import Ctx, Handler, Initiative, ProcessDecl
 from checker.values import FrozenMap, Message
-from spec.tim3.migration_processes import LOCK, NEW, OLD, OPERATOR, STATE, TOKEN
+from spec.tim3.migration_processes import LOCK, NEW, OLD, STATE, TOKEN
 from spec.tim3.migration_states import OperatorState
 
 PLANS = ("seed", "cutoff", "corrected")
@@ -241,4 +241,3 @@ CORRECTED = ProcessDecl(
 )
 
 OPERATORS: dict[str, ProcessDecl] = {"seed": SEED, "cutoff": CUTOFF, "corrected": CORRECTED}
-__all__ = ["OPERATORS", "PLANS", "OPERATOR", "totals"]
