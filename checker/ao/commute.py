@@ -82,9 +82,9 @@ class _Replay:
 class CommuteCheck:
     """The commuting check of one Lua process (see the module docstring)."""
 
-    def __init__(self, proc: LuaProcess, limit: int = CHECKED_DELIVERIES) -> None:
+    def __init__(self, proc: LuaProcess, limit: int | None = None) -> None:
         self.proc = proc
-        self.left = limit
+        self.left = CHECKED_DELIVERIES if limit is None else limit
         self.renamings: list[dict[str, str]] = []
         self._seen: set[tuple[Snapshot, Message, tuple[bool, ...]]] = set()
 
