@@ -35,7 +35,8 @@ from checker.spec import HANDLER_STEPS, Property, Spec
 from checker.symbolic.concrete import concrete_trace, violated_concretely
 from checker.symbolic.semantics import SymSemantics, SymState
 from checker.symbolic.translate import skeleton
-from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
+from checker.symbolic.solver import ask, make_solver
+from checker.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 ProgressFn = Callable[[Stats], None]
 
@@ -78,20 +79,10 @@ class _Bmc:
         return self.ss.successors(st)
 
     def _model(self, pc: tuple[z3.BoolRef, ...], extra: z3.BoolRef | None, name: str) -> z3.ModelRef | None:
-        s = self.solver
-        s.push()
-        try:
-            s.add(*pc)
-            if extra is not None:
-                s.add(extra)
-            r = s.check()
-            if r == z3.sat:
-                return s.model()
-            if r == z3.unknown:
-                self.unknown.setdefault(name, s.reason_unknown())
-            return None
-        finally:
-            s.pop()
+        a = ask(self.solver, *pc, *(() if extra is None else (extra,)), model=True)
+        if a.unknown:
+            self.unknown.setdefault(name, a.reason)
+        return a.model
 
     def _check(self, idx: int) -> None:
         st = self.nodes[idx][0]

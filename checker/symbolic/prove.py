@@ -29,7 +29,8 @@ from checker.spec import Property, Spec
 from checker.symbolic.bmc import bmc, scope_text
 from checker.symbolic.semantics import SymSemantics
 from checker.symbolic.shapes import Edge, ShapeGraph, build_graph
-from checker.symbolic.values import DEFAULT_RLIMIT, Oracle, make_solver
+from checker.symbolic.solver import answer, ask, assuming, make_solver
+from checker.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 Cert = dict[int, z3.BoolRef]
 
@@ -63,17 +64,10 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
     s = make_solver(rlimit)
 
     def unsat(what: str, *fs: z3.BoolRef) -> str | None:
-        s.push()
-        try:
-            s.add(*fs)
-            r = s.check()
-        finally:
-            s.pop()
-        if r == z3.unsat:
+        a = ask(s, *fs)
+        if a.impossible:
             return None
-        if r == z3.unknown:
-            return f"{what}: solver unknown ({s.reason_unknown()})"
-        return f"{what}: fails"
+        return f"{what}: solver unknown ({a.reason})" if a.unknown else f"{what}: fails"
 
     s.add(g.param_constraint)
     err = unsat("initiation", z3.Not(_apply(g, cert, g.init, g.init_args)))
@@ -82,9 +76,7 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
     for sid, out in _by_source(g).items():
         if z3.is_false(cert[sid]):
             continue  # no state: consecution and safety hold vacuously
-        s.push()
-        try:
-            s.add(cert[sid])
+        with assuming(s, cert[sid]):
             for e in out:
                 err = unsat(f"consecution S{e.src}→{_target(g, e)} ({e.step.kind} {e.step.handler or ''} at {e.step.pid})",
                             e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
@@ -93,8 +85,6 @@ def check_certificate(g: ShapeGraph, cert: Cert, prop: str, rlimit: int) -> str 
             err = unsat(f"safety in S{sid}", z3.Not(g.shapes[sid].holds[prop]))
             if err:
                 return err
-        finally:
-            s.pop()
     return None
 
 
@@ -140,23 +130,15 @@ def _kind(g: ShapeGraph, prop: str, invariants: list[str], rlimit: int) -> tuple
         return ", ".join(bad) or "the candidate"
 
     s.add(g.param_constraint)
-    s.push()
-    try:
-        s.add(z3.Not(_apply(g, cert, g.init, g.init_args)))
-        r = s.check()
-        if r == z3.sat:
-            return None, f"the initial state violates {failing(s.model(), g.init, g.init_args)}"
-        if r == z3.unknown:
-            return None, f"solver unknown ({s.reason_unknown()})"
-    finally:
-        s.pop()
+    a = ask(s, z3.Not(_apply(g, cert, g.init, g.init_args)), model=True)
+    if a.sat:
+        assert a.model is not None
+        return None, f"the initial state violates {failing(a.model, g.init, g.init_args)}"
+    if a.unknown:
+        return None, f"solver unknown ({a.reason})"
     for sid, out in _by_source(g).items():
-        s.push()  # the candidate in the source shape, asserted once for its edges
-        try:
-            s.add(cert[sid])
+        with assuming(s, cert[sid]):  # the candidate in the source shape, asserted once for its edges
             why = _kind_edges(g, cert, s, out, failing)
-        finally:
-            s.pop()
         if why:
             return None, why
     return cert, ""
@@ -167,31 +149,27 @@ def _kind_edges(g: ShapeGraph, cert: Cert, s: z3.Solver, out: list[Edge],
     """Consecution of each edge in ``out`` under the source's candidate (asserted in
     ``s``): "" when all hold, else the counterexample-to-induction or solver unknown."""
     for e in out:
-        s.push()
-        try:
-            s.add(e.guard, z3.Not(_apply(g, cert, e.dst, e.args)))
-            r = s.check()
-            if r == z3.unknown:
-                return f"solver unknown ({s.reason_unknown()})"
-            if r == z3.sat:
-                m = s.model()
-                src = g.shapes[e.src]
-                before = ", ".join(f"{n}={m.eval(v, model_completion=True)}" for n, v in zip(src.names, src.vars))
-                params = ", ".join(f"{p}={m.eval(p, model_completion=True)}" for p in g.params)
-                if e.dst < 0:
-                    where = (f"a step the exploration refuted under the invariants {', '.join(g.assumed)}, "
-                             f"which this candidate does not exclude")
-                else:
-                    dst = g.shapes[e.dst]
-                    after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
-                    where = (f"S{e.dst} [{dst.summary}] with {after or 'no data'}, which violates "
-                             f"{failing(m, e.dst, e.args)}")
-                return (
-                    f"counterexample-to-induction (not a violation: the first state need not be reachable): "
-                    f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
-                    f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to {where}")
-        finally:
-            s.pop()
+        ans = ask(s, e.guard, z3.Not(_apply(g, cert, e.dst, e.args)), model=True)
+        if ans.unknown:
+            return f"solver unknown ({ans.reason})"
+        if ans.sat:
+            m = ans.model
+            assert m is not None
+            src = g.shapes[e.src]
+            before = ", ".join(f"{n}={m.eval(v, model_completion=True)}" for n, v in zip(src.names, src.vars))
+            params = ", ".join(f"{p}={m.eval(p, model_completion=True)}" for p in g.params)
+            if e.dst < 0:
+                where = (f"a step the exploration refuted under the invariants {', '.join(g.assumed)}, "
+                         f"which this candidate does not exclude")
+            else:
+                dst = g.shapes[e.dst]
+                after = ", ".join(f"{n}={m.eval(a, model_completion=True)}" for n, a in zip(dst.names, e.args))
+                where = (f"S{e.dst} [{dst.summary}] with {after or 'no data'}, which violates "
+                         f"{failing(m, e.dst, e.args)}")
+            return (
+                f"counterexample-to-induction (not a violation: the first state need not be reachable): "
+                f"state S{e.src} [{src.summary}] with {before or 'no data'} ({params}) satisfies the candidate; "
+                f"step {e.step.kind} {e.step.handler or ''} at {e.step.pid} leads to {where}")
     return ""
 
 
@@ -215,12 +193,13 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     for sh in g.shapes:
         if not z3.is_true(sh.holds[prop]):
             s.add(rule(sh.vars + ps, z3.And(app(sh.sid, sh.vars), z3.Not(sh.holds[prop])), z3.BoolVal(False)))
-    r = s.check()
-    if r == z3.unsat:
+    a = answer(s, model=True)  # one question to a fresh Horn solver: no frame
+    if a.unsat:
         return None, "Spacer: a state violating the property is reachable", True
-    if r == z3.unknown:
-        return None, f"Spacer: unknown ({s.reason_unknown()})", False
-    m = s.model()
+    if a.unknown:
+        return None, f"Spacer: unknown ({a.reason})", False
+    m = a.model
+    assert m is not None
     cert: Cert = {}
     for sh in g.shapes:
         # (model_completion=True turns Spacer's interpretations into False: do not use it)
@@ -271,16 +250,11 @@ def _reach(ss: SymSemantics, g: ShapeGraph, max_states: int, rlimit: int) -> tup
             if z3.is_false(guard):
                 continue
             pc2 = pc if z3.is_true(guard) else pc + (guard,)
-            solver.push()
-            try:
-                solver.add(*pc2)
-                r = solver.check()
-            finally:
-                solver.pop()
-            if r == z3.unsat:
+            a = ask(solver, *pc2)
+            if a.impossible:
                 continue
-            if r == z3.unknown:
-                return None, f"solver unknown ({solver.reason_unknown()})"
+            if a.unknown:
+                return None, f"solver unknown ({a.reason})"
             args = tuple(z3.simplify(z3.substitute(a, *sub)) if sub else a for a in e.args)
             key = (e.dst, tuple(a.get_id() for a in args), tuple(c.get_id() for c in pc2))
             if key not in seen:

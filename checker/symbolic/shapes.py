@@ -21,6 +21,7 @@ representative of its target, its argument terms permuted to that shape's slots.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,8 @@ from checker.semantics import Step
 from checker.spec import Property
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.shape_symmetry import ShapeCanon, Template
-from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
+from checker.symbolic.solver import answer, ask, assuming, make_solver
+from checker.symbolic.values import DEFAULT_RLIMIT
 from checker.values import Message
 
 
@@ -186,12 +188,9 @@ def build_graph(ss: SymSemantics, props: Sequence[StateCheck | Property], max_sh
                 sh.holds[c.name] = z3.BoolVal(True)
             else:
                 sh.holds[c.name] = _holds(ss, st, c.check)
-        empty = False  # no state of this shape satisfies the assumed invariants
-        if solver is not None:
-            solver.push()
-            solver.add(*[sh.holds[n] for n in assume])
-            empty = solver.check() == z3.unsat
-        try:
+        with assuming(solver, *[sh.holds[n] for n in assume]) if solver is not None else nullcontext():
+            # no state of this shape satisfies the assumed invariants (unknown: some may)
+            empty = solver is not None and answer(solver).impossible
             for step, st2 in ss.successors(st):
                 guard_parts = [c for c in st2.pc if c not in base]
                 guard = z3.And(*guard_parts) if guard_parts else z3.BoolVal(True)
@@ -200,9 +199,6 @@ def build_graph(ss: SymSemantics, props: Sequence[StateCheck | Property], max_sh
                     continue
                 dst, args = intern(st2)
                 edges.append(Edge(sh.sid, dst, guard, args, _inputs(st.fresh, st2.fresh), step))
-        finally:
-            if solver is not None:
-                solver.pop()
         i += 1
     canon.forget_local()
     return ShapeGraph(shapes, edges, init_sid, init_args, params, pcon, complete, canon.kinds if canon.enabled else (),
@@ -211,14 +207,7 @@ def build_graph(ss: SymSemantics, props: Sequence[StateCheck | Property], max_sh
 
 def _refuted(solver: z3.Solver, guard: z3.BoolRef) -> bool:
     """The guard contradicts what ``solver`` holds (unsat); unknown counts as possible."""
-    if z3.is_true(guard):
-        return False
-    solver.push()
-    try:
-        solver.add(guard)
-        return bool(solver.check() == z3.unsat)
-    finally:
-        solver.pop()
+    return not z3.is_true(guard) and ask(solver, guard).impossible
 
 
 def _holds(ss: SymSemantics, st: SymState, check: Any) -> z3.BoolRef:

@@ -19,6 +19,7 @@ import z3
 
 from checker.choices import Chooser
 from checker.errors import InternalError
+from checker.symbolic.solver import ask, make_solver
 
 DEFAULT_RLIMIT = 5_000_000
 
@@ -28,15 +29,6 @@ class Infeasible(BaseException):
 
     A ``BaseException`` so that spec code catching ``Exception`` cannot swallow it.
     """
-
-
-def make_solver(rlimit: int, timeout_ms: int | None = None, logic: str | None = None) -> z3.Solver:
-    """A solver with a deterministic work limit (``rlimit``) and an optional timeout."""
-    s = z3.SolverFor(logic) if logic else z3.Solver()
-    s.set("rlimit", rlimit)
-    if timeout_ms is not None:
-        s.set("timeout", timeout_ms)
-    return s
 
 
 class Oracle:
@@ -65,19 +57,12 @@ class Oracle:
         self.pc.append(cond)
 
     def feasible(self, extra: z3.BoolRef) -> bool:
-        """Is base ∧ pc ∧ extra satisfiable? ``unknown`` counts as feasible."""
-        s = self.solver
-        s.push()
-        try:
-            s.add(*self.base, *self.pc, extra)
-            self.checks += 1
-            r = s.check()
-            if r == z3.unknown:
-                self.unknown = s.reason_unknown()
-                return True
-            return bool(r == z3.sat)
-        finally:
-            s.pop()
+        """Is base ∧ pc ∧ extra satisfiable? ``unknown`` counts as feasible (its reason kept)."""
+        self.checks += 1
+        a = ask(self.solver, *self.base, *self.pc, extra)
+        if a.unknown:
+            self.unknown = a.reason
+        return a.possible
 
     def decide(self, cond: z3.BoolRef) -> bool:
         c = z3.simplify(cond)
