@@ -6,7 +6,9 @@
 * ``validate(spec)`` raises ``SpecError`` (naming ``spec.source`` and the fix) for a spec
   that cannot be checked meaningfully.
 * ``config_from_options(spec, **options)`` validates command-line values and raises
-  ``UsageError`` naming the flag and the accepted values.
+  ``UsageError`` naming the flag and the accepted values: the parameters
+  (``scenario_values``, ``resolve_params``), faults (``parse_faults``), limits
+  (``parse_limits``) and properties (``select_properties``), each on its own.
 """
 
 from __future__ import annotations
@@ -337,9 +339,32 @@ def config_from_options(
     set the parameter of the same name. ``faults`` entries may be comma lists. Derived
     defaults are filled by ``spec.resolve``. Raises ``UsageError``.
     """
-    values: dict[str, Any] = {p.name: p.default for p in spec.params}
     named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply,
                  impl=impl, aos=aos)
+    values = scenario_values(spec, named, params)
+    if network not in NETWORKS:
+        raise UsageError(f"--network: unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+    chosen = parse_faults(spec, faults)
+    budgets = (("--max-faults", max_faults, 0), ("--adversary-messages", adversary_messages, 0))
+    limits = parse_limits(max_depth, max_states, timeout, max_memory, budgets)
+    selected = select_properties(spec, properties)
+    return CheckConfig(
+        params=resolve_params(spec, values),
+        network=network,
+        faults=chosen,
+        max_faults=max_faults,
+        adversary_messages=adversary_messages,
+        limits=limits,
+        properties=selected,
+        symmetry=symmetry,
+        conform=conform,
+    )
+
+
+def scenario_values(spec: Spec, named: Mapping[str, Any], params: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter's value: its default, or the value of the named option of the same
+    name (``None``: not given), or of ``--param name=value`` (strings or a mapping)."""
+    values: dict[str, Any] = {p.name: p.default for p in spec.params}
     for name, raw in named.items():
         if raw is None:
             continue
@@ -355,8 +380,21 @@ def config_from_options(
         if p is None:
             raise UsageError(f"--param {name}: unknown parameter; spec {spec.name!r} has: {_param_names(spec)}")
         values[p.name] = parse_param(p, raw, f"--param {name}")
-    if network not in NETWORKS:
-        raise UsageError(f"--network: unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+    return values
+
+
+def resolve_params(spec: Spec, values: Mapping[str, Any]) -> Params:
+    """The scenario's parameters with the derived ones filled in (``spec.resolve``)."""
+    try:
+        return spec.resolve(FrozenMap(values))
+    except UserError:
+        raise
+    except Exception as e:
+        raise SpecError(f"{spec.source}: resolve() failed on these parameters: {type(e).__name__}: {e}") from None
+
+
+def parse_faults(spec: Spec, faults: Iterable[str]) -> frozenset[str]:
+    """The faults named in ``faults`` (entries may be comma lists), each known to the spec."""
     known = spec.all_faults()
     chosen: set[str] = set()
     for entry in faults:
@@ -366,40 +404,33 @@ def config_from_options(
             if f not in known:
                 raise UsageError(f"--fault: unknown fault {f!r}; choose from {', '.join(known)}")
             chosen.add(f)
-    for flag, n, low in (("--max-faults", max_faults, 0), ("--adversary-messages", adversary_messages, 0),
-                         ("--max-depth", max_depth, 0), ("--max-states", max_states, 1),
+    return frozenset(chosen)
+
+
+def parse_limits(max_depth: int | None, max_states: int | None, timeout: float | None, max_memory: int | None,
+                 budgets: Sequence[tuple[str, int | None, int]] = ()) -> Limits:
+    """The exploration ``Limits``, each checked against its least value (as are the
+    ``budgets``: (flag, value, least value))."""
+    for flag, n, low in (*budgets, ("--max-depth", max_depth, 0), ("--max-states", max_states, 1),
                          ("--max-memory", max_memory, 1)):
         if n is not None and n < low:
             raise UsageError(f"{flag}: must be at least {low} (got {n})")
     if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout: must be a positive number of seconds (got {timeout:g})")
-    props: tuple[str, ...] | None = None
-    if properties is not None:
-        props = tuple(dict.fromkeys(x.strip() for entry in properties for x in entry.split(",") if x.strip()))
-        for name in props:
-            if spec.prop(name) is None:
-                raise UsageError(
-                    f"--property: unknown property {name!r}; choose from {', '.join(q.name for q in spec.properties)}"
-                )
-        if not props:
-            props = None
-    try:
-        resolved = spec.resolve(FrozenMap(values))
-    except UserError:
-        raise
-    except Exception as e:
-        raise SpecError(f"{spec.source}: resolve() failed on these parameters: {type(e).__name__}: {e}") from None
-    return CheckConfig(
-        params=resolved,
-        network=network,
-        faults=frozenset(chosen),
-        max_faults=max_faults,
-        adversary_messages=adversary_messages,
-        limits=Limits(max_depth=max_depth, max_states=max_states, timeout=timeout, max_memory_mb=max_memory),
-        properties=props,
-        symmetry=symmetry,
-        conform=conform,
-    )
+    return Limits(max_depth=max_depth, max_states=max_states, timeout=timeout, max_memory_mb=max_memory)
+
+
+def select_properties(spec: Spec, properties: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The properties named (entries may be comma lists; ``None`` or none named: all)."""
+    if properties is None:
+        return None
+    props = tuple(dict.fromkeys(x.strip() for entry in properties for x in entry.split(",") if x.strip()))
+    for name in props:
+        if spec.prop(name) is None:
+            raise UsageError(
+                f"--property: unknown property {name!r}; choose from {', '.join(q.name for q in spec.properties)}"
+            )
+    return props or None
 
 
 def _split_param(text: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
@@ -271,6 +272,18 @@ def _free(e: z3.ExprRef) -> list[z3.ArithRef]:
     return _consts([e])
 
 
+@dataclass(frozen=True)
+class ProveOptions:
+    """The settings of one ``prove`` call (see ``prove``)."""
+
+    method: str = "auto"
+    rlimit: int = 50 * DEFAULT_RLIMIT
+    timeout_ms: int | None = None
+    max_shapes: int = 20_000
+    bmc_depth: int = 40
+    max_states: int = 50_000
+
+
 def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, method: str = "auto",
           rlimit: int = 50 * DEFAULT_RLIMIT, timeout_ms: int | None = None, max_shapes: int = 20_000,
           bmc_depth: int = 40, max_states: int = 50_000,
@@ -285,56 +298,81 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     (kind, then reach, then chc). Every PROVED certificate is re-checked independently.
     ``progress`` receives the size of the shape graph being built (unit control shapes).
     """
+    opts = ProveOptions(method, rlimit, timeout_ms, max_shapes, bmc_depth, max_states)
     start = time.perf_counter()
+    wanted = provable(spec, config, properties)
+    scope = scope_text(SymSemantics(spec, config, Oracle(DEFAULT_RLIMIT, timeout_ms)))
+    report = _reporter(progress, start)
+    results: dict[str, PropertyResult] = {}
+    graphs: list[ShapeGraph] = []
+    for group, invs in proof_groups(spec, wanted):
+        done, built = _prove_group(spec, config, group, invs, opts, scope, report)
+        results.update(done)
+        graphs += built
+    return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
+                       engine=Engine.PROVE, results=[results[p.name] for p in wanted],
+                       stats=_graph_stats(graphs, max_shapes, start))
+
+
+def provable(spec: Spec, config: CheckConfig, properties: list[str] | None) -> list[Property]:
+    """The properties to prove, in spec order: those a single state decides (invariants,
+    obligations at quiescence), named in ``properties`` or else selected by the config."""
+    return [p for p in spec.properties if expectation(p).at_worlds
+            and (properties is None or p.name in properties)
+            and (properties is not None or config.properties is None or p.name in config.properties)]
+
+
+def proof_groups(spec: Spec, wanted: list[Property]) -> list[tuple[list[Property], list[Property]]]:
+    """One (properties, the declared invariants 1-induction may use for them) per shape
+    graph: the invariants, then the properties with obligations on a graph of their own
+    (the obligations ghost multiplies the shapes, so only that graph carries it)."""
+    plain = [p for p in wanted if expectation(p).form is Form.INVARIANT]
+    responses = [p for p in wanted if expectation(p).form is Form.OBLIGATIONS]
+    # the declared invariants that hold in every state
+    usable = [i for i in spec.invariants if expectation(i).form is Form.INVARIANT and not expectation(i).quiescent_only]
+    groups = [(plain, [i for i in usable if i.obligations_of is None])]
+    if responses:
+        names = {r.name for r in responses}
+        groups.append((responses, [i for i in usable if i.obligations_of is None or i.obligations_of in names]))
+    return [(group, invs) for group, invs in groups if group]
+
+
+def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: list[Property], opts: ProveOptions,
+                 scope: str, report: Callable[[int, int], None]) -> tuple[dict[str, PropertyResult], list[ShapeGraph]]:
+    """Prove each property of ``group`` over the shape graphs of the group and its
+    invariants (built once, on first use); the results and the graphs built."""
+    checked = group + [i for i in invs if i.name not in {w.name for w in group}]
+    cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
+    ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, opts.timeout_ms))
+    # each as a check on one state: a response property holds where the world is not
+    # quiescent or none of its obligations is open (``view.obligations``)
+    props = [state_check(p) for p in checked]
+    assume = tuple(i.name for i in invs) if opts.method in ("auto", "kind") else ()
+    graphs = _Graphs(ss, props, opts.max_shapes, assume, opts.rlimit, report)
+    results = {p.name: _Attempt(spec, cfg, ss, p, [i.name for i in invs if i.name != p.name], opts, scope).run(graphs.get)
+               for p in group}
+    return results, list(graphs.built.values())
+
+
+def _reporter(progress: Callable[[Stats], None] | None, start: float) -> Callable[[int, int], None]:
+    """``(shapes, edges)`` as ``Stats`` (unit control shapes) to ``progress``."""
 
     def report(shapes: int, edges: int) -> None:
         if progress is not None:
             progress(Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start,
                            unit="control shapes"))
 
-    # the properties a single state decides (invariants, obligations at quiescence)
-    wanted = [p for p in spec.properties if expectation(p).at_worlds
-              and (properties is None or p.name in properties)
-              and (properties is not None or config.properties is None or p.name in config.properties)]
-    plain = [p for p in wanted if expectation(p).form is Form.INVARIANT]
-    responses = [p for p in wanted if expectation(p).form is Form.OBLIGATIONS]
-    # the declared invariants 1-induction may use: those that hold in every state
-    usable = [i for i in spec.invariants if expectation(i).form is Form.INVARIANT and not expectation(i).quiescent_only]
-    # one shape graph per group: the obligations ghost multiplies the shapes, so only
-    # the graph for response properties carries it
-    groups = [(plain, [i for i in usable if i.obligations_of is None])]
-    if responses:
-        names = {r.name for r in responses}
-        groups.append((responses, [i for i in usable if i.obligations_of is None or i.obligations_of in names]))
-    results: dict[str, PropertyResult] = {}
-    shapes = edges = 0
-    limit_hit: str | None = None
-    reduction: str | None = None
-    scope = scope_text(SymSemantics(spec, config, Oracle(DEFAULT_RLIMIT, timeout_ms)))
-    for group, invs in groups:
-        if not group:
-            continue
-        checked = group + [i for i in invs if i.name not in {w.name for w in group}]
-        cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
-        ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, timeout_ms))
-        # each as a check on one state: a response property holds where the world is not
-        # quiescent or none of its obligations is open (``view.obligations``)
-        props = [state_check(p) for p in checked]
-        graphs = _Graphs(ss, props, max_shapes, tuple(i.name for i in invs) if method in ("auto", "kind") else (),
-                         rlimit, report)
-        for p in group:
-            results[p.name] = _prove_one(spec, cfg, ss, graphs.get, p, [i.name for i in invs if i.name != p.name],
-                                         method, rlimit, timeout_ms, scope, bmc_depth, max_states)
-        for g in graphs.built.values():
-            shapes, edges = shapes + len(g.shapes), edges + len(g.edges)
-            if not g.complete:
-                limit_hit = f"max-shapes {max_shapes}"
-            if g.symmetry:
-                reduction = "symmetry over " + ", ".join(g.symmetry)
-    stats = Stats(states=shapes, transitions=edges, seconds=time.perf_counter() - start, limit_hit=limit_hit,
-                  reduction=reduction, unit="control shapes")
-    return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
-                       engine=Engine.PROVE, results=[results[p.name] for p in wanted], stats=stats)
+    return report
+
+
+def _graph_stats(graphs: list[ShapeGraph], max_shapes: int, start: float) -> Stats:
+    """The statistics of a proof: the size of the graphs built, the limit they hit, the
+    reduction they are up to."""
+    limit_hit = f"max-shapes {max_shapes}" if any(not g.complete for g in graphs) else None
+    symmetric = [g.symmetry for g in graphs if g.symmetry]
+    return Stats(states=sum(len(g.shapes) for g in graphs), transitions=sum(len(g.edges) for g in graphs),
+                 seconds=time.perf_counter() - start, limit_hit=limit_hit,
+                 reduction="symmetry over " + ", ".join(symmetric[-1]) if symmetric else None, unit="control shapes")
 
 
 class _Graphs:
@@ -355,81 +393,104 @@ class _Graphs:
         return self.built[key]
 
 
-def _prove_one(spec: Spec, cfg: CheckConfig, ss: SymSemantics, graph: Callable[[bool], ShapeGraph], p: Property,
-               invs: list[str], method: str, rlimit: int, timeout_ms: int | None, scope: str, bmc_depth: int,
-               max_states: int) -> PropertyResult:
-    """Prove ``p``: 1-induction with the invariants ``invs`` over the graph guided by
-    them (``graph(True)``), then, under ``auto``, the other methods over the plain graph."""
-    base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
-                                expected_to_fail=p.expected_to_fail, engine=Engine.PROVE)
-    claim = f"any depth, any data values; {scope}"
-    if expectation(p).form is Form.OBLIGATIONS:
-        claim += "; response checked as: no open obligation at any quiescent state"
-    notes: list[str] = []
+class _Attempt:
+    """Proving one property ``p``: 1-induction with the invariants ``invs`` over the graph
+    guided by them (``graph(True)``), then, under ``auto``, exact reachability and CHC over
+    the plain graph; when none proves it, BMC looks for a real counterexample."""
 
-    def too_big(g: ShapeGraph) -> str | None:
-        if g.complete:
-            return None
-        return (f"the control-shape limit stopped the graph ({len(g.shapes):,} control shapes found, more remain): "
-                f"raise max_shapes or shrink the scenario")
+    def __init__(self, spec: Spec, cfg: CheckConfig, ss: SymSemantics, p: Property, invs: list[str],
+                 opts: ProveOptions, scope: str) -> None:
+        self.spec, self.cfg, self.ss, self.p, self.invs, self.opts = spec, cfg, ss, p, invs, opts
+        self.base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
+                                         expected_to_fail=p.expected_to_fail, engine=Engine.PROVE)
+        self.claim = f"any depth, any data values; {scope}"
+        if expectation(p).form is Form.OBLIGATIONS:
+            self.claim += "; response checked as: no open obligation at any quiescent state"
+        self.notes: list[str] = []  # why each method tried did not prove it
 
-    def unproved(detail: str) -> PropertyResult:
-        """Not proved: a real counterexample if BMC finds one (it replays concretely),
-        else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
-        cex = bmc(spec, dataclasses.replace(cfg, properties=(p.name,)), bmc_depth).result(p.name)
-        if cex.verdict in (VIOLATED, EXPECTED_FAIL) and cex.trace is not None:
-            return PropertyResult(**base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
-                                  trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
-        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
-                              detail=f"{detail}; no concrete counterexample within BMC depth {bmc_depth}")
+    def run(self, graph: Callable[[bool], ShapeGraph]) -> PropertyResult:
+        method = self.opts.method
+        if method in ("auto", "kind"):
+            done = self._by_induction(graph)
+            if done is not None:
+                return done
+            if method == "kind":
+                return self._unproved("; ".join(self.notes))
+        g = graph(False)
+        big = _too_big(g)
+        if big:
+            return self._unknown("; ".join([*self.notes, big]))
+        if method in ("auto", "reach"):
+            done = self._by_reachability(g)
+            if done is not None:
+                return done
+            if method == "reach":
+                return self._unproved("; ".join(self.notes))
+        return self._by_chc(g)
 
-    if method in ("auto", "kind"):
-        for use in ([invs, []] if invs else [[]]):
+    def _by_induction(self, graph: Callable[[bool], ShapeGraph]) -> PropertyResult | None:
+        """1-induction with the invariants (over the graph they guide), then without."""
+        p = self.p
+        for use in ([self.invs, []] if self.invs else [[]]):
             g = graph(bool(use))
-            big = too_big(g)
+            big = _too_big(g)
             if big:
-                return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail=big)
-            cert, why = _kind(g, p.name, use, rlimit)
+                return self._unknown(big)
+            cert, why = _kind(g, p.name, use, self.opts.rlimit)
             if cert is not None:
                 how = f"1-induction{' with invariants ' + ', '.join(use) if use else ''}"
-                parts = [p, *[i for i in spec.invariants if i.name in use]]
-                return _certified(g, cert, p, how, base, claim, rlimit, render_named(g, parts, "1-induction"))
-            notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
-        if method == "kind":
-            return unproved("; ".join(notes))
-    g = graph(False)
-    big = too_big(g)
-    if big:
-        return PropertyResult(**base, verdict=UNKNOWN, bound=claim, detail="; ".join([*notes, big]))
-    if method in ("auto", "reach"):
-        cert0, why0 = _reach(ss, g, max_states, rlimit)
-        if cert0 is not None:
-            done = _certified(g, cert0, p, "exhaustive symbolic reachability (strongest invariant)", base, claim,
-                              rlimit)
-            if done.verdict == PROVED:
-                return done
-            return unproved(done.detail)  # the exact reachable set does not imply the property
-        notes.append(f"reach: {why0}")
-        if method == "reach":
-            return unproved("; ".join(notes))
-    cert2, why2, reachable = _chc(g, p.name, rlimit, timeout_ms)
-    if cert2 is not None:
-        return _certified(g, cert2, p, "CHC/Spacer", base, claim, rlimit)
-    notes.append(why2 + (" (Spacer: reachable)" if reachable else ""))
-    return unproved("; ".join(notes))
+                parts = [p, *[i for i in self.spec.invariants if i.name in use]]
+                return self._certified(g, cert, how, render_named(g, parts, "1-induction"))
+            self.notes.append(f"1-induction{' with invariants' if use else ''}: {why}")
+        return None
+
+    def _by_reachability(self, g: ShapeGraph) -> PropertyResult | None:
+        cert, why = _reach(self.ss, g, self.opts.max_states, self.opts.rlimit)
+        if cert is None:
+            self.notes.append(f"reach: {why}")
+            return None
+        done = self._certified(g, cert, "exhaustive symbolic reachability (strongest invariant)")
+        if done.verdict == PROVED:
+            return done
+        return self._unproved(done.detail)  # the exact reachable set does not imply the property
+
+    def _by_chc(self, g: ShapeGraph) -> PropertyResult:
+        cert, why, reachable = _chc(g, self.p.name, self.opts.rlimit, self.opts.timeout_ms)
+        if cert is not None:
+            return self._certified(g, cert, "CHC/Spacer")
+        self.notes.append(why + (" (Spacer: reachable)" if reachable else ""))
+        return self._unproved("; ".join(self.notes))
+
+    def _unknown(self, detail: str) -> PropertyResult:
+        return PropertyResult(**self.base, verdict=UNKNOWN, bound=self.claim, detail=detail)
+
+    def _unproved(self, detail: str) -> PropertyResult:
+        """Not proved: a real counterexample if BMC finds one (it replays concretely),
+        else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
+        p, depth = self.p, self.opts.bmc_depth
+        cex = bmc(self.spec, dataclasses.replace(self.cfg, properties=(p.name,)), depth).result(p.name)
+        if cex.verdict in (VIOLATED, EXPECTED_FAIL) and cex.trace is not None:
+            return PropertyResult(**self.base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
+                                  trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
+        return self._unknown(f"{detail}; no concrete counterexample within BMC depth {depth}")
+
+    def _certified(self, g: ShapeGraph, cert: Cert, method: str, text: str | None = None) -> PropertyResult:
+        """PROVED with the certificate (``text``, else one formula per shape) once the
+        separate plain solver accepts ``cert``; otherwise UNKNOWN with the reason."""
+        err = check_certificate(g, cert, self.p.name, self.opts.rlimit)
+        if err is not None:
+            return self._unknown(f"{method} produced an invariant that the independent re-check rejects: {err}")
+        return PropertyResult(**self.base, verdict=PROVED, bound=f"PROVED for {self.claim} (fixed number of users)",
+                              certificate=text if text is not None else render_certificate(g, cert, method),
+                              detail=f"{method}; certificate re-checked by a separate solver "
+                                     f"(initiation, consecution of {len(g.edges)} edges"
+                                     f"{f' and refutation of {len(g.refuted)} more' if g.refuted else ''}, "
+                                     f"implies the property) over {g.scope()}")
 
 
-def _certified(g: ShapeGraph, cert: Cert, p: Property, method: str, base: dict[str, Any], claim: str,
-               rlimit: int, text: str | None = None) -> PropertyResult:
-    """PROVED with the certificate (``text``, else one formula per shape) once the
-    separate plain solver accepts ``cert``; otherwise UNKNOWN with the reason."""
-    err = check_certificate(g, cert, p.name, rlimit)
-    if err is not None:
-        return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
-                              detail=f"{method} produced an invariant that the independent re-check rejects: {err}")
-    return PropertyResult(**base, verdict=PROVED, bound=f"PROVED for {claim} (fixed number of users)",
-                          certificate=text if text is not None else render_certificate(g, cert, method),
-                          detail=f"{method}; certificate re-checked by a separate solver "
-                                 f"(initiation, consecution of {len(g.edges)} edges"
-                                 f"{f' and refutation of {len(g.refuted)} more' if g.refuted else ''}, implies the property) "
-                                 f"over {g.scope()}")
+def _too_big(g: ShapeGraph) -> str | None:
+    """Why ``g`` cannot prove anything when the control-shape limit stopped it."""
+    if g.complete:
+        return None
+    return (f"the control-shape limit stopped the graph ({len(g.shapes):,} control shapes found, more remain): "
+            f"raise max_shapes or shrink the scenario")

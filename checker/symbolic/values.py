@@ -19,7 +19,8 @@ import z3
 
 from checker.choices import Chooser
 from checker.errors import InternalError
-from checker.symbolic.solver import ask, make_solver
+from checker.symbolic.solver import ask
+from checker.symbolic.solver import make_solver as make_solver  # (re-exported: it used to live here)
 
 DEFAULT_RLIMIT = 5_000_000
 
