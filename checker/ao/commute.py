@@ -28,8 +28,6 @@ renaming symmetry asks for later, is not seen; the check is a guard, not a proof
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,21 +44,10 @@ CHECKED_DELIVERIES = 200  # per Lua process
 MAX_RENAMINGS = 4  # distinct renamings checked (2 users: one swap)
 
 
-@functools.cache
-def _with_fields() -> bool:
-    """True while ``rename_value`` takes a third argument (its field cache, before
-    ``checker.walk``): this module calls either form."""
-    from checker.symmetry import rename_value
-
-    return len(inspect.signature(rename_value).parameters) > 2
-
-
 def _rename(value: Any, ren: Mapping[str, str]) -> Any:
     """``value`` renamed exactly as symmetry renames it (``checker.symmetry.rename_value``)."""
     from checker.symmetry import rename_value
 
-    if _with_fields():
-        return rename_value(value, dict(ren), {})  # type: ignore[call-arg]
     return rename_value(value, dict(ren))
 
 
