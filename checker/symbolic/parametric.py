@@ -1,0 +1,807 @@
+"""Parameterised proofs: properties PROVED for any number of users and operations.
+
+The engine works on a spec's declared per-request view (``checker.parametric_spec``):
+requests and users are uninterpreted z3 sorts, each per-request field an array over
+requests, each user map an array over users, each multiset over ``(user, int)`` keys a
+nested array, and every sum over requests or keys a *ghost* variable that each step
+updates by the change of the one request (or key) it touches.
+
+The inductive invariant is the conjunction of
+
+* the *per-request invariant* ``∀r. record(r) ∈ R``, where ``R`` is the set of records
+  one request reaches on its own with every guard on the rest of the state taken as
+  maybe true (``request_reach``: finite control, integer fields as ``k·amount + c``);
+  inductive by construction, since a step changes one request only;
+* every key map is ≥ 0 at every key (they are multisets);
+* the spec's declared global invariants (ghost-sum equations), kept by a Houdini loop
+  (those that are not inductive together are dropped, so a false one costs a proof, never
+  soundness).
+
+Obligations (initiation, consecution of every rule for every conjunct, safety of every
+property) are one z3 query each; the quantifiers are over requests and keys only, with
+the bound variables used only as array indices (the essentially uninterpreted fragment,
+decided by z3's MBQI), and ``unknown`` is never a pass. Sums are linked to their terms by
+valid lemmas about finite sums, asserted as axioms: *zero* ``(∀x. t(x) = 0) ⇒ S = 0`` and
+*non-negative* ``(∀x. t(x) ≥ 0) ⇒ S ≥ 0``. A certificate is re-checked from scratch by a
+second encoder with fresh solvers (the whole invariant at once) before PROVED.
+
+The view itself is trusted only after ``check_view`` has compared it with the concrete
+semantics on the spec's small scenarios: every concrete step must be one rule of the view
+(the same actor), every rule enabled in a reachable view must be taken by some concrete
+step, and every property must give the same verdict on the concrete world and on its
+view. A property that is not proved gets a real counterexample from BMC on small
+scenarios where one exists (VIOLATED, replayable), else UNKNOWN with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import itertools
+import sys as _sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from checker.config import CheckConfig
+from checker.parametric_spec import (
+    Add, AllKeys, AllReq, And, Cmp, Discharge, Expr, Fault, In, KeyRule, KeySum, Lin, Not, Or, ParametricSystem,
+    ParametricView, PState, PStep, Reach, ReqCount, ReqSum, Rule, Shape, ToField, ToGlobal, ToKey, ToUser, ViewError,
+    holds, initial_state, request_reach, successors, text,
+)
+from checker.property_eval import Judge
+from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
+from checker.semantics import Key, KeyView, Semantics
+from checker.spec import Spec
+from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
+
+Fn = Callable[..., Any]  # a field of a symbolic state: request (or user, or key) ↦ z3 term
+
+
+def _const1(c: Any) -> Fn:
+    return lambda x: c
+
+
+def _const2(c: Any) -> Fn:
+    return lambda u, v: c
+
+
+def _upd1(old: Fn, at: Any, val: Any) -> Fn:
+    """``old`` with ``at`` ↦ ``val`` (a write to one request or user)."""
+    return lambda x: z3.If(x == at, val, old(x))
+
+
+def _upd2(old: Fn, u0: Any, k0: Any, val: Any) -> Fn:
+    """``old`` with ``(u0, k0)`` ↦ ``val`` (a write to one key)."""
+    return lambda u, v: z3.If(z3.And(u == u0, v == k0), val, old(u, v))
+
+
+PROVED_TEXT = "PROVED for any number of users and operations; any depth, amounts, collateral and max supply"
+_ids = itertools.count()
+
+# ------------------------------------------------------------------ the encoding
+
+
+@dataclass
+class _St:
+    """One symbolic state: z3 terms per field (see the module docstring)."""
+
+    ctl: dict[str, Fn]
+    amount: Fn
+    ints: dict[str, Fn]
+    glob: dict[str, z3.ArithRef]
+    umaps: dict[str, Fn]
+    kmaps: dict[str, Fn]
+    sums: dict[str, Any]
+
+    def copy(self) -> _St:
+        return _St(dict(self.ctl), self.amount, dict(self.ints), dict(self.glob), dict(self.umaps),
+                   dict(self.kmaps), dict(self.sums))
+
+
+@dataclass
+class _Scope:
+    """What an expression is about: a request (with its amount) or a key."""
+
+    r: Any = None
+    amount: Any = None
+    key: tuple[Any, Any] | None = None
+
+    def user(self, enc: _Enc) -> Any:
+        if self.r is not None:
+            return enc.user_of(self.r)
+        assert self.key is not None
+        return self.key[0]
+
+
+class _Enc:
+    """The z3 encoding of one parametric system (fresh sorts per instance)."""
+
+    def __init__(self, sys: ParametricSystem, reach: list[Shape]) -> None:
+        n = next(_ids)
+        self.sys, self.reach, self.n = sys, reach, n
+        self.Req = z3.DeclareSort(f"Req{n}")
+        self.User = z3.DeclareSort(f"User{n}")
+        self.user_of = z3.Function(f"user{n}", self.Req, self.User)
+        self.enum: dict[str, tuple[z3.SortRef, dict[Any, z3.ExprRef]]] = {}
+        for f, dom in sys.control:
+            sort, vals = z3.EnumSort(f"{f}{n}", [f"{f}{n}_{i}" for i in range(len(dom))])
+            self.enum[f] = (sort, dict(zip(dom, vals)))
+        self.params = {p: z3.Int(p) for p, _ in sys.params}
+        self.param_ok = z3.And(*[self.params[p] >= lo for p, lo in sys.params])
+        self.fresh = itertools.count()
+
+    def const(self, name: str, sort: z3.SortRef) -> Any:
+        return z3.Const(f"{name}!{next(self.fresh)}", sort)
+
+    def state(self, tag: str) -> _St:
+        I, R, U = z3.IntSort(), self.Req, self.User
+        sums: dict[str, Any] = {}
+        for s in self.sys.sums:
+            sums[s.name] = (z3.Function(f"{s.name}_{tag}", U, I, I) if isinstance(s, ReqCount)
+                            else z3.Int(f"{s.name}_{tag}"))
+        return _St({f: z3.Function(f"{f}_{tag}", R, self.enum[f][0]) for f, _ in self.sys.control},
+                   z3.Function(f"amount_{tag}", R, I), {f: z3.Function(f"{f}_{tag}", R, I) for f in self.sys.int_fields},
+                   {g: z3.Int(f"{g}_{tag}") for g in self.sys.globals},
+                   {m: z3.Function(f"{m}_{tag}", U, I) for m, _ in self.sys.user_maps},
+                   {m: z3.Function(f"{m}_{tag}", U, I, I) for m in self.sys.key_maps}, sums)
+
+    def initial(self) -> _St:
+        zero, zero2 = _const1(z3.IntVal(0)), _const2(z3.IntVal(0))
+        ini = dict(self.sys.initial)
+        return _St({f: _const1(self.enum[f][1][ini[f]]) for f, _ in self.sys.control},
+                   zero, {f: zero for f in self.sys.int_fields},
+                   {g: z3.IntVal(0) for g in self.sys.globals},
+                   {m: _const1(self.params[v] if isinstance(v, str) else z3.IntVal(v)) for m, v in self.sys.user_maps},
+                   {m: zero2 for m in self.sys.key_maps},
+                   {s.name: zero2 if isinstance(s, ReqCount) else z3.IntVal(0) for s in self.sys.sums})
+
+    # -- expressions
+
+    def lin(self, e: Lin, st: _St, sc: _Scope) -> z3.ArithRef:
+        out: z3.ArithRef = z3.IntVal(e.const)
+        for kind, name, c in e.terms:
+            out = out + c * self.atom(kind, name, st, sc)
+        return out
+
+    def atom(self, kind: str, name: str, st: _St, sc: _Scope) -> Any:
+        if kind == "amount":
+            return sc.amount if sc.amount is not None else st.amount(sc.r)
+        if kind == "field":
+            return st.ints[name](sc.r)
+        if kind == "global":
+            return st.glob[name]
+        if kind == "param":
+            return self.params[name]
+        if kind == "sum":
+            return st.sums[name]
+        if kind == "user":
+            return st.umaps[name](sc.user(self))
+        assert sc.key is not None, f"{kind} {name} needs a key in scope"
+        if kind == "keyval":
+            return sc.key[1]
+        src = st.kmaps[name] if name in st.kmaps else st.sums[name]
+        return src(sc.key[0], sc.key[1])
+
+    def boolean(self, e: Expr, st: _St, sc: _Scope) -> z3.BoolRef:
+        if isinstance(e, Cmp):
+            a, b = self.lin(e.lhs, st, sc), self.lin(e.rhs, st, sc)
+            return {"==": a == b, "!=": a != b, "<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[e.op]
+        if isinstance(e, In):
+            vals = self.enum[e.field][1]
+            return z3.Or(*[st.ctl[e.field](sc.r) == vals[v] for v in e.values])
+        if isinstance(e, Fault):
+            return z3.BoolVal(e.name in self.sys.faults)
+        if isinstance(e, And):
+            return z3.And(*[self.boolean(p, st, sc) for p in e.parts])
+        if isinstance(e, Or):
+            return z3.Or(*[self.boolean(p, st, sc) for p in e.parts])
+        if isinstance(e, Not):
+            return z3.Not(self.boolean(e.part, st, sc))
+        if isinstance(e, AllReq):
+            x = z3.Const(f"r{next(self.fresh)}", self.Req)
+            return z3.ForAll([x], self.boolean(e.body, st, _Scope(r=x)))
+        u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+        return z3.ForAll([u, v], self.boolean(e.body, st, _Scope(key=(u, v))))
+
+    def negated(self, e: Expr, st: _St, keys: list[tuple[Any, Any]]) -> z3.BoolRef:
+        """¬e, its outermost ∃ (from ¬∀) as fresh constants; keys so made go to ``keys``."""
+        if isinstance(e, And):
+            return z3.Or(*[self.negated(p, st, keys) for p in e.parts])
+        if isinstance(e, Or):
+            return z3.And(*[self.negated(p, st, keys) for p in e.parts])
+        if isinstance(e, Not):
+            return self.boolean(e.part, st, _Scope())
+        if isinstance(e, AllReq):
+            return z3.Not(self.boolean(e.body, st, _Scope(r=self.const("rq", self.Req))))
+        if isinstance(e, AllKeys):
+            k = (self.const("uq", self.User), self.const("vq", z3.IntSort()))
+            keys.append(k)
+            return z3.Not(self.boolean(e.body, st, _Scope(key=k)))
+        return z3.Not(self.boolean(e, st, _Scope()))
+
+    # -- the invariant
+
+    def shape(self, sh: Shape, st: _St, r: Any) -> z3.BoolRef:
+        vals = [st.ctl[f](r) == self.enum[f][1][v] for (f, _), v in zip(self.sys.control, sh.ctl)]
+        a = st.amount(r)
+        ints = [st.ints[f](r) == c * a + k for f, (c, k) in zip(self.sys.int_fields, sh.ints)]
+        return z3.And(*vals, *ints, a >= 1 if sh.picked else a == 0)
+
+    def conjuncts(self) -> list[tuple[str, str, Any]]:
+        """(name, meaning, formula builder over a state) of the candidate invariant."""
+        out: list[tuple[str, str, Any]] = [
+            ("per-request", f"every request's record is one of the {len(self.reach)} records one request reaches",
+             AllReq(And(()))),  # placeholder: encoded by ``per_request``
+        ]
+        out += [(f"{m}-nonnegative", f"{m}[u,v] ≥ 0 at every key (a multiset)", None) for m in self.sys.key_maps]
+        out += [(n, meaning, f) for n, meaning, f in self.sys.invariants]
+        return out
+
+    def holds_conj(self, name: str, st: _St) -> z3.BoolRef:
+        if name == "per-request":
+            x = z3.Const(f"r{next(self.fresh)}", self.Req)
+            return z3.ForAll([x], z3.Or(*[self.shape(sh, st, x) for sh in self.reach]))
+        if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
+            m = st.kmaps[name[: -len("-nonnegative")]]
+            u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+            return z3.ForAll([u, v], m(u, v) >= 0)
+        f = dict((n, e) for n, _, e in self.sys.invariants)[name]
+        return self.boolean(f, st, _Scope())
+
+    def violated_conj(self, name: str, st: _St, keys: list[tuple[Any, Any]]) -> z3.BoolRef:
+        if name == "per-request":
+            r = self.const("rq", self.Req)
+            return z3.Not(z3.Or(*[self.shape(sh, st, r) for sh in self.reach]))
+        if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
+            k = (self.const("uq", self.User), self.const("vq", z3.IntSort()))
+            keys.append(k)
+            return st.kmaps[name[: -len("-nonnegative")]](k[0], k[1]) < 0
+        f = dict((n, e) for n, _, e in self.sys.invariants)[name]
+        return self.negated(f, st, keys)
+
+    def lemmas(self, st: _St, keys: list[tuple[Any, Any]]) -> list[z3.BoolRef]:
+        """Valid facts about the finite sums of ``st`` (zero, non-negative), the keyed
+        ones at ``keys``."""
+        out: list[z3.BoolRef] = []
+        for s in self.sys.sums:
+            if isinstance(s, ReqSum):
+                x = z3.Const(f"r{next(self.fresh)}", self.Req)
+                t = self.term(s, st, _Scope(r=x))
+                out += [z3.Implies(z3.ForAll([x], t == 0), st.sums[s.name] == 0),
+                        z3.Implies(z3.ForAll([x], t >= 0), st.sums[s.name] >= 0)]
+            elif isinstance(s, ReqCount):
+                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+                out.append(z3.ForAll([u, v], st.sums[s.name](u, v) >= 0))
+                for ku, kv in keys:
+                    x = z3.Const(f"r{next(self.fresh)}", self.Req)
+                    member = z3.And(self.boolean(s.pred, st, _Scope(r=x)), self.user_of(x) == ku,
+                                    self.lin(s.key, st, _Scope(r=x)) == kv)
+                    out.append(z3.Implies(z3.ForAll([x], z3.Not(member)), st.sums[s.name](ku, kv) == 0))
+            else:
+                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+                out.append(z3.Implies(z3.ForAll([u, v], st.kmaps[s.map](u, v) == 0), st.sums[s.name] == 0))
+        return out
+
+    def term(self, s: ReqSum, st: _St, sc: _Scope) -> z3.ArithRef:
+        out: z3.ArithRef = z3.IntVal(0)
+        for cond, val in s.cases:
+            out = out + z3.If(self.boolean(cond, st, sc), self.lin(val, st, sc), 0)
+        return out
+
+    # -- steps
+
+    def step(self, rule: Rule | KeyRule, pre: _St) -> tuple[z3.BoolRef, _St, list[tuple[Any, Any]], dict[str, Any]]:
+        """(guard, post-state, keys touched, the step's own variables) of ``rule``."""
+        post = pre.copy()
+        keys: list[tuple[Any, Any]] = []
+        if isinstance(rule, KeyRule):
+            k = (self.const("u0", self.User), self.const("v0", z3.IntSort()))
+            keys.append(k)
+            sc = _Scope(key=k)
+            guard: z3.BoolRef = pre.kmaps[rule.source](k[0], k[1]) >= 1
+            own: dict[str, Any] = {"key": k}
+        else:
+            r0 = self.const("r0", self.Req)
+            a0 = self.const("a0", z3.IntSort()) if rule.fresh_amount else None
+            sc = _Scope(r=r0, amount=a0)
+            vals = {f: self.enum[f][1] for f, _ in self.sys.control}
+            guard = z3.And(*[z3.Or(*[pre.ctl[f](r0) == vals[f][v] for v in vs]) for f, vs in rule.pre],
+                           *[self.boolean(g, pre, sc) for g in rule.guard], *([a0 >= 1] if a0 is not None else []))
+            for f, v in rule.post:
+                post.ctl[f] = _upd1(pre.ctl[f], r0, vals[f][v])
+            if a0 is not None:
+                post.amount = _upd1(pre.amount, r0, a0)
+            sc = _Scope(r=r0)
+            own = {"r0": r0, "a0": a0}
+        for eff in rule.effects:
+            self._effect(eff, post, sc, keys)
+        if sc.r is not None:
+            for s in self.sys.sums:
+                if isinstance(s, ReqSum):
+                    post.sums[s.name] = pre.sums[s.name] - self.term(s, pre, sc) + self.term(s, post, sc)
+                elif isinstance(s, ReqCount):
+                    u = self.user_of(sc.r)
+                    W = pre.sums[s.name]
+                    for st, sign in ((pre, -1), (post, 1)):
+                        k = self.lin(s.key, st, sc)
+                        keys.append((u, k))
+                        W = _upd2(W, u, k, W(u, k) + z3.If(self.boolean(s.pred, st, sc), sign, 0))
+                    post.sums[s.name] = W
+        return guard, post, keys, own
+
+    def _effect(self, eff: Add | Discharge, st: _St, sc: _Scope, keys: list[tuple[Any, Any]]) -> None:
+        user = sc.user(self)
+        if isinstance(eff, Discharge):
+            k = self.lin(eff.key, st, sc)
+            M = st.kmaps[eff.name]
+            has = M(user, k) >= 1
+            self._keysum(eff.name, st, k, None, has)
+            st.kmaps[eff.name] = _upd2(M, user, k, z3.If(has, M(user, k) - 1, M(user, k)))
+            keys.append((user, k))
+            return
+        v = self.lin(eff.value, st, sc)
+        t = eff.target
+        if isinstance(t, ToField):
+            st.ints[t.name] = _upd1(st.ints[t.name], sc.r, st.ints[t.name](sc.r) + v)
+        elif isinstance(t, ToGlobal):
+            st.glob[t.name] = st.glob[t.name] + v
+        elif isinstance(t, ToUser):
+            st.umaps[t.name] = _upd1(st.umaps[t.name], user, st.umaps[t.name](user) + v)
+        else:
+            k = self.lin(t.key, st, sc)
+            M = st.kmaps[t.name]
+            if eff.value.terms:
+                raise ValueError(f"{self.sys.name}: a key map changes by a constant (got {eff.value})")
+            self._keysum(t.name, st, k, eff.value.const, None)
+            st.kmaps[t.name] = _upd2(M, user, k, M(user, k) + v)
+            keys.append((user, k))
+
+    def _keysum(self, kmap: str, st: _St, k: Any, delta: int | None, dec_if: Any) -> None:
+        for s in self.sys.sums:
+            if isinstance(s, KeySum) and s.map == kmap:
+                st.sums[s.name] = st.sums[s.name] + (delta * k if delta is not None else z3.If(dec_if, -k, 0))
+
+
+# ------------------------------------------------------------------ induction
+
+
+@dataclass
+class _Outcome:
+    """The result of the induction: the kept conjuncts, why others were dropped, the
+    counterexamples to induction, and a solver ``unknown`` if one happened."""
+
+    kept: list[str]
+    dropped: dict[str, str] = field(default_factory=dict)
+    unknown: str | None = None
+    checks: int = 0
+
+
+def _query(s: z3.Solver, fs: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+    """Check ``fs`` in a frame of ``s``: the result, and the model when sat."""
+    s.push()
+    try:
+        s.add(*fs)
+        r = s.check()
+        return r, (s.model() if r == z3.sat else None)
+    finally:
+        s.pop()
+
+
+def _rules(sys: ParametricSystem) -> list[Rule | KeyRule]:
+    return [*sys.enabled_rules(), *sys.key_rules]
+
+
+def _induct(enc: _Enc, rlimit: int) -> _Outcome:
+    """Houdini: the largest subset of the candidate conjuncts that is inductive (the
+    per-request invariant included), one query per (rule, conjunct)."""
+    names = [n for n, _, _ in enc.conjuncts()]
+    out = _Outcome(kept=list(names))
+    s = make_solver(rlimit)
+    s.add(enc.param_ok)
+    init = enc.initial()
+    for n in list(out.kept):
+        keys: list[tuple[Any, Any]] = []
+        r, _ = _query(s, [enc.violated_conj(n, init, keys)])
+        out.checks += 1
+        if r == z3.unknown:
+            out.unknown = f"initiation of {n}: solver unknown ({s.reason_unknown()})"
+            return out
+        if r == z3.sat:
+            out.kept.remove(n)
+            out.dropped[n] = "fails in the initial state"
+    pre = enc.state("pre")
+    steps = [(rule, *enc.step(rule, pre)) for rule in _rules(enc.sys)]
+    changed = True
+    while changed:
+        changed = False
+        for rule, guard, post, keys, own in steps:
+            s.push()
+            try:
+                s.add(*[enc.holds_conj(n, pre) for n in out.kept], *enc.lemmas(pre, keys), guard)
+                for n in list(out.kept):
+                    ks = list(keys)
+                    bad = enc.violated_conj(n, post, ks)
+                    r, m = _query(s, [bad, *enc.lemmas(pre, ks[len(keys):])])
+                    out.checks += 1
+                    if r == z3.unknown:
+                        out.unknown = f"consecution of {n} under {rule.name}: solver unknown ({s.reason_unknown()})"
+                        return out
+                    if m is not None:
+                        out.dropped[n] = _cti(enc, rule, m, pre, post, own)
+                        out.kept.remove(n)
+                        changed = True
+                        break
+            finally:
+                s.pop()
+            if changed:
+                break
+    return out
+
+
+def _cti(enc: _Enc, rule: Rule | KeyRule, m: z3.ModelRef, pre: _St, post: _St, own: dict[str, Any]) -> str:
+    """A counterexample to induction in words: the step and the acting request or key."""
+    def ev(t: Any) -> str:
+        return str(m.eval(t, model_completion=True))
+
+    glob = ", ".join(f"{g}: {ev(pre.glob[g])} → {ev(post.glob[g])}" for g in enc.sys.globals)
+    sums = ", ".join(f"{s.name}: {ev(pre.sums[s.name])} → {ev(post.sums[s.name])}"
+                     for s in enc.sys.sums if not isinstance(s, ReqCount))
+    if "r0" in own:
+        r0 = own["r0"]
+        back = {f: {v: k for k, v in enc.enum[f][1].items()} for f, _ in enc.sys.control}
+        rec = ", ".join(f"{f}={back[f].get(m.eval(pre.ctl[f](r0), model_completion=True), '?')}"
+                        for f, _ in enc.sys.control)
+        rec += "".join(f", {f}={ev(pre.ints[f](r0))}" for f in enc.sys.int_fields) + f", amount={ev(pre.amount(r0))}"
+        what = f"on a request with {rec}"
+    else:
+        u, v = own["key"]
+        what = f"on key (user, {ev(v)})"
+    params = ", ".join(f"{p}={ev(t)}" for p, t in enc.params.items())
+    return (f"counterexample to induction (the first state need not be reachable): step '{rule.name}' {what} "
+            f"({params}); {glob}; {sums}")
+
+
+def _safe(enc: _Enc, kept: list[str], formula: Expr, rlimit: int) -> tuple[bool | None, str]:
+    """Does the invariant ``kept`` imply ``formula``? (True, "") / (False, why) / (None, unknown)."""
+    s = make_solver(rlimit)
+    st = enc.state("s")
+    keys: list[tuple[Any, Any]] = []
+    bad = enc.negated(formula, st, keys)
+    r, _ = _query(s, [enc.param_ok, *[enc.holds_conj(n, st) for n in kept], *enc.lemmas(st, keys), bad])
+    if r == z3.unknown:
+        return None, f"solver unknown ({s.reason_unknown()})"
+    if r == z3.sat:
+        return False, "the kept invariant (" + ", ".join(kept) + ") does not imply it"
+    return True, ""
+
+
+def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas: list[Expr],
+            rlimit: int) -> list[str | None]:
+    """Re-check a certificate from scratch (a fresh encoder, a fresh solver per
+    obligation, the whole invariant at once): initiation and the consecution of every
+    rule, then, per formula, that the invariant implies it. One entry per formula:
+    ``None`` if valid, else what fails."""
+    enc = _Enc(sys, reach)
+
+    def whole(st: _St) -> z3.BoolRef:
+        return z3.And(*[enc.holds_conj(n, st) for n in kept])
+
+    def unsat(what: str, fs: list[z3.BoolRef]) -> str | None:
+        s = make_solver(rlimit)
+        s.add(enc.param_ok, *fs)
+        r = s.check()
+        if r == z3.unsat:
+            return None
+        return f"{what}: {'solver unknown (' + s.reason_unknown() + ')' if r == z3.unknown else 'fails'}"
+
+    err = unsat("initiation", [z3.Not(whole(enc.initial()))])
+    pre = enc.state("pre")
+    for rule in _rules(sys):
+        if err:
+            break
+        guard, post, keys, _ = enc.step(rule, pre)
+        qk: list[tuple[Any, Any]] = []
+        bad = z3.Or(*[enc.violated_conj(n, post, qk) for n in kept])
+        err = unsat(f"consecution under {rule.name}", [whole(pre), *enc.lemmas(pre, keys + qk), guard, bad])
+    out: list[str | None] = []
+    st = enc.state("s")
+    for f in formulas:
+        keys2: list[tuple[Any, Any]] = []
+        bad2 = enc.negated(f, st, keys2)
+        out.append(err or unsat("safety", [whole(st), *enc.lemmas(st, keys2), bad2]))
+    return out
+
+
+def certificate_text(sys: ParametricSystem, reach: list[Shape], kept: list[str], dropped: dict[str, str]) -> str:
+    """The inductive invariant as text: the per-request records, the declared part."""
+    names = [n for n, _ in sys.control]
+    lines = [f"inductive invariant of {sys.name} (for every finite set of users and requests), the conjunction of:",
+             f"  per-request: ∀r. the record of r is one of these {len(reach)} (k·amount + c for integer fields):"]
+    for sh in reach:
+        ctl = ", ".join(f"{n}={v}" for n, v in zip(names, sh.ctl))
+        ints = ", ".join(f"{f}={_kc(c, k)}" for f, (c, k) in zip(sys.int_fields, sh.ints))
+        lines.append(f"    {ctl}, {ints}, amount {'≥ 1' if sh.picked else '= 0'}")
+    meaning = {n: (m, f) for n, m, f in sys.invariants}
+    for n in kept:
+        if n in meaning:
+            lines.append(f"  {n}: {text(meaning[n][1])}   ({meaning[n][0]})")
+        elif n != "per-request":
+            lines.append(f"  {n}: ∀(u,v). {n[: -len('-nonnegative')]}[u,v] ≥ 0")
+    for n, why in dropped.items():
+        lines.append(f"  (dropped, not inductive: {n}: {why})")
+    lines.append("  ghost sums, each updated on every write: " + "; ".join(
+        f"{s.name} = " + (" + ".join(f"Σ_r [{text(c)}]·({v})" for c, v in s.cases) if isinstance(s, ReqSum) else
+                          f"#{{r : {text(s.pred)}}} by (user(r), {s.key})" if isinstance(s, ReqCount) else
+                          f"Σ_(u,v) v·{s.map}[u,v]") for s in sys.sums))
+    lines.append("  sum lemmas (valid for finite sums): (∀x. t(x) = 0) ⇒ Σ t = 0; (∀x. t(x) ≥ 0) ⇒ Σ t ≥ 0")
+    return "\n".join(lines)
+
+
+def _kc(c: int, k: int) -> str:
+    if c == 0:
+        return str(k)
+    a = "amount" if c == 1 else "-amount" if c == -1 else f"{c}·amount"
+    return a if k == 0 else f"{a} + {k}"
+
+
+# ------------------------------------------------------------------ the view against the concrete semantics
+
+
+@dataclass
+class ViewCheck:
+    """The comparison of a view with the concrete semantics: worlds and steps compared,
+    and the first problem (``None``: none)."""
+
+    worlds: int = 0
+    steps: int = 0
+    scenarios: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def check_view(spec: Spec, config: CheckConfig, pview: ParametricView, max_worlds: int = 200_000) -> ViewCheck:
+    """Check ``pview`` against ``Semantics`` on every world reachable in ``config``.
+
+    Every concrete step must be a step of the view by the same kind of process; every
+    step of the view from a reached view must be taken by a concrete step (a fault only
+    while the fault budget lasts; a user's send up to which of its unsent requests it
+    is); each property of the view must agree with the concrete property on every world."""
+    out = ViewCheck(scenarios=[spec.describe(config.params)])
+    _compare(spec, config, pview, out, max_worlds)
+    return out
+
+
+def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCheck, max_worlds: int) -> None:
+    cfg = dataclasses.replace(config, properties=None)
+    sys = pview.system(cfg.params, cfg.faults)
+    if isinstance(sys, str):
+        out.problem = sys
+        return
+    sem = Semantics(spec, cfg)
+    judge = Judge(sem)
+    props = [(p, judge.violation_test(p), sys.prop(p.name)) for p in spec.properties if sys.prop(p.name)]
+    amounts = tuple(cfg.params["amounts"])
+    n = sem.nprocs
+    views: dict[Key, PState] = {}
+
+    def view(key: Key) -> PState:
+        v = views.get(key)
+        if v is None:
+            v = pview.view(KeyView(sem, key), cfg.params)
+            views[key] = v
+        return v
+
+    init = sem.initial_key()
+    try:
+        v0 = view(init)
+    except ViewError as e:
+        out.problem = f"the initial world has no view: {e}"
+        return
+    reqs = {r: rec.user for r, rec in v0.reqs}
+    expected = initial_state(sys, reqs, v0.users, dict(v0.params))
+    if v0 != expected:
+        out.problem = f"the initial world's view is not the view's initial state: {v0.describe(sys)}"
+        return
+    seen = {init}
+    todo = [init]
+    where = spec.describe(cfg.params)
+    while todo:
+        key = todo.pop()
+        out.worlds += 1
+        if out.worlds > max_worlds:
+            out.problem = f"more than {max_worlds} worlds in {where}: the comparison stopped"
+            return
+        v = view(key)
+        for p, violated, pp in props:
+            assert pp is not None
+            if violated(key) == holds(sys, v, pp.formula):
+                out.problem = (f"{p.name} is {'violated' if violated(key) else 'satisfied'} in a world of {where} "
+                               f"but not in its view {v.describe(sys)}")
+                return
+        by_state: dict[PState, list[PStep]] = {}
+        for ps, nv in successors(sys, v, amounts):
+            by_state.setdefault(nv, []).append(ps)
+        realised: set[PState] = set()
+        for step, k2 in sem.expand(key):
+            out.steps += 1
+            try:
+                v2 = view(k2)
+            except ViewError as e:
+                out.problem = f"after {_step_text(step)} in {where}: {e}"
+                return
+            kind = sem.kind_of(step.pid)
+            if not any(ps.actor == kind for ps in by_state.get(v2, [])):
+                out.problem = (f"the concrete step {_step_text(step)} in {where} is no step of the view: from "
+                               f"{v.describe(sys)} to {v2.describe(sys)}")
+                return
+            realised.add(v2)
+            if k2 not in seen:
+                seen.add(k2)
+                todo.append(k2)
+        faults_left = key[n + 2]
+        for nv, pss in by_state.items():
+            if nv in realised or _renamed_send(v, nv, pss, realised):
+                continue
+            if all(ps.faults and faults_left <= 0 for ps in pss):
+                continue
+            out.problem = (f"the view's step {pss[0].rule} on {pss[0].on} from {v.describe(sys)} in {where} "
+                           f"is taken by no concrete step")
+            return
+
+
+def _renamed_send(v: PState, nv: PState, pss: list[PStep], realised: set[PState]) -> bool:
+    """A send of one unsent request that the concrete user makes with another of its
+    unsent requests (it sends them in order): the same state up to their swap."""
+    for ps in pss:
+        if ps.on not in dict(v.reqs):
+            continue
+        me = v.rec(ps.on)
+        for other, rec in v.reqs:
+            if other != ps.on and rec.user == me.user and rec == me:
+                swapped = dict(nv.reqs)
+                swapped[ps.on], swapped[other] = swapped[other], swapped[ps.on]
+                if dataclasses.replace(nv, reqs=tuple(sorted(swapped.items()))) in realised:
+                    return True
+    return False
+
+
+def _step_text(step: Any) -> str:
+    what = step.msg.describe() if step.msg is not None else step.handler or ""
+    return f"{step.kind} {step.handler or ''} at {step.pid} ({what})"
+
+
+# ------------------------------------------------------------------ the entry point
+
+
+def find_view(spec: Spec) -> ParametricView | None:
+    """The spec's ``PARAMETRIC`` view, from the module ``parametric`` beside the spec's
+    own module (``spec.tim3`` → ``spec.tim3.parametric``), if it declares one."""
+    for name, mod in list(_sys.modules.items()):
+        if getattr(mod, "__file__", None) == spec.source:
+            base = name if spec.source.endswith("__init__.py") else name.rpartition(".")[0]
+            try:
+                found = importlib.import_module(f"{base}.parametric")
+            except ImportError:
+                return None
+            pv = getattr(found, "PARAMETRIC", None)
+            return pv if isinstance(pv, ParametricView) else None
+    return None
+
+
+def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | None = None,
+                     view: ParametricView | None = None, rlimit: int = 20 * DEFAULT_RLIMIT,
+                     bmc_depth: int = 16) -> list[PropertyResult]:
+    """Prove the spec's properties for any number of users and operations (any depth,
+    amounts, collateral and max supply) on its parametric view.
+
+    PROVED only when the view agrees with the concrete semantics on the view's small
+    scenarios, z3 answered unsat on every obligation and the re-check accepted the
+    certificate; a property not proved gets a concrete counterexample from BMC on small
+    scenarios (VIOLATED, or EXPECTED-FAIL) where one exists, else UNKNOWN with why."""
+    start = time.perf_counter()
+    pview = view or find_view(spec)
+    wanted = [p for p in spec.properties if (properties is None or p.name in properties)
+              and (properties is not None or config.properties is None or p.name in config.properties)]
+    sys = pview.system(config.params, config.faults) if pview is not None else "the spec declares no parametric view"
+    if isinstance(sys, ParametricSystem) and properties is None:
+        wanted = [p for p in wanted if sys.prop(p.name) is not None]
+    base = {p.name: dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail,
+                         engine=Engine.PROVE) for p in wanted}
+    claim = "for any number of users and operations (not proved)"
+    if not isinstance(sys, ParametricSystem):
+        return [PropertyResult(**base[p.name], verdict=UNKNOWN, bound=claim, detail=str(sys)) for p in wanted]
+    assert pview is not None
+    vc = _check_scenarios(spec, config, pview)
+    reach = request_reach(sys)
+    outcome: _Outcome | None = None
+    enc = _Enc(sys, reach.shapes)
+    if vc.problem is None and reach.complete:
+        outcome = _induct(enc, rlimit)
+    results = []
+    faults = ", ".join(sorted(config.faults)) or "none"
+    scope = (f"; coordinator {config.params.get('version')}; faults: {faults}"
+             f"{' (each any number of times)' if config.faults else ''}; network {config.network}")
+    safe: dict[str, tuple[bool | None, str]] = {}
+    if outcome is not None and not outcome.unknown:
+        for p in wanted:
+            pp0 = sys.prop(p.name)
+            if pp0 is not None:
+                safe[p.name] = _safe(enc, outcome.kept, pp0.formula, rlimit)
+        proved = [n for n, (ok, _) in safe.items() if ok]
+        errs = recheck(sys, reach.shapes, outcome.kept, [sys.prop(n).formula for n in proved],  # type: ignore[union-attr]
+                       rlimit) if proved else []
+        rechecked = dict(zip(proved, errs))
+    for p in wanted:
+        pp = sys.prop(p.name)
+        why: str
+        if pp is None:
+            why = "the parametric view does not restate this property"
+        elif vc.problem is not None:
+            why = f"the parametric view does not match the concrete semantics: {vc.problem}"
+        elif not reach.complete:
+            why = "one request's records are not finite (the search stopped)"
+        elif outcome is None or outcome.unknown:
+            why = outcome.unknown if outcome is not None and outcome.unknown else "induction not run"
+        else:
+            ok, why = safe[p.name]
+            if ok:
+                err = rechecked[p.name]
+                if err is None:
+                    results.append(PropertyResult(
+                        **base[p.name], verdict=PROVED, bound=PROVED_TEXT + scope,
+                        certificate=certificate_text(sys, reach.shapes, outcome.kept, outcome.dropped),
+                        detail=(f"1-induction over the per-request view ({len(_rules(sys))} rules, "
+                                f"{len(reach.shapes)} request records, {outcome.checks} obligations, "
+                                f"{time.perf_counter() - start:.1f} s); certificate re-checked by a separate solver "
+                                f"(initiation, consecution of every rule, implies the property); view checked against "
+                                f"the concrete semantics on {vc.worlds:,} worlds and {vc.steps:,} steps "
+                                f"({'; '.join(vc.scenarios)})")))
+                    continue
+                why = f"the re-check rejects the certificate: {err}"
+            elif ok is False and outcome.dropped:
+                why += "; dropped as not inductive: " + "; ".join(f"{n}: {w}" for n, w in outcome.dropped.items())
+        results.append(_unproved(spec, config, p.name, base[p.name], why, claim, bmc_depth))
+    return results
+
+
+def _check_scenarios(spec: Spec, config: CheckConfig, pview: ParametricView) -> ViewCheck:
+    total = ViewCheck()
+    for over in pview.scenarios:
+        params = config.params
+        for k in ("collateral", "max_supply"):
+            params = params.set(k, None)
+        for k, v in over.items():
+            params = params.set(k, v)
+        cfg = dataclasses.replace(config, params=spec.resolve(params), properties=None)
+        vc = check_view(spec, cfg, pview)
+        total.worlds += vc.worlds
+        total.steps += vc.steps
+        total.scenarios += vc.scenarios
+        if vc.problem is not None:
+            total.problem = vc.problem
+            return total
+    return total
+
+
+def _unproved(spec: Spec, config: CheckConfig, name: str, base: dict[str, Any], why: str, claim: str,
+              depth: int) -> PropertyResult:
+    """Not proved: a concrete counterexample from BMC on small scenarios if there is one
+    (VIOLATED / EXPECTED-FAIL, replayable), else UNKNOWN with ``why``."""
+    from checker.symbolic.bmc import bmc
+
+    for users, ops in ((1, 1), (1, 2), (2, 1)):
+        params = config.params.set("users", users).set("ops", ops)
+        cfg = dataclasses.replace(config, params=spec.resolve(params.set("collateral", None).set("max_supply", None)),
+                                  properties=(name,))
+        r = bmc(spec, cfg, depth).result(name)
+        if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None:
+            return PropertyResult(**base, verdict=r.verdict, bound=r.bound, trace=r.trace,
+                                  trace_config=r.trace_config,
+                                  detail=f"not proved for any number of users ({why}); a counterexample with "
+                                         f"{users} user(s) × {ops} op(s): {r.detail}")
+    return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
+                          detail=f"{why}; no concrete counterexample by BMC (depth {depth}) with 1×1, 1×2, 2×1")
+
