@@ -23,7 +23,17 @@ from checker.engines import ENGINES, EngineOptions, engines_help, run_engine
 from checker.errors import UsageError, UserError
 from checker.loader import config_from_options, load_spec
 from checker.report import render_check, result_json, verdict_table
-from checker.result import EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATED, EXPECTED_FAIL, VIOLATED, CheckResult, Stats
+from checker.result import (
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    EXIT_VIOLATED,
+    EXPECTED_FAIL,
+    VIOLATED,
+    CheckResult,
+    Engine,
+    Stats,
+)
 from checker.spec import Spec
 
 F = Callable[..., Any]
@@ -243,7 +253,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, conform=conform, **options)
-    if conform and engine != "explore":
+    if conform and engine != Engine.EXPLORE:
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     with progress_display(not quiet) as progress:
         result = run_engine(spec, config, engine, progress, eopts)
@@ -257,7 +267,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
 
 
 @main.command()
-@click.option("--z3", "z3_engine", type=click.Choice(("bmc", "prove", "none")), default="bmc", show_default=True,
+@click.option("--z3", "z3_engine", type=click.Choice((Engine.BMC.value, Engine.PROVE.value, "none")), default="bmc", show_default=True,
               help="z3 engine for the second verdict of every cell (bmc uses --depth)")
 @click.option("--fault-set", "fault_sets", metavar="F1,F2|none", multiple=True,
               help="fault settings to audit (repeatable); default: none, each spec fault, loss, handler-error, adversary")

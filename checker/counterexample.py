@@ -35,7 +35,7 @@ from checker.conformance import find_property
 from checker.errors import InternalError, TraceFileError, UserError
 from checker.expectation import Form, expectation
 from checker.property_eval import goals_met, open_obligations, required_goals, violated_at
-from checker.result import CheckResult, PropertyResult
+from checker.result import CheckResult, Engine, PropertyResult
 from checker.semantics import ADVERSARY, Semantics, Step, World
 from checker.spec import Property, Spec
 from checker.values import FrozenMap, Message, make_message
@@ -266,7 +266,7 @@ def counterexample_data(
     engine = prop.engine or result.engine
     # a str parameter (other than version) at its default stays out of the file name
     omit = {p.name: p.default for p in sem.spec.params if p.type == "str" and p.name != "version" and p.default is not None}
-    label = cfg.label(omit) + ("" if engine == "explore" else f"-{engine}")
+    label = cfg.label(omit) + ("" if engine == Engine.EXPLORE else f"-{engine}")
     steps = []
     prev = trace.initial
     for i, (step, w) in enumerate(trace.steps, start=1):

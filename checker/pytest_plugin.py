@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from checker.result import EXPECTED_FAIL, HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult
+from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Verdict
 from checker.spec import Spec
 
-VERDICTS = (HOLDS, PROVED, VIOLATED, UNKNOWN, EXPECTED_FAIL)
+VERDICTS = tuple(Verdict)
 
 
 class Tim3Check:
@@ -33,7 +33,7 @@ class Tim3Check:
         spec: str = "spec.tim3",
         *,
         properties: Iterable[str] | None = None,
-        engine: str = "explore",
+        engine: Engine | str = Engine.EXPLORE,
         expect: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CheckResult:

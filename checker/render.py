@@ -19,6 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from checker.result import Verdict
 from checker.spec import StepKind
 
 # ------------------------------------------------------------------ value formatting
@@ -256,7 +257,7 @@ def render_terminal(data: Mapping[str, Any]) -> RenderableType:
     head = Text()
     head.append(f"{prop['name']}", style="bold")
     head.append(f" ({prop.get('shown_kind', prop['kind'])}): {prop['meaning']}\n")
-    bad = data["verdict"] == "VIOLATED"
+    bad = data["verdict"] == Verdict.VIOLATED
     head.append("verdict ", style="dim")
     head.append(str(data["verdict"]), style="bold red" if bad else "bold yellow")
     head.append(f" — {data['bound']}\n")

@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from checker.result import EXPECTED_FAIL, HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult
+from checker.result import EXPECTED_FAIL, HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult
 
 JSON_SCHEMA_VERSION = 1
 TOOL = "tim3check"
@@ -115,13 +115,13 @@ def stats_text(result: CheckResult) -> Text:
     s = result.stats
     t = Text()
     t.append("statistics ", style="bold")
-    if result.engine == "prove":  # a graph of control shapes, not a search by depth
+    if result.engine == Engine.PROVE:  # a graph of control shapes, not a search by depth
         up_to = f" up to {s.reduction}" if s.reduction else ""
         t.append(f"{s.states:,} control shapes{up_to}, {s.transitions:,} edges (data are z3 variables), "
                  f"{s.seconds:.2f} s, limit hit: {s.limit_hit or 'none'}\n")
         return t
     t.append(
-        f"{s.states:,} {'symbolic ' if result.engine == 'bmc' else 'distinct '}states, "
+        f"{s.states:,} {'symbolic ' if result.engine == Engine.BMC else 'distinct '}states, "
         f"{s.transitions:,} transitions, max depth {s.max_depth}, "
         f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
         + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")

@@ -321,7 +321,8 @@ class Semantics:
         self.response_props: tuple[Property, ...] = tuple(
             p for p in spec.properties if _selected(p, config) and expectation(p).form is Form.OBLIGATIONS
         )
-        self._obligation_rules = tuple((e.trigger, e.discharge) for e in map(expectation, self.response_props))
+        # (trigger, discharge) of each, from its expectation
+        self.obligation_rules = tuple((e.trigger, e.discharge) for e in map(expectation, self.response_props))
         n = len(self.instances)
         self.nprocs = n
         # equal local states are shared and numbered per process (serials, in order of
@@ -622,7 +623,7 @@ class Semantics:
     def _obligation_changes(self, info: StepInfo) -> _GhostOps:
         """(property index, opened keys, closed keys) for each response property the step touches."""
         out = []
-        for i, (p, (trigger, discharge)) in enumerate(zip(self.response_props, self._obligation_rules)):
+        for i, (p, (trigger, discharge)) in enumerate(zip(self.response_props, self.obligation_rules)):
             try:
                 opened = tuple(trigger(info)) if trigger else ()
                 closed = tuple(discharge(info)) if discharge else ()

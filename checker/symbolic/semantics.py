@@ -309,9 +309,9 @@ class SymSemantics:
 
     def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
         out = list(ghost)
-        for i, p in enumerate(self.response_props):
-            opened = p.trigger(info) if p.trigger else ()
-            closed = p.discharge(info) if p.discharge else ()
+        for i, (trigger, discharge) in enumerate(self.sem.obligation_rules):
+            opened = trigger(info) if trigger else ()
+            closed = discharge(info) if discharge else ()
             if not opened and not closed:
                 continue
             keys = list(out[i])
