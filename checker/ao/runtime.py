@@ -54,6 +54,13 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
   field to one, or changes a data field of ``ao``/``Handlers``, raises ``AoUnsupported``
   (replacing an existing runtime *function* in a handler is not detected). Coroutines,
   userdata and tables used as keys in the state raise ``AoUnsupported`` naming the path.
+* Renaming (symmetry reduction, ``rename(state, mapping)``): every string of the state
+  that equals a key of ``mapping``, or is ``key#tail``, renamed as
+  ``checker.symmetry.rename_value`` renames strings: keys and values of the globals and
+  of every table (shared tables once, cycles kept), upvalues that are state, the
+  handler list's names and patterns (a name is data like any other string: a literal
+  name is no user id and stays), ``Handlers.onceNonce``, the modules' values; code is
+  not renamed. The result is a fresh canonical snapshot (``lua/rename.lua``).
 * Globals: the runtime's globals sit behind ``_G``'s metatable, so ``pairs(_G)`` and
   ``rawget(_G, name)`` see only the process's own globals; assigning to a runtime
   global's name (``print = f``) makes a process global that shadows it (state);
