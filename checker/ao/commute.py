@@ -16,8 +16,9 @@ message for every renaming symmetry has asked for (``MAX_RENAMINGS``, permutatio
 only), through the seam as the explorer runs it (``LuaProcess.to_ao``: message ids
 and all), and compared with the renamed outcome: the handlers that ran (names
 renamed), the error (where it was raised; its text may name a user and is not
-compared), the Inbox, the new state (``AoProcess.rename``) and the messages sent, as
-a multiset (their ids included). A difference raises ``SpecError`` naming the process,
+compared), the Inbox, the new state (``AoProcess.rename``), what properties see of it
+(the observer's view, renamed: the abstraction is Python code behind the same seam)
+and the messages sent, as a multiset (their ids included). A difference raises ``SpecError`` naming the process,
 the handler, the message and what differs, and says to run with ``--no-symmetry``.
 
 What it costs: per checked delivery and renaming, two renames and one delivery (the
@@ -111,6 +112,8 @@ class CommuteCheck:
     def difference(self, state: Snapshot, msg: Message, answers: Sequence[bool], out: Outcome,
                    ren: Mapping[str, str]) -> str | None:
         """What differs between ``deliver(σ state, σ msg)`` and ``σ out`` (None: nothing)."""
+        from checker.ao.impl import Unobservable
+
         proc = self.proc
         rt = proc.runtime
         renamed_msg: Message = _rename(msg, ren)
@@ -136,6 +139,10 @@ class CommuteCheck:
             return "only one of the two puts the message in the Inbox"
         if rt.rename(out.state, ren) != other.state:
             return "the new state differs from the renamed new state"
+        seen, seen_renamed = proc.observe(out.state), proc.observe(other.state)
+        if type(seen) is not type(seen_renamed) or (
+                not isinstance(seen, Unobservable) and _rename(seen, ren) != seen_renamed):
+            return "what properties see of the renamed new state is not the renamed view (the observer singles a user out)"
         now = proc.to_ao(msg).timestamp
         sent = Counter(_rename(proc.from_send(s.target, s.tags, s.data, s.id, now), ren) for s in out.sends)
         sent_renamed = Counter(proc.from_send(s.target, s.tags, s.data, s.id, ao.timestamp) for s in other.sends)

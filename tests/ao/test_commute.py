@@ -130,3 +130,17 @@ def test_checks_stop_after_the_limit_and_only_permutations_count(tmp_path: Path)
     p.deliver(s, note("carol"), Ctx())  # checked (and fine: carol is not renamed)
     p.deliver(s, note("alice"), Ctx())  # past the limit: not checked
     assert c.left == 0
+
+
+def test_an_observer_that_singles_out_a_user_is_reported(tmp_path: Path) -> None:
+    # the Lua is symmetric, the abstraction properties read is not
+    from checker.values import FrozenMap
+
+    def observer(snap: Any) -> Any:
+        seen = snap.decode().get("Seen", FrozenMap({}))
+        return FrozenMap({k: v for k, v in seen.items() if k != "alice"})
+
+    p = LuaProcess("p", "P", make(tmp_path, SYMMETRIC), id_tag="Request", observer=observer)
+    armed(p)
+    with pytest.raises(SpecError, match="the observer singles a user out"):
+        p.deliver(p.runtime.initial, note("bob"), Ctx())
