@@ -29,10 +29,11 @@ sums, with ``AllReq``/``AllKeys`` quantifying over requests and keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
+from checker.errors import SpecError
 from checker.spec import Params, View
 
 Ctl = str | bool | int
@@ -466,260 +467,93 @@ def initial_state(sys: ParametricSystem, reqs: Mapping[str, str], users: Sequenc
     return PState.make(records, users, {g: 0 for g in sys.globals}, umaps, {k: {} for k in sys.key_maps}, params)
 
 
-# ------------------------------------------------------------------ evaluation (Python)
+# ------------------------------------------------------------------ validation
+
+_REQUEST_ATOMS = frozenset({"amount", "field"})
 
 
-class _Env:
-    """The scope an expression is evaluated in over a ``PState``."""
+def validate(sys: ParametricSystem) -> None:
+    """Reject a system an engine cannot encode soundly (``SpecError`` saying what to fix):
+    unknown fields, values outside their domains, sums whose terms read more than their
+    own request, key maps changed by a non-constant."""
+    dom = dict(sys.control)
+    where = f"parametric system {sys.name!r}"
 
-    def __init__(self, sys: ParametricSystem, st: PState, rec: Rec | None = None,
-                 key: tuple[str, int] | None = None) -> None:
-        self.sys, self.st, self.rec, self.key = sys, st, rec, key
-        self.cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-        self.iidx = {n: i for i, n in enumerate(sys.int_fields)}
+    def bad(msg: str) -> SpecError:
+        return SpecError(f"{where}: {msg}")
 
-    def at(self, rec: Rec | None = None, key: tuple[str, int] | None = None) -> _Env:
-        e = _Env.__new__(_Env)
-        e.sys, e.st, e.rec, e.key, e.cidx, e.iidx = self.sys, self.st, rec, key, self.cidx, self.iidx
-        return e
+    if set(dict(sys.initial)) != set(dom) or any(v not in dom[f] for f, v in sys.initial):
+        raise bad("initial must give every control field one value of its domain")
+    names = {s.name for s in sys.sums}
+    known = {"field": set(sys.int_fields), "global": set(sys.globals), "param": {p for p, _ in sys.params},
+             "sum": names, "user": {m for m, _ in sys.user_maps},
+             "key": set(sys.key_maps) | {s.name for s in sys.sums if isinstance(s, ReqCount)}}
 
-    def user(self) -> str:
-        if self.rec is not None:
-            return self.rec.user
-        assert self.key is not None, "a user map needs a request or a key in scope"
-        return self.key[0]
+    def lin(e: Lin, what: str, kinds: frozenset[str] | None = None) -> None:
+        for kind, name, _ in e.terms:
+            if kinds is not None and kind not in kinds:
+                raise bad(f"{what} reads {kind} {name!r}: only the request's own amount and fields are allowed")
+            if kind in known and name not in known[kind]:
+                raise bad(f"{what} reads unknown {kind} {name!r}")
 
+    def expr(e: Expr, what: str, local: bool) -> None:
+        if isinstance(e, Cmp):
+            lin(e.lhs, what, _REQUEST_ATOMS if local else None)
+            lin(e.rhs, what, _REQUEST_ATOMS if local else None)
+        elif isinstance(e, In):
+            if e.field not in dom or any(v not in dom[e.field] for v in e.values):
+                raise bad(f"{what}: {e.field} ∈ {e.values} is outside the control fields and their domains")
+        elif isinstance(e, (And, Or)):
+            for p in e.parts:
+                expr(p, what, local)
+        elif isinstance(e, Not):
+            expr(e.part, what, local)
+        elif isinstance(e, (AllReq, AllKeys)):
+            if local:
+                raise bad(f"{what} quantifies: a sum's term is about its own request only")
+            expr(e.body, what, local)
+        elif local:
+            raise bad(f"{what} reads a fault")
 
-def eval_lin(lin: Lin, env: _Env) -> int:
-    """The value of ``lin`` in ``env``."""
-    return lin.const + sum(c * _atom(k, n, env) for k, n, c in lin.terms)
-
-
-def _atom(kind: str, name: str, env: _Env) -> int:
-    st = env.st
-    if kind == "amount":
-        assert env.rec is not None
-        return env.rec.amount
-    if kind == "field":
-        assert env.rec is not None
-        return env.rec.ints[env.iidx[name]]
-    if kind == "global":
-        return dict(st.globals)[name]
-    if kind == "param":
-        return dict(st.params)[name]
-    if kind == "user":
-        return dict(dict(st.user_maps)[name]).get(env.user(), 0)
-    if kind == "keyval":
-        assert env.key is not None
-        return env.key[1]
-    if kind == "key":
-        assert env.key is not None
-        if name in dict(st.key_maps):
-            return dict(dict(st.key_maps)[name]).get(env.key, 0)
-        s = env.sys.sum(name)
-        assert isinstance(s, ReqCount)
-        return sum(1 for _, r in st.reqs if r.user == env.key[0] and eval_bool(s.pred, env.at(rec=r))
-                   and eval_lin(s.key, env.at(rec=r)) == env.key[1])
-    assert kind == "sum"
-    s = env.sys.sum(name)
-    if isinstance(s, ReqSum):
-        return sum(eval_lin(v, env.at(rec=r)) for _, r in st.reqs for c, v in s.cases if eval_bool(c, env.at(rec=r)))
-    assert isinstance(s, KeySum)
-    return sum(k[1] * n for k, n in dict(st.key_maps)[s.map])
-
-
-def _keys(env: _Env) -> list[tuple[str, int]]:
-    """The keys where some key map or ReqCount may be non-zero, and one fresh key."""
-    keys = {k for _, m in env.st.key_maps for k, _ in m}
-    for s in env.sys.sums:
-        if isinstance(s, ReqCount):
-            keys |= {(r.user, eval_lin(s.key, env.at(rec=r))) for _, r in env.st.reqs}
-    return sorted(keys) + [("\x00fresh", 0)]
-
-
-def eval_bool(e: Expr, env: _Env) -> bool:
-    """The truth of ``e`` in ``env`` (faults: enabled ones are true)."""
-    if isinstance(e, Cmp):
-        a, b = eval_lin(e.lhs, env), eval_lin(e.rhs, env)
-        return {"==": a == b, "!=": a != b, "<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[e.op]
-    if isinstance(e, In):
-        assert env.rec is not None
-        return env.rec.ctl[env.cidx[e.field]] in e.values
-    if isinstance(e, Fault):
-        return e.name in env.sys.faults
-    if isinstance(e, And):
-        return all(eval_bool(p, env) for p in e.parts)
-    if isinstance(e, Or):
-        return any(eval_bool(p, env) for p in e.parts)
-    if isinstance(e, Not):
-        return not eval_bool(e.part, env)
-    if isinstance(e, AllReq):
-        return all(eval_bool(e.body, env.at(rec=r)) for _, r in env.st.reqs)
-    return all(eval_bool(e.body, env.at(key=k)) for k in _keys(env))
-
-
-def holds(sys: ParametricSystem, st: PState, e: Expr) -> bool:
-    """Whether formula ``e`` holds in ``st``."""
-    return eval_bool(e, _Env(sys, st))
-
-
-# ------------------------------------------------------------------ steps (Python)
-
-
-@dataclass(frozen=True)
-class PStep:
-    """One step of the view: the rule, and the request (or key) it acts on."""
-
-    rule: str
-    actor: str
-    on: str
-    faults: tuple[str, ...] = ()
-
-
-def _matches(sys: ParametricSystem, rule: Rule, rec: Rec) -> bool:
-    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-    return all(rec.ctl[cidx[f]] in vals for f, vals in rule.pre)
-
-
-def _apply(sys: ParametricSystem, st: PState, rid: str | None, rec: Rec | None, key: tuple[str, int] | None,
-           effects: tuple[Effect, ...]) -> PState:
-    reqs = dict(st.reqs)
-    glob_ = dict(st.globals)
-    umaps = {n: dict(m) for n, m in st.user_maps}
-    kmaps = {n: dict(m) for n, m in st.key_maps}
-    iidx = {n: i for i, n in enumerate(sys.int_fields)}
-    cur = st
-    for eff in effects:
-        env = _Env(sys, cur, rec, key)
-        user = env.user()
-        if isinstance(eff, Discharge):
-            k = (user, eval_lin(eff.key, env))
-            if kmaps[eff.name].get(k, 0) >= 1:
-                kmaps[eff.name][k] -= 1
-        else:
-            v = eval_lin(eff.value, env)
-            t = eff.target
-            if isinstance(t, ToField):
-                assert rec is not None and rid is not None
-                ints = list(rec.ints)
-                ints[iidx[t.name]] += v
-                rec = Rec(rec.user, rec.amount, rec.ctl, tuple(ints))
-                reqs[rid] = rec
-            elif isinstance(t, ToGlobal):
-                glob_[t.name] += v
-            elif isinstance(t, ToUser):
-                umaps[t.name][user] = umaps[t.name].get(user, 0) + v
-            else:
-                k = (user, eval_lin(t.key, env))
-                kmaps[t.name][k] = kmaps[t.name].get(k, 0) + v
-        cur = PState.make(reqs, st.users, glob_, umaps, kmaps, dict(st.params))
-    return cur
-
-
-def apply_rule(sys: ParametricSystem, st: PState, rule: Rule, rid: str, amount: int | None = None) -> PState | None:
-    """The state after ``rule`` on request ``rid`` (with ``amount`` for a fresh one), or
-    ``None`` when it is not enabled there."""
-    rec = st.rec(rid)
-    if not _matches(sys, rule, rec):
-        return None
-    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-    picked = Rec(rec.user, amount if rule.fresh_amount and amount is not None else rec.amount, rec.ctl, rec.ints)
-    if not all(eval_bool(g, _Env(sys, st, picked)) for g in rule.guard):
-        return None  # guards read the state before the step (with the amount just picked)
-    ctl = list(rec.ctl)
-    for f, v in rule.post:
-        ctl[cidx[f]] = v
-    new = Rec(picked.user, picked.amount, tuple(ctl), rec.ints)
-    reqs = dict(st.reqs)
-    reqs[rid] = new
-    mid = PState(tuple(sorted(reqs.items())), st.users, st.globals, st.user_maps, st.key_maps, st.params)
-    return _apply(sys, mid, rid, new, None, rule.effects)
-
-
-def apply_key_rule(sys: ParametricSystem, st: PState, kr: KeyRule, key: tuple[str, int]) -> PState | None:
-    """The state after ``kr`` on ``key``, or ``None`` when its source does not hold it."""
-    if dict(dict(st.key_maps)[kr.source]).get(key, 0) < 1:
-        return None
-    return _apply(sys, st, None, None, key, kr.effects)
-
-
-def successors(sys: ParametricSystem, st: PState, amounts: Sequence[int]) -> Iterator[tuple[PStep, PState]]:
-    """Every step of the view from ``st`` (fresh amounts drawn from ``amounts``)."""
-    for rule in sys.enabled_rules():
-        for rid, _ in st.reqs:
-            for a in (amounts if rule.fresh_amount else (None,)):
-                nxt = apply_rule(sys, st, rule, rid, a)
-                if nxt is not None:
-                    yield PStep(rule.name, rule.actor, rid, rule.faults), nxt
-    for kr in sys.key_rules:
-        for key, _ in dict(st.key_maps)[kr.source]:
-            nxt = apply_key_rule(sys, st, kr, key)
-            if nxt is not None:
-                yield PStep(kr.name, kr.actor, f"{key[0]},{key[1]}"), nxt
-
-
-# ------------------------------------------------------------------ one request alone
-
-
-@dataclass(frozen=True)
-class Shape:
-    """An abstract record of one request: control, each integer field as
-    ``coef · amount + const``, and whether the amount has been picked (then ≥ 1)."""
-
-    ctl: tuple[Ctl, ...]
-    ints: tuple[tuple[int, int], ...]
-    picked: bool
-
-
-@dataclass
-class Reach:
-    """The records one request can reach, every guard on other state taken as maybe true
-    (an over-approximation: each step changes one request only)."""
-
-    shapes: list[Shape] = field(default_factory=list)
-    complete: bool = True
-
-
-def request_reach(sys: ParametricSystem, limit: int = 10_000) -> Reach:
-    """Breadth-first search of one request's records under every enabled rule.
-
-    An integer field's effects must be linear in the amount and the field itself."""
-    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-    iidx = {n: i for i, n in enumerate(sys.int_fields)}
-    ini = dict(sys.initial)
-    start = Shape(tuple(ini[n] for n, _ in sys.control), tuple((0, 0) for _ in sys.int_fields), False)
-    seen = {start: None}
-    todo = [start]
-    out = Reach([start])
-    rules = sys.enabled_rules()
-    while todo:
-        sh = todo.pop(0)
-        for rule in rules:
-            if not all(sh.ctl[cidx[f]] in vals for f, vals in rule.pre):
+    for s in sys.sums:
+        if isinstance(s, ReqSum):
+            for c, val in s.cases:
+                expr(c, f"sum {s.name}", True)
+                lin(val, f"sum {s.name}", _REQUEST_ATOMS)
+        elif isinstance(s, ReqCount):
+            expr(s.pred, f"count {s.name}", True)
+            lin(s.key, f"count {s.name}", _REQUEST_ATOMS)
+        elif s.map not in sys.key_maps:
+            raise bad(f"sum {s.name} is over unknown key map {s.map!r}")
+    rules: list[Rule | KeyRule] = [*sys.rules, *sys.key_rules]
+    for rule in rules:
+        what = f"rule {rule.name!r}"
+        if isinstance(rule, Rule):
+            for fname, vals in rule.pre:
+                expr(In(fname, vals), what, False)
+            for fname, value in rule.post:
+                expr(In(fname, (value,)), what, False)
+            for g in rule.guard:
+                expr(g, what, False)
+        elif rule.source not in sys.key_maps:
+            raise bad(f"{what} takes keys of unknown key map {rule.source!r}")
+        for eff in rule.effects:
+            if isinstance(eff, Discharge):
+                if eff.name not in sys.key_maps:
+                    raise bad(f"{what} discharges unknown key map {eff.name!r}")
+                lin(eff.key, what)
                 continue
-            ctl = list(sh.ctl)
-            for f, v in rule.post:
-                ctl[cidx[f]] = v
-            ints = list(sh.ints)
-            for eff in rule.effects:
-                if isinstance(eff, Add) and isinstance(eff.target, ToField):
-                    c, k = ints[iidx[eff.target.name]]
-                    for kind, name, coef in eff.value.terms:
-                        if kind == "amount":
-                            c += coef
-                        elif kind == "field":
-                            fc, fk = ints[iidx[name]]
-                            c, k = c + coef * fc, k + coef * fk
-                        else:
-                            raise ValueError(f"{sys.name}: rule {rule.name!r} sets field {eff.target.name} from "
-                                             f"{kind} {name}: a field's effects must be linear in the amount")
-                    ints[iidx[eff.target.name]] = (c, k + eff.value.const)
-            nxt = Shape(tuple(ctl), tuple(ints), sh.picked or rule.fresh_amount)
-            if nxt not in seen:
-                if len(seen) >= limit:
-                    out.complete = False
-                    return out
-                seen[nxt] = None
-                out.shapes.append(nxt)
-                todo.append(nxt)
-    return out
+            lin(eff.value, what)
+            t = eff.target
+            ok = (t.name in sys.int_fields and isinstance(rule, Rule) if isinstance(t, ToField) else
+                  t.name in sys.globals if isinstance(t, ToGlobal) else
+                  t.name in known["user"] if isinstance(t, ToUser) else t.name in sys.key_maps)
+            if not ok:
+                raise bad(f"{what} writes unknown (or, in a key rule, a request's) {type(t).__name__} {t.name!r}")
+            if isinstance(t, ToKey) and eff.value.terms:
+                raise bad(f"{what} changes key map {t.name} by {eff.value}: a key map changes by a constant")
+    for n, _, formula in sys.invariants:
+        expr(formula, f"invariant {n}", False)
+    for p in sys.properties:
+        expr(p.formula, f"property {p.name}", False)
+    expr(sys.quiescent, "quiescent", False)

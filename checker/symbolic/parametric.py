@@ -36,9 +36,7 @@ scenarios where one exists (VIOLATED, replayable), else UNKNOWN with the reason.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import itertools
-import sys as _sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,14 +45,12 @@ from typing import Any
 import z3
 
 from checker.config import CheckConfig
+from checker.parametric_check import Shape, check_scenarios, find_view, request_reach, scenario_configs
 from checker.parametric_spec import (
     Add, AllKeys, AllReq, And, Cmp, Discharge, Expr, Fault, In, KeyRule, KeySum, Lin, Not, Or, ParametricSystem,
-    ParametricView, PState, PStep, Reach, ReqCount, ReqSum, Rule, Shape, ToField, ToGlobal, ToKey, ToUser, ViewError,
-    holds, initial_state, request_reach, successors, text,
+    ParametricView, ReqCount, ReqSum, Rule, ToField, ToGlobal, ToUser, text, validate,
 )
-from checker.property_eval import Judge
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
-from checker.semantics import Key, KeyView, Semantics
 from checker.spec import Spec
 from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
 
@@ -225,11 +221,16 @@ class _Enc:
 
     # -- the invariant
 
-    def shape(self, sh: Shape, st: _St, r: Any) -> z3.BoolRef:
-        vals = [st.ctl[f](r) == self.enum[f][1][v] for (f, _), v in zip(self.sys.control, sh.ctl)]
+    def per_request(self, st: _St, r: Any) -> z3.BoolRef:
+        """The record of ``r`` is one of the reachable records (``reach``)."""
+        ctl = {f: st.ctl[f](r) for f, _ in self.sys.control}
         a = st.amount(r)
-        ints = [st.ints[f](r) == c * a + k for f, (c, k) in zip(self.sys.int_fields, sh.ints)]
-        return z3.And(*vals, *ints, a >= 1 if sh.picked else a == 0)
+        ints = {f: st.ints[f](r) for f in self.sys.int_fields}
+        pos, zero = a >= 1, a == 0
+        return z3.Or(*[z3.And(*[ctl[f] == self.enum[f][1][v] for (f, _), v in zip(self.sys.control, sh.ctl)],
+                              *[ints[f] == (c * a + k if c else z3.IntVal(k))
+                                for f, (c, k) in zip(self.sys.int_fields, sh.ints)],
+                              pos if sh.picked else zero) for sh in self.reach])
 
     def conjuncts(self) -> list[tuple[str, str, Any]]:
         """(name, meaning, formula builder over a state) of the candidate invariant."""
@@ -244,7 +245,7 @@ class _Enc:
     def holds_conj(self, name: str, st: _St) -> z3.BoolRef:
         if name == "per-request":
             x = z3.Const(f"r{next(self.fresh)}", self.Req)
-            return z3.ForAll([x], z3.Or(*[self.shape(sh, st, x) for sh in self.reach]))
+            return z3.ForAll([x], self.per_request(st, x))
         if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
             m = st.kmaps[name[: -len("-nonnegative")]]
             u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
@@ -254,8 +255,7 @@ class _Enc:
 
     def violated_conj(self, name: str, st: _St, keys: list[tuple[Any, Any]]) -> z3.BoolRef:
         if name == "per-request":
-            r = self.const("rq", self.Req)
-            return z3.Not(z3.Or(*[self.shape(sh, st, r) for sh in self.reach]))
+            return z3.Not(self.per_request(st, self.const("rq", self.Req)))
         if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
             k = (self.const("uq", self.User), self.const("vq", z3.IntSort()))
             keys.append(k)
@@ -266,6 +266,10 @@ class _Enc:
     def lemmas(self, st: _St, keys: list[tuple[Any, Any]]) -> list[z3.BoolRef]:
         """Valid facts about the finite sums of ``st`` (zero, non-negative), the keyed
         ones at ``keys``."""
+        return self.sum_lemmas(st) + self.key_lemmas(st, keys)
+
+    def sum_lemmas(self, st: _St) -> list[z3.BoolRef]:
+        """The lemmas of ``lemmas`` that need no key."""
         out: list[z3.BoolRef] = []
         for s in self.sys.sums:
             if isinstance(s, ReqSum):
@@ -276,14 +280,21 @@ class _Enc:
             elif isinstance(s, ReqCount):
                 u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
                 out.append(z3.ForAll([u, v], st.sums[s.name](u, v) >= 0))
+            else:
+                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+                out.append(z3.Implies(z3.ForAll([u, v], st.kmaps[s.map](u, v) == 0), st.sums[s.name] == 0))
+        return out
+
+    def key_lemmas(self, st: _St, keys: list[tuple[Any, Any]]) -> list[z3.BoolRef]:
+        """The zero lemma of every keyed count of ``st`` at each of ``keys``."""
+        out: list[z3.BoolRef] = []
+        for s in self.sys.sums:
+            if isinstance(s, ReqCount):
                 for ku, kv in keys:
                     x = z3.Const(f"r{next(self.fresh)}", self.Req)
                     member = z3.And(self.boolean(s.pred, st, _Scope(r=x)), self.user_of(x) == ku,
                                     self.lin(s.key, st, _Scope(r=x)) == kv)
                     out.append(z3.Implies(z3.ForAll([x], z3.Not(member)), st.sums[s.name](ku, kv) == 0))
-            else:
-                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
-                out.append(z3.Implies(z3.ForAll([u, v], st.kmaps[s.map](u, v) == 0), st.sums[s.name] == 0))
         return out
 
     def term(self, s: ReqSum, st: _St, sc: _Scope) -> z3.ArithRef:
@@ -414,18 +425,26 @@ def _induct(enc: _Enc, rlimit: int) -> _Outcome:
             out.kept.remove(n)
             out.dropped[n] = "fails in the initial state"
     pre = enc.state("pre")
-    steps = [(rule, *enc.step(rule, pre)) for rule in _rules(enc.sys)]
+    hyp = {n: enc.holds_conj(n, pre) for n in names}
+    base = enc.sum_lemmas(pre)
+    steps = []
+    for rule in _rules(enc.sys):
+        guard, post, keys, own = enc.step(rule, pre)
+        bad: dict[str, tuple[z3.BoolRef, list[z3.BoolRef]]] = {}
+        for n in names:
+            ks: list[tuple[Any, Any]] = []
+            f = enc.violated_conj(n, post, ks)
+            bad[n] = (f, enc.key_lemmas(pre, ks))
+        steps.append((rule, guard, post, enc.key_lemmas(pre, keys), own, bad))
     changed = True
     while changed:
         changed = False
-        for rule, guard, post, keys, own in steps:
+        for rule, guard, post, klemmas, own, bad in steps:
             s.push()
             try:
-                s.add(*[enc.holds_conj(n, pre) for n in out.kept], *enc.lemmas(pre, keys), guard)
+                s.add(*[hyp[n] for n in out.kept], *base, *klemmas, guard)
                 for n in list(out.kept):
-                    ks = list(keys)
-                    bad = enc.violated_conj(n, post, ks)
-                    r, m = _query(s, [bad, *enc.lemmas(pre, ks[len(keys):])])
+                    r, m = _query(s, [bad[n][0], *bad[n][1]])
                     out.checks += 1
                     if r == z3.unknown:
                         out.unknown = f"consecution of {n} under {rule.name}: solver unknown ({s.reason_unknown()})"
@@ -500,13 +519,14 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
 
     err = unsat("initiation", [z3.Not(whole(enc.initial()))])
     pre = enc.state("pre")
+    inv, base = whole(pre), enc.sum_lemmas(pre)
     for rule in _rules(sys):
         if err:
             break
         guard, post, keys, _ = enc.step(rule, pre)
         qk: list[tuple[Any, Any]] = []
         bad = z3.Or(*[enc.violated_conj(n, post, qk) for n in kept])
-        err = unsat(f"consecution under {rule.name}", [whole(pre), *enc.lemmas(pre, keys + qk), guard, bad])
+        err = unsat(f"consecution under {rule.name}", [inv, *base, *enc.key_lemmas(pre, keys + qk), guard, bad])
     out: list[str | None] = []
     st = enc.state("s")
     for f in formulas:
@@ -548,147 +568,7 @@ def _kc(c: int, k: int) -> str:
     return a if k == 0 else f"{a} + {k}"
 
 
-# ------------------------------------------------------------------ the view against the concrete semantics
-
-
-@dataclass
-class ViewCheck:
-    """The comparison of a view with the concrete semantics: worlds and steps compared,
-    and the first problem (``None``: none)."""
-
-    worlds: int = 0
-    steps: int = 0
-    scenarios: list[str] = field(default_factory=list)
-    problem: str | None = None
-
-
-def check_view(spec: Spec, config: CheckConfig, pview: ParametricView, max_worlds: int = 200_000) -> ViewCheck:
-    """Check ``pview`` against ``Semantics`` on every world reachable in ``config``.
-
-    Every concrete step must be a step of the view by the same kind of process; every
-    step of the view from a reached view must be taken by a concrete step (a fault only
-    while the fault budget lasts; a user's send up to which of its unsent requests it
-    is); each property of the view must agree with the concrete property on every world."""
-    out = ViewCheck(scenarios=[spec.describe(config.params)])
-    _compare(spec, config, pview, out, max_worlds)
-    return out
-
-
-def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCheck, max_worlds: int) -> None:
-    cfg = dataclasses.replace(config, properties=None)
-    sys = pview.system(cfg.params, cfg.faults)
-    if isinstance(sys, str):
-        out.problem = sys
-        return
-    sem = Semantics(spec, cfg)
-    judge = Judge(sem)
-    props = [(p, judge.violation_test(p), sys.prop(p.name)) for p in spec.properties if sys.prop(p.name)]
-    amounts = tuple(cfg.params["amounts"])
-    n = sem.nprocs
-    views: dict[Key, PState] = {}
-
-    def view(key: Key) -> PState:
-        v = views.get(key)
-        if v is None:
-            v = pview.view(KeyView(sem, key), cfg.params)
-            views[key] = v
-        return v
-
-    init = sem.initial_key()
-    try:
-        v0 = view(init)
-    except ViewError as e:
-        out.problem = f"the initial world has no view: {e}"
-        return
-    reqs = {r: rec.user for r, rec in v0.reqs}
-    expected = initial_state(sys, reqs, v0.users, dict(v0.params))
-    if v0 != expected:
-        out.problem = f"the initial world's view is not the view's initial state: {v0.describe(sys)}"
-        return
-    seen = {init}
-    todo = [init]
-    where = spec.describe(cfg.params)
-    while todo:
-        key = todo.pop()
-        out.worlds += 1
-        if out.worlds > max_worlds:
-            out.problem = f"more than {max_worlds} worlds in {where}: the comparison stopped"
-            return
-        v = view(key)
-        for p, violated, pp in props:
-            assert pp is not None
-            if violated(key) == holds(sys, v, pp.formula):
-                out.problem = (f"{p.name} is {'violated' if violated(key) else 'satisfied'} in a world of {where} "
-                               f"but not in its view {v.describe(sys)}")
-                return
-        by_state: dict[PState, list[PStep]] = {}
-        for ps, nv in successors(sys, v, amounts):
-            by_state.setdefault(nv, []).append(ps)
-        realised: set[PState] = set()
-        for step, k2 in sem.expand(key):
-            out.steps += 1
-            try:
-                v2 = view(k2)
-            except ViewError as e:
-                out.problem = f"after {_step_text(step)} in {where}: {e}"
-                return
-            kind = sem.kind_of(step.pid)
-            if not any(ps.actor == kind for ps in by_state.get(v2, [])):
-                out.problem = (f"the concrete step {_step_text(step)} in {where} is no step of the view: from "
-                               f"{v.describe(sys)} to {v2.describe(sys)}")
-                return
-            realised.add(v2)
-            if k2 not in seen:
-                seen.add(k2)
-                todo.append(k2)
-        faults_left = key[n + 2]
-        for nv, pss in by_state.items():
-            if nv in realised or _renamed_send(v, nv, pss, realised):
-                continue
-            if all(ps.faults and faults_left <= 0 for ps in pss):
-                continue
-            out.problem = (f"the view's step {pss[0].rule} on {pss[0].on} from {v.describe(sys)} in {where} "
-                           f"is taken by no concrete step")
-            return
-
-
-def _renamed_send(v: PState, nv: PState, pss: list[PStep], realised: set[PState]) -> bool:
-    """A send of one unsent request that the concrete user makes with another of its
-    unsent requests (it sends them in order): the same state up to their swap."""
-    for ps in pss:
-        if ps.on not in dict(v.reqs):
-            continue
-        me = v.rec(ps.on)
-        for other, rec in v.reqs:
-            if other != ps.on and rec.user == me.user and rec == me:
-                swapped = dict(nv.reqs)
-                swapped[ps.on], swapped[other] = swapped[other], swapped[ps.on]
-                if dataclasses.replace(nv, reqs=tuple(sorted(swapped.items()))) in realised:
-                    return True
-    return False
-
-
-def _step_text(step: Any) -> str:
-    what = step.msg.describe() if step.msg is not None else step.handler or ""
-    return f"{step.kind} {step.handler or ''} at {step.pid} ({what})"
-
-
 # ------------------------------------------------------------------ the entry point
-
-
-def find_view(spec: Spec) -> ParametricView | None:
-    """The spec's ``PARAMETRIC`` view, from the module ``parametric`` beside the spec's
-    own module (``spec.tim3`` → ``spec.tim3.parametric``), if it declares one."""
-    for name, mod in list(_sys.modules.items()):
-        if getattr(mod, "__file__", None) == spec.source:
-            base = name if spec.source.endswith("__init__.py") else name.rpartition(".")[0]
-            try:
-                found = importlib.import_module(f"{base}.parametric")
-            except ImportError:
-                return None
-            pv = getattr(found, "PARAMETRIC", None)
-            return pv if isinstance(pv, ParametricView) else None
-    return None
 
 
 def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | None = None,
@@ -708,13 +588,14 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
     sys = pview.system(config.params, config.faults) if pview is not None else "the spec declares no parametric view"
     if isinstance(sys, ParametricSystem) and properties is None:
         wanted = [p for p in wanted if sys.prop(p.name) is not None]
-    base = {p.name: dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail,
+    base: dict[str, dict[str, Any]] = {p.name: dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail,
                          engine=Engine.PROVE) for p in wanted}
     claim = "for any number of users and operations (not proved)"
     if not isinstance(sys, ParametricSystem):
         return [PropertyResult(**base[p.name], verdict=UNKNOWN, bound=claim, detail=str(sys)) for p in wanted]
     assert pview is not None
-    vc = _check_scenarios(spec, config, pview)
+    validate(sys)
+    vc = check_scenarios(spec, config, pview)
     reach = request_reach(sys)
     outcome: _Outcome | None = None
     enc = _Enc(sys, reach.shapes)
@@ -734,6 +615,8 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
         errs = recheck(sys, reach.shapes, outcome.kept, [sys.prop(n).formula for n in proved],  # type: ignore[union-attr]
                        rlimit) if proved else []
         rechecked = dict(zip(proved, errs))
+    never = [r.name for r in _rules(sys) if r.name not in vc.taken]
+    untaken = f"; rules no concrete step took there: {', '.join(never)}" if never else "; every rule taken there"
     for p in wanted:
         pp = sys.prop(p.name)
         why: str
@@ -758,50 +641,34 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
                                 f"{time.perf_counter() - start:.1f} s); certificate re-checked by a separate solver "
                                 f"(initiation, consecution of every rule, implies the property); view checked against "
                                 f"the concrete semantics on {vc.worlds:,} worlds and {vc.steps:,} steps "
-                                f"({'; '.join(vc.scenarios)})")))
+                                f"({'; '.join(vc.scenarios)}){untaken}")))
                     continue
                 why = f"the re-check rejects the certificate: {err}"
             elif ok is False and outcome.dropped:
                 why += "; dropped as not inductive: " + "; ".join(f"{n}: {w}" for n, w in outcome.dropped.items())
-        results.append(_unproved(spec, config, p.name, base[p.name], why, claim, bmc_depth))
+        results.append(_unproved(spec, config, pview, p.name, base[p.name], why, claim, bmc_depth))
     return results
 
 
-def _check_scenarios(spec: Spec, config: CheckConfig, pview: ParametricView) -> ViewCheck:
-    total = ViewCheck()
-    for over in pview.scenarios:
-        params = config.params
-        for k in ("collateral", "max_supply"):
-            params = params.set(k, None)
-        for k, v in over.items():
-            params = params.set(k, v)
-        cfg = dataclasses.replace(config, params=spec.resolve(params), properties=None)
-        vc = check_view(spec, cfg, pview)
-        total.worlds += vc.worlds
-        total.steps += vc.steps
-        total.scenarios += vc.scenarios
-        if vc.problem is not None:
-            total.problem = vc.problem
-            return total
-    return total
-
-
-def _unproved(spec: Spec, config: CheckConfig, name: str, base: dict[str, Any], why: str, claim: str,
-              depth: int) -> PropertyResult:
-    """Not proved: a concrete counterexample from BMC on small scenarios if there is one
-    (VIOLATED / EXPECTED-FAIL, replayable), else UNKNOWN with ``why``."""
+def _unproved(spec: Spec, config: CheckConfig, pview: ParametricView, name: str, base: dict[str, Any], why: str,
+              claim: str, depth: int) -> PropertyResult:
+    """Not proved: a concrete counterexample from BMC (data symbolic) in the view's
+    scenarios if there is one (VIOLATED / EXPECTED-FAIL, replayable), else UNKNOWN."""
     from checker.symbolic.bmc import bmc
 
-    for users, ops in ((1, 1), (1, 2), (2, 1)):
-        params = config.params.set("users", users).set("ops", ops)
-        cfg = dataclasses.replace(config, params=spec.resolve(params.set("collateral", None).set("max_supply", None)),
-                                  properties=(name,))
-        r = bmc(spec, cfg, depth).result(name)
+    tried: set[tuple[Any, ...]] = set()
+    for cfg in scenario_configs(spec, config, pview):
+        shape = tuple((k, v) for k, v in cfg.params.items() if k not in spec.symbolic_params
+                      and not isinstance(v, tuple))  # BMC makes data (amounts, symbolic params) symbolic
+        if shape in tried:
+            continue
+        tried.add(shape)
+        r = bmc(spec, dataclasses.replace(cfg, properties=(name,)), depth).result(name)
         if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None:
             return PropertyResult(**base, verdict=r.verdict, bound=r.bound, trace=r.trace,
                                   trace_config=r.trace_config,
-                                  detail=f"not proved for any number of users ({why}); a counterexample with "
-                                         f"{users} user(s) × {ops} op(s): {r.detail}")
+                                  detail=f"not proved for any number of users ({why}); a counterexample in "
+                                         f"{spec.describe(cfg.params)}: {r.detail}")
     return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
-                          detail=f"{why}; no concrete counterexample by BMC (depth {depth}) with 1×1, 1×2, 2×1")
-
+                          detail=f"{why}; no concrete counterexample by BMC (depth {depth}, data symbolic) in the "
+                                 f"view's {len(tried)} scenario(s)")

@@ -1,0 +1,461 @@
+"""Running a parametric view in Python, and checking it against the concrete semantics.
+
+``successors`` interprets a ``ParametricSystem`` over a ``PState`` (finitely many
+requests and users); ``request_reach`` explores one request alone (the per-request part of
+the inductive invariant); ``check_view`` compares a spec's view with ``Semantics`` on
+every world reachable in a scenario: every concrete step must be one rule of the view
+(taken by the same kind of process), every rule enabled in a reached view must be taken
+by some concrete step, and every property must give the same verdict on the world and on
+its view. No z3 here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys as _sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.config import CheckConfig
+from checker.parametric_spec import (
+    Add, AllReq, And, Cmp, Ctl, Discharge, Effect, Expr, Fault, In, KeyRule, KeySum, Lin, Not, Or,
+    ParametricSystem, ParametricView, PState, Rec, ReqCount, ReqSum, Rule, ToField, ToGlobal, ToUser, ViewError,
+    initial_state,
+)
+from checker.property_eval import Judge
+from checker.semantics import Key, KeyView, Semantics
+from checker.spec import Spec
+
+# ------------------------------------------------------------------ evaluation (Python)
+
+
+class _Env:
+    """The scope an expression is evaluated in over a ``PState``."""
+
+    def __init__(self, sys: ParametricSystem, st: PState, rec: Rec | None = None,
+                 key: tuple[str, int] | None = None) -> None:
+        self.sys, self.st, self.rec, self.key = sys, st, rec, key
+        self.cidx = {n: i for i, (n, _) in enumerate(sys.control)}
+        self.iidx = {n: i for i, n in enumerate(sys.int_fields)}
+
+    def at(self, rec: Rec | None = None, key: tuple[str, int] | None = None) -> _Env:
+        e = _Env.__new__(_Env)
+        e.sys, e.st, e.rec, e.key, e.cidx, e.iidx = self.sys, self.st, rec, key, self.cidx, self.iidx
+        return e
+
+    def user(self) -> str:
+        if self.rec is not None:
+            return self.rec.user
+        assert self.key is not None, "a user map needs a request or a key in scope"
+        return self.key[0]
+
+
+def eval_lin(lin: Lin, env: _Env) -> int:
+    """The value of ``lin`` in ``env``."""
+    return lin.const + sum(c * _atom(k, n, env) for k, n, c in lin.terms)
+
+
+def _atom(kind: str, name: str, env: _Env) -> int:
+    st = env.st
+    if kind == "amount":
+        assert env.rec is not None
+        return env.rec.amount
+    if kind == "field":
+        assert env.rec is not None
+        return env.rec.ints[env.iidx[name]]
+    if kind == "global":
+        return dict(st.globals)[name]
+    if kind == "param":
+        return dict(st.params)[name]
+    if kind == "user":
+        return dict(dict(st.user_maps)[name]).get(env.user(), 0)
+    if kind == "keyval":
+        assert env.key is not None
+        return env.key[1]
+    if kind == "key":
+        assert env.key is not None
+        if name in dict(st.key_maps):
+            return dict(dict(st.key_maps)[name]).get(env.key, 0)
+        s = env.sys.sum(name)
+        assert isinstance(s, ReqCount)
+        return sum(1 for _, r in st.reqs if r.user == env.key[0] and eval_bool(s.pred, env.at(rec=r))
+                   and eval_lin(s.key, env.at(rec=r)) == env.key[1])
+    assert kind == "sum"
+    s = env.sys.sum(name)
+    if isinstance(s, ReqSum):
+        return sum(eval_lin(v, env.at(rec=r)) for _, r in st.reqs for c, v in s.cases if eval_bool(c, env.at(rec=r)))
+    assert isinstance(s, KeySum)
+    return sum(k[1] * n for k, n in dict(st.key_maps)[s.map])
+
+
+def _keys(env: _Env) -> list[tuple[str, int]]:
+    """The keys where some key map or ReqCount may be non-zero, and one fresh key."""
+    keys = {k for _, m in env.st.key_maps for k, _ in m}
+    for s in env.sys.sums:
+        if isinstance(s, ReqCount):
+            keys |= {(r.user, eval_lin(s.key, env.at(rec=r))) for _, r in env.st.reqs}
+    return sorted(keys) + [("\x00fresh", 0)]
+
+
+def eval_bool(e: Expr, env: _Env) -> bool:
+    """The truth of ``e`` in ``env`` (faults: enabled ones are true)."""
+    if isinstance(e, Cmp):
+        a, b = eval_lin(e.lhs, env), eval_lin(e.rhs, env)
+        return {"==": a == b, "!=": a != b, "<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[e.op]
+    if isinstance(e, In):
+        assert env.rec is not None
+        return env.rec.ctl[env.cidx[e.field]] in e.values
+    if isinstance(e, Fault):
+        return e.name in env.sys.faults
+    if isinstance(e, And):
+        return all(eval_bool(p, env) for p in e.parts)
+    if isinstance(e, Or):
+        return any(eval_bool(p, env) for p in e.parts)
+    if isinstance(e, Not):
+        return not eval_bool(e.part, env)
+    if isinstance(e, AllReq):
+        return all(eval_bool(e.body, env.at(rec=r)) for _, r in env.st.reqs)
+    return all(eval_bool(e.body, env.at(key=k)) for k in _keys(env))
+
+
+def holds(sys: ParametricSystem, st: PState, e: Expr) -> bool:
+    """Whether formula ``e`` holds in ``st``."""
+    return eval_bool(e, _Env(sys, st))
+
+
+# ------------------------------------------------------------------ steps (Python)
+
+
+@dataclass(frozen=True)
+class PStep:
+    """One step of the view: the rule, and the request (or key) it acts on."""
+
+    rule: str
+    actor: str
+    on: str
+    faults: tuple[str, ...] = ()
+
+
+def _matches(sys: ParametricSystem, rule: Rule, rec: Rec) -> bool:
+    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
+    return all(rec.ctl[cidx[f]] in vals for f, vals in rule.pre)
+
+
+def _apply(sys: ParametricSystem, st: PState, rid: str | None, rec: Rec | None, key: tuple[str, int] | None,
+           effects: tuple[Effect, ...]) -> PState:
+    reqs = dict(st.reqs)
+    glob_ = dict(st.globals)
+    umaps = {n: dict(m) for n, m in st.user_maps}
+    kmaps = {n: dict(m) for n, m in st.key_maps}
+    iidx = {n: i for i, n in enumerate(sys.int_fields)}
+    cur = st
+    for eff in effects:
+        env = _Env(sys, cur, rec, key)
+        user = env.user()
+        if isinstance(eff, Discharge):
+            k = (user, eval_lin(eff.key, env))
+            if kmaps[eff.name].get(k, 0) >= 1:
+                kmaps[eff.name][k] -= 1
+        else:
+            v = eval_lin(eff.value, env)
+            t = eff.target
+            if isinstance(t, ToField):
+                assert rec is not None and rid is not None
+                ints = list(rec.ints)
+                ints[iidx[t.name]] += v
+                rec = Rec(rec.user, rec.amount, rec.ctl, tuple(ints))
+                reqs[rid] = rec
+            elif isinstance(t, ToGlobal):
+                glob_[t.name] += v
+            elif isinstance(t, ToUser):
+                umaps[t.name][user] = umaps[t.name].get(user, 0) + v
+            else:
+                k = (user, eval_lin(t.key, env))
+                kmaps[t.name][k] = kmaps[t.name].get(k, 0) + v
+        cur = PState.make(reqs, st.users, glob_, umaps, kmaps, dict(st.params))
+    return cur
+
+
+def apply_rule(sys: ParametricSystem, st: PState, rule: Rule, rid: str, amount: int | None = None) -> PState | None:
+    """The state after ``rule`` on request ``rid`` (with ``amount`` for a fresh one), or
+    ``None`` when it is not enabled there."""
+    rec = st.rec(rid)
+    if not _matches(sys, rule, rec):
+        return None
+    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
+    picked = Rec(rec.user, amount if rule.fresh_amount and amount is not None else rec.amount, rec.ctl, rec.ints)
+    if not all(eval_bool(g, _Env(sys, st, picked)) for g in rule.guard):
+        return None  # guards read the state before the step (with the amount just picked)
+    ctl = list(rec.ctl)
+    for f, v in rule.post:
+        ctl[cidx[f]] = v
+    new = Rec(picked.user, picked.amount, tuple(ctl), rec.ints)
+    reqs = dict(st.reqs)
+    reqs[rid] = new
+    mid = PState(tuple(sorted(reqs.items())), st.users, st.globals, st.user_maps, st.key_maps, st.params)
+    return _apply(sys, mid, rid, new, None, rule.effects)
+
+
+def apply_key_rule(sys: ParametricSystem, st: PState, kr: KeyRule, key: tuple[str, int]) -> PState | None:
+    """The state after ``kr`` on ``key``, or ``None`` when its source does not hold it."""
+    if dict(dict(st.key_maps)[kr.source]).get(key, 0) < 1:
+        return None
+    return _apply(sys, st, None, None, key, kr.effects)
+
+
+def successors(sys: ParametricSystem, st: PState, amounts: Sequence[int]) -> Iterator[tuple[PStep, PState]]:
+    """Every step of the view from ``st`` (fresh amounts drawn from ``amounts``)."""
+    for rule in sys.enabled_rules():
+        for rid, _ in st.reqs:
+            for a in (amounts if rule.fresh_amount else (None,)):
+                nxt = apply_rule(sys, st, rule, rid, a)
+                if nxt is not None:
+                    yield PStep(rule.name, rule.actor, rid, rule.faults), nxt
+    for kr in sys.key_rules:
+        for key, _ in dict(st.key_maps)[kr.source]:
+            nxt = apply_key_rule(sys, st, kr, key)
+            if nxt is not None:
+                yield PStep(kr.name, kr.actor, f"{key[0]},{key[1]}"), nxt
+
+
+# ------------------------------------------------------------------ one request alone
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An abstract record of one request: control, each integer field as
+    ``coef · amount + const``, and whether the amount has been picked (then ≥ 1)."""
+
+    ctl: tuple[Ctl, ...]
+    ints: tuple[tuple[int, int], ...]
+    picked: bool
+
+
+@dataclass
+class Reach:
+    """The records one request can reach, every guard on other state taken as maybe true
+    (an over-approximation: each step changes one request only)."""
+
+    shapes: list[Shape] = field(default_factory=list)
+    complete: bool = True
+
+
+def request_reach(sys: ParametricSystem, limit: int = 10_000) -> Reach:
+    """Breadth-first search of one request's records under every enabled rule.
+
+    An integer field's effects must be linear in the amount and the field itself."""
+    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
+    iidx = {n: i for i, n in enumerate(sys.int_fields)}
+    ini = dict(sys.initial)
+    start = Shape(tuple(ini[n] for n, _ in sys.control), tuple((0, 0) for _ in sys.int_fields), False)
+    seen = {start: None}
+    todo = [start]
+    out = Reach([start])
+    rules = sys.enabled_rules()
+    while todo:
+        sh = todo.pop(0)
+        for rule in rules:
+            if not all(sh.ctl[cidx[f]] in vals for f, vals in rule.pre):
+                continue
+            ctl = list(sh.ctl)
+            for f, v in rule.post:
+                ctl[cidx[f]] = v
+            ints = list(sh.ints)
+            for eff in rule.effects:
+                if isinstance(eff, Add) and isinstance(eff.target, ToField):
+                    c, k = ints[iidx[eff.target.name]]
+                    for kind, name, coef in eff.value.terms:
+                        if kind == "amount":
+                            c += coef
+                        elif kind == "field":
+                            fc, fk = ints[iidx[name]]
+                            c, k = c + coef * fc, k + coef * fk
+                        else:
+                            raise ValueError(f"{sys.name}: rule {rule.name!r} sets field {eff.target.name} from "
+                                             f"{kind} {name}: a field's effects must be linear in the amount")
+                    ints[iidx[eff.target.name]] = (c, k + eff.value.const)
+            nxt = Shape(tuple(ctl), tuple(ints), sh.picked or rule.fresh_amount)
+            if nxt not in seen:
+                if len(seen) >= limit:
+                    out.complete = False
+                    return out
+                seen[nxt] = None
+                out.shapes.append(nxt)
+                todo.append(nxt)
+    return out
+
+
+# ------------------------------------------------------------------ the view against the concrete semantics
+
+
+@dataclass
+class ViewCheck:
+    """The comparison of a view with the concrete semantics: worlds and steps compared,
+    and the first problem (``None``: none)."""
+
+    worlds: int = 0
+    steps: int = 0
+    scenarios: list[str] = field(default_factory=list)
+    problem: str | None = None
+    taken: set[str] = field(default_factory=set)  # the rules some concrete step took
+
+
+def check_view(spec: Spec, config: CheckConfig, pview: ParametricView, max_worlds: int = 200_000) -> ViewCheck:
+    """Check ``pview`` against ``Semantics`` on every world reachable in ``config``.
+
+    Every concrete step must be a step of the view by the same kind of process; every
+    step of the view from a reached view must be taken by a concrete step (a fault only
+    while the fault budget lasts; a user's send up to which of its unsent requests it
+    is); each property of the view must agree with the concrete property on every world."""
+    out = ViewCheck(scenarios=[spec.describe(config.params)])
+    _compare(spec, config, pview, out, max_worlds)
+    return out
+
+
+def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCheck, max_worlds: int) -> None:
+    cfg = dataclasses.replace(config, properties=None)
+    sys = pview.system(cfg.params, cfg.faults)
+    if isinstance(sys, str):
+        out.problem = sys
+        return
+    sem = Semantics(spec, cfg)
+    judge = Judge(sem)
+    props = [(p, judge.violation_test(p), sys.prop(p.name)) for p in spec.properties if sys.prop(p.name)]
+    amounts = tuple(cfg.params["amounts"])
+    n = sem.nprocs
+    views: dict[Key, PState] = {}
+
+    def view(key: Key) -> PState:
+        v = views.get(key)
+        if v is None:
+            v = pview.view(KeyView(sem, key), cfg.params)
+            views[key] = v
+        return v
+
+    init = sem.initial_key()
+    try:
+        v0 = view(init)
+    except ViewError as e:
+        out.problem = f"the initial world has no view: {e}"
+        return
+    reqs = {r: rec.user for r, rec in v0.reqs}
+    expected = initial_state(sys, reqs, v0.users, dict(v0.params))
+    if v0 != expected:
+        out.problem = f"the initial world's view is not the view's initial state: {v0.describe(sys)}"
+        return
+    seen = {init}
+    todo = [init]
+    where = spec.describe(cfg.params)
+    while todo:
+        key = todo.pop()
+        out.worlds += 1
+        if out.worlds > max_worlds:
+            out.problem = f"more than {max_worlds} worlds in {where}: the comparison stopped"
+            return
+        v = view(key)
+        for p, violated, pp in props:
+            assert pp is not None
+            if violated(key) == holds(sys, v, pp.formula):
+                out.problem = (f"{p.name} is {'violated' if violated(key) else 'satisfied'} in a world of {where} "
+                               f"but not in its view {v.describe(sys)}")
+                return
+        by_state: dict[PState, list[PStep]] = {}
+        for ps, nv in successors(sys, v, amounts):
+            by_state.setdefault(nv, []).append(ps)
+        realised: set[PState] = set()
+        for step, k2 in sem.expand(key):
+            out.steps += 1
+            try:
+                v2 = view(k2)
+            except ViewError as e:
+                out.problem = f"after {_step_text(step)} in {where}: {e}"
+                return
+            kind = sem.kind_of(step.pid)
+            matched = [ps.rule for ps in by_state.get(v2, []) if ps.actor == kind]
+            out.taken.update(matched)
+            if not matched:
+                out.problem = (f"the concrete step {_step_text(step)} in {where} is no step of the view: from "
+                               f"{v.describe(sys)} to {v2.describe(sys)}")
+                return
+            realised.add(v2)
+            if k2 not in seen:
+                seen.add(k2)
+                todo.append(k2)
+        faults_left = key[n + 2]
+        for nv, pss in by_state.items():
+            if nv in realised or _renamed_send(v, nv, pss, realised):
+                continue
+            if all(ps.faults and faults_left <= 0 for ps in pss):
+                continue
+            out.problem = (f"the view's step {pss[0].rule} on {pss[0].on} from {v.describe(sys)} in {where} "
+                           f"is taken by no concrete step")
+            return
+
+
+def _renamed_send(v: PState, nv: PState, pss: list[PStep], realised: set[PState]) -> bool:
+    """A send of one unsent request that the concrete user makes with another of its
+    unsent requests (it sends them in order): the same state up to their swap."""
+    for ps in pss:
+        if ps.on not in dict(v.reqs):
+            continue
+        me = v.rec(ps.on)
+        for other, rec in v.reqs:
+            if other != ps.on and rec.user == me.user and rec == me:
+                swapped = dict(nv.reqs)
+                swapped[ps.on], swapped[other] = swapped[other], swapped[ps.on]
+                if dataclasses.replace(nv, reqs=tuple(sorted(swapped.items()))) in realised:
+                    return True
+    return False
+
+
+def _step_text(step: Any) -> str:
+    what = step.msg.describe() if step.msg is not None else step.handler or ""
+    return f"{step.kind} {step.handler or ''} at {step.pid} ({what})"
+
+
+def find_view(spec: Spec) -> ParametricView | None:
+    """The spec's ``PARAMETRIC`` view, from the module ``parametric`` beside the spec's
+    own module (``spec.tim3`` → ``spec.tim3.parametric``), if it declares one."""
+    for name, mod in list(_sys.modules.items()):
+        if getattr(mod, "__file__", None) == spec.source:
+            base = name if spec.source.endswith("__init__.py") else name.rpartition(".")[0]
+            try:
+                found = importlib.import_module(f"{base}.parametric")
+            except ImportError:
+                return None
+            pv = getattr(found, "PARAMETRIC", None)
+            return pv if isinstance(pv, ParametricView) else None
+    return None
+
+
+def scenario_configs(spec: Spec, config: CheckConfig, pview: ParametricView) -> list[CheckConfig]:
+    """``config`` in each of the view's scenarios: the scenario's parameters over
+    ``config``'s, derived parameters (default ``None``) derived again, every property."""
+    out = []
+    for over in pview.scenarios:
+        params = config.params
+        for p in spec.params:
+            if p.default is None and p.name not in over:
+                params = params.set(p.name, None)
+        for k, v in over.items():
+            params = params.set(k, v)
+        out.append(dataclasses.replace(config, params=spec.resolve(params), properties=None))
+    return out
+
+
+def check_scenarios(spec: Spec, config: CheckConfig, pview: ParametricView) -> ViewCheck:
+    """``check_view`` on each of the view's scenarios (``config``'s version, faults and
+    network; users, ops and data from the scenario), up to the first problem."""
+    total = ViewCheck()
+    for cfg in scenario_configs(spec, config, pview):
+        vc = check_view(spec, cfg, pview)
+        total.worlds += vc.worlds
+        total.steps += vc.steps
+        total.scenarios += vc.scenarios
+        total.taken |= vc.taken
+        if vc.problem is not None:
+            total.problem = vc.problem
+            return total
+    return total
