@@ -32,7 +32,7 @@ from checker.errors import HandlerError, SpecError
 from checker.network import FifoNetwork
 from checker.process import impl_of
 from checker.semantics import ADVERSARY, Semantics, Step, StepContext, World, WorldView
-from checker.spec import Param, Property, Spec, StepInfo, StepKind
+from checker.spec import Param, Property, Spec, StepInfo, StepKind, View
 from checker.symbolic.translate import order_key
 from checker.symbolic.values import Infeasible, Oracle, SymInt, to_z3_bool
 from checker.values import FrozenMap, Message, make_message
@@ -355,7 +355,7 @@ class SymSemantics:
 
     # -- properties --------------------------------------------------------------------
 
-    def evaluate(self, st: SymState, check: Callable[[Any], Any]) -> list[tuple[tuple[z3.BoolRef, ...], z3.BoolRef]]:
+    def evaluate(self, st: SymState, check: Callable[[View], Any]) -> list[tuple[tuple[z3.BoolRef, ...], z3.BoolRef]]:
         """Every feasible path of ``check`` on ``st``: (extra path condition, result)."""
         out: list[tuple[tuple[z3.BoolRef, ...], z3.BoolRef]] = []
         view = self.view(st.world)
@@ -376,11 +376,11 @@ class SymSemantics:
                 out.append(res)
         return out
 
-    def violation(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
+    def violation(self, st: SymState, check: Callable[[View], Any]) -> z3.BoolRef:
         """A formula over the state's symbols: the check is false in this state."""
         return z3.simplify(z3.Or([z3.And(*pc, z3.Not(r)) for pc, r in self.evaluate(st, check)]))
 
-    def holds(self, st: SymState, check: Callable[[Any], Any]) -> z3.BoolRef:
+    def holds(self, st: SymState, check: Callable[[View], Any]) -> z3.BoolRef:
         """A formula over the state's symbols: the check is true in this state."""
         return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in self.evaluate(st, check)]))
 

@@ -18,9 +18,9 @@ from spec.tim3.states import CoordinatorState, Pending
 
 def burn_response_no_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: a successful burn never sends UpdatePosition(-amount)."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = c.expect_stage(s, msg, ctx, ("burning",))
-    if msg["Status"] != "success":
+    if msg.tag("Status") != "success":
         c.answer_user(ctx, p, req, "error")
         return c.close_request(s, req)
     ctx.send(c.LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
@@ -30,16 +30,16 @@ def burn_response_no_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> Coor
 def lock_success_early_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: UpdatePosition(+amount) is sent when the mint is requested, not confirmed."""
     p = c.expect_stage(s, msg, ctx, ("locking",))
-    req = msg["Request"]
+    req = msg.tag("Request")
     ctx.send(c.TOKEN, "Mint", Request=req, User=p.user, Amount=p.amount)
     ctx.send(c.STATE, "UpdatePosition", User=p.user, Amount=p.amount)
     return c.set_stage(s, req, "minting", update_sent=True)
 
 
 def mint_response_no_early_update(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = c.expect_stage(s, msg, ctx, ("minting",))
-    if msg["Status"] == "success":
+    if msg.tag("Status") == "success":
         c.answer_user(ctx, p, req, "success")
         return c.close_request(s, req)
     ctx.send(c.LOCK, "UnlockCollateral", Request=req, User=p.user, Amount=p.amount)
@@ -48,9 +48,9 @@ def mint_response_no_early_update(s: CoordinatorState, msg: Message, ctx: Ctx) -
 
 def mint_response_no_rollback(s: CoordinatorState, msg: Message, ctx: Ctx) -> CoordinatorState:
     """Mutant: a refused mint is answered with an error but its lock is never released."""
-    req = msg["Request"]
+    req = msg.tag("Request")
     p = c.expect_stage(s, msg, ctx, ("minting",))
-    if msg["Status"] == "success":
+    if msg.tag("Status") == "success":
         ctx.send(c.STATE, "UpdatePosition", User=p.user, Amount=p.amount)
         c.answer_user(ctx, p, req, "success")
         return c.close_request(s, req)
@@ -62,7 +62,7 @@ def _by_user(s: CoordinatorState, msg: Message, ctx: Ctx, stages: tuple[str, ...
     """The first open request of the message's user in one of ``stages`` (the bug)."""
     user = msg.get("User")
     if user is None:
-        known = s.pending.get(msg["Request"])
+        known = s.pending.get(msg.tag("Request"))
         user = known.user if known is not None else None
     for req, p in s.pending.items():
         if p.user == user and p.stage in stages:

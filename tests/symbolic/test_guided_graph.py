@@ -24,9 +24,10 @@ INVS = [i for i in INVARIANTS if i.obligations_of is None]
 
 
 def _graph(users: int, ops: int, guided: bool) -> ShapeGraph:
-    props = [SPEC.prop(PROP), *INVS]
-    cfg = dataclasses.replace(config(version="v3", users=users, ops=ops),
-                              properties=tuple(p.name for p in props))  # type: ignore[union-attr]
+    prop = SPEC.prop(PROP)
+    assert prop is not None
+    props = [prop, *INVS]
+    cfg = dataclasses.replace(config(version="v3", users=users, ops=ops), properties=tuple(p.name for p in props))
     assume = tuple(i.name for i in INVS) if guided else ()
     g = build_graph(SymSemantics(SPEC, cfg, Oracle()), props, 100_000, assume=assume)
     assert g.complete

@@ -60,6 +60,7 @@ def test_certificate_checker_rejects_a_wrong_certificate() -> None:
     cfg = config(version="v3", users=1, ops=1)
     ss = SymSemantics(SPEC, cfg, Oracle())
     prop = SPEC.prop("collateral-backs-supply")
+    assert prop is not None
     g = build_graph(ss, [prop], 1000)
     everything = {sh.sid: z3.BoolVal(True) for sh in g.shapes}
     assert check_certificate(g, everything, prop.name, 10**7) is not None  # True does not imply the property

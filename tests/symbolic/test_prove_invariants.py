@@ -11,7 +11,7 @@ import pytest
 from checker.explore import explore
 from checker.prove import prove
 from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED
-from checker.spec import Property
+from checker.spec import Property, View
 from spec.tim3 import SPEC
 from spec.tim3.invariants import INVARIANTS
 from tests.symbolic.mutants import MUTANT_SCENARIOS, mutants
@@ -89,8 +89,8 @@ def test_mutants_never_proved_by_kind(name: str) -> None:
         assert r.verdict != VIOLATED or r.trace is not None
 
 
-def _supply_never_moves(w: object) -> object:
-    return w.token.supply == 0  # type: ignore[attr-defined]
+def _supply_never_moves(w: View) -> bool:
+    return bool(w.token.supply == 0)
 
 
 def test_false_declared_invariant_is_reported_not_assumed() -> None:

@@ -109,7 +109,7 @@ def test_memo_keyed_by_the_messages_of_one_action(network: str) -> None:
 
     def check(v: Any) -> bool:
         calls.append(1)
-        return sum(m["Amount"] for m in v.in_flight_of("UpdatePosition")) <= 1
+        return sum(m.tag("Amount") for m in v.in_flight_of("UpdatePosition")) <= 1  # type: ignore[no-any-return]
 
     memo = CheckMemo(sem, check)
     assert [memo(sem.key_of(w)) for w in worlds] == [check(sem.view(w)) for w in worlds]

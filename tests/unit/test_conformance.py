@@ -50,7 +50,7 @@ class Wrapped:
 
 def _overwrite(s: PositionState, msg: Message, ctx: Ctx) -> PositionState:
     """The bug: the position is overwritten by the delta instead of adding it."""
-    return PositionState(s.positions.set(msg["User"], msg["Amount"]))
+    return PositionState(s.positions.set(msg.tag("User"), msg.tag("Amount")))
 
 
 OVERWRITING = dataclasses.replace(STATE_MANAGER, handlers=(Handler("UpdatePosition", "UpdatePosition", _overwrite, sender="coordinator"),))

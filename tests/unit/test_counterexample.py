@@ -32,7 +32,7 @@ from checker.values import FrozenMap, make_message
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
-V1 = dict(version="v1", users=1, ops=1, amounts=(1, 2))
+V1: dict[str, Any] = dict(version="v1", users=1, ops=1, amounts=(1, 2))
 
 
 def cx(prop: str = "positions-match-supply", cfg: CheckConfig | None = None) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def test_equal_on_tuples_of_different_shape() -> None:
 def _valid(f: z3.BoolRef) -> bool:
     s = z3.Solver()
     s.add(z3.Not(f))
-    return s.check() == z3.unsat
+    return bool(s.check() == z3.unsat)
 
 
 def test_same_multiset_symbolic_is_a_matching() -> None:

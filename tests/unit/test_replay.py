@@ -18,7 +18,7 @@ from checker.semantics import Semantics
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
-V1 = dict(version="v1", users=1, ops=1, amounts=(1, 2))
+V1: dict[str, Any] = dict(version="v1", users=1, ops=1, amounts=(1, 2))
 
 
 def saved(prop: str, cfg: CheckConfig, tmp_path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from checker.config import CheckConfig, Limits
 from checker.errors import SpecError
 from checker.explore import explore
 from checker.network import BagNetwork, FifoNetwork
+from checker.process import PythonProcess
 from checker.result import HOLDS, UNKNOWN, VIOLATED
 from checker.semantics import Semantics
 from checker.spec import ActionDecl, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Property, Spec
@@ -78,9 +79,10 @@ def test_handler_error_has_no_effect_and_sends_nothing() -> None:
 def test_unmatched_sender_goes_to_inbox() -> None:
     spec = _tiny()
     sem = Semantics(spec, CheckConfig(params=spec.default_params()))
-    idx = sem.index["server"]
-    assert sem.impls[idx].match(make_message("mallory", "server", "Bump", {"By": 1})) is None
-    assert sem.impls[idx].match(make_message("client", "server", "Bump", {"By": 1})) is not None
+    impl = sem.impls[sem.index["server"]]
+    assert isinstance(impl, PythonProcess)
+    assert impl.match(make_message("mallory", "server", "Bump", {"By": 1})) is None
+    assert impl.match(make_message("client", "server", "Bump", {"By": 1})) is not None
 
 
 def test_fifo_delivers_only_the_head_of_each_channel() -> None:

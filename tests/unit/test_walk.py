@@ -41,8 +41,9 @@ class Account:
 
 
 def test_node_kinds() -> None:
-    assert [node_of(v) for v in (1, "a", None, Message("a", "b", "X"), FrozenMap(), {}, Table({}), (1,), [1],
-                                 frozenset(), Account("a", 1), Slot(0))] == [
+    values: tuple[Any, ...] = (1, "a", None, Message("a", "b", "X"), FrozenMap(), {}, Table({}), (1,), [1],
+                               frozenset(), Account("a", 1), Slot(0))
+    assert [node_of(v) for v in values] == [
         Node.LEAF, Node.LEAF, Node.LEAF, Node.MESSAGE, Node.MAP, Node.MAP, Node.MAP, Node.TUPLE, Node.LIST,
         Node.SET, Node.RECORD, Node.LEAF]
     assert record_fields(World((), (), (), 0, 0)) == ("procs", "net", "ghost", "faults_left", "injections_left")

@@ -19,12 +19,13 @@ from checker.choices import all_paths
 from checker.errors import HandlerError
 from checker.network import network_for
 from checker.semantics import ADVERSARY, Semantics, Step, StepContext, World, _apply_obligations
-from checker.spec import StepInfo
+from checker.process import PythonProcess
+from checker.spec import StepInfo, StepKind
 from checker.symmetry import Symmetry, rename_value
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
-CASES = [
+CASES: list[dict[str, Any]] = [
     dict(version="v1", users=2, ops=1),
     dict(version="v2", users=2, ops=1, faults=("mint-fail", "unlock-fail")),
     dict(version="v3", users=2, ops=1, faults=("loss", "handler-error")),
@@ -37,14 +38,14 @@ CASES = [
 def reference_successors(sem: Semantics, w: World) -> Iterator[tuple[Step, World]]:
     """The step relation of the module docstring of ``checker.semantics``, stated
     directly on worlds: no memo, no serials."""
-    net = network_for(sem.config.network)
+    net: Any = network_for(sem.config.network)
 
     def world(procs: tuple[Any, ...], n: Any, ghost: Any, faults: int, inj: int) -> World:
         return World(procs, n, ghost, faults, inj)
 
-    def outcomes(idx: int, name: str, fn: Any, msg: Any) -> Iterator[tuple[Step, World]]:
+    def outcomes(idx: int, name: str, fn: Any, msg: Any, handle: Any = None) -> Iterator[tuple[Step, World]]:
         pid, before = sem.pids[idx], w.procs[idx]
-        kind = "deliver" if msg is not None else "initiative"
+        kind = StepKind.DELIVER if msg is not None else StepKind.INITIATIVE
         rest = net.take(w.net, handle) if msg is not None else w.net
 
         def one(ch: Any) -> tuple[str, Any, StepContext]:
@@ -56,7 +57,7 @@ def reference_successors(sem: Semantics, w: World) -> Iterator[tuple[Step, World
 
         for _, (status, value, ctx) in all_paths(one):
             if status == "error":
-                yield Step("error", pid, name, msg, tuple(ctx.choices), (), value), world(
+                yield Step(StepKind.ERROR, pid, name, msg, tuple(ctx.choices), (), value), world(
                     w.procs, rest, w.ghost, ctx.faults_left, w.injections_left)
                 continue
             if value is None:
@@ -71,25 +72,26 @@ def reference_successors(sem: Semantics, w: World) -> Iterator[tuple[Step, World
     for handle, msg in net.deliverable(w.net):
         idx = sem.index[msg.dst]
         rest = net.take(w.net, handle)
-        h = None if idx < 0 else sem.impls[idx].match(msg)
+        impl = sem.impls[idx] if idx >= 0 else None
+        assert impl is None or isinstance(impl, PythonProcess)
+        h = None if impl is None else impl.match(msg)
         if h is None:
-            yield Step("unhandled", msg.dst, None, msg, (), ()), world(w.procs, rest, w.ghost, w.faults_left, w.injections_left)
+            yield Step(StepKind.UNHANDLED, msg.dst, None, msg, (), ()), world(w.procs, rest, w.ghost, w.faults_left, w.injections_left)
             continue
-        yield from outcomes(idx, h.name, h.fn, msg)
+        yield from outcomes(idx, h.name, h.fn, msg, handle)
         if sem.handler_error and w.faults_left > 0:
-            yield Step("handler-error", msg.dst, h.name, msg, (), ()), world(
+            yield Step(StepKind.HANDLER_ERROR, msg.dst, h.name, msg, (), ()), world(
                 w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
     if sem.loss and w.faults_left > 0:
         for handle, msg in net.droppable(w.net):
-            yield Step("lose", msg.dst, None, msg, (), ()), world(
+            yield Step(StepKind.LOSE, msg.dst, None, msg, (), ()), world(
                 w.procs, net.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
-    for idx, inst in enumerate(sem.instances):
-        for it in inst.decl.initiatives:
-            handle = None
+    for idx, impl in enumerate(sem.impls):
+        for it in impl.initiatives():
             yield from outcomes(idx, it.name, it.fn, None)
     if w.injections_left > 0:
         for m in sem._adversary_messages():
-            yield Step("inject", ADVERSARY, None, None, (), (m,)), world(
+            yield Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), world(
                 w.procs, net.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1)
 
 
