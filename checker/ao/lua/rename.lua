@@ -23,7 +23,9 @@
     is not a user id and stays, while a name built from data (Handlers.once(msg.Id,
     ...)) must follow its data, or Handlers.remove(msg.Id) after a renaming would miss
     it. (A literal that *is* a user id singles that user out: the code is not symmetric,
-    and the commuting check of checker/ao/commute.py reports it);
+    and Symmetry's initial-state check or the commuting check of checker/ao/commute.py
+    reports it, even where only the name differs.) A delivery on a renamed state
+    reports a data-built name renamed (coverage counts representatives' names);
   * Handlers.onceNonce and the loaded modules' values.
   Not renamed: code (function prototypes and their constants, runtime objects), the
   PRNG state (a number) and the code's fingerprint.
