@@ -139,13 +139,51 @@ def scenario_options(f: F) -> F:
                      help="simulate: steps per run"),
         click.option("--method", type=click.Choice(("auto", "kind", "reach", "chc")), default="auto", show_default=True,
                      help="prove: 1-induction with declared invariants (kind), exact symbolic reachability (reach), CHC/Spacer (chc), or each in turn (auto)"),
-        click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-                     help="output format (json: see docs/json-format.md)"),
         click.option("--quiet", is_flag=True, help="no progress display; text output is the verdict table only"),
     ]
     for opt in reversed(opts):
         f = opt(f)
     return f
+
+
+CHECK_FORMATS = ("text", "json", "sarif", "junit", "markdown")
+AUDIT_FORMATS = ("text", "json", "markdown")
+
+
+def format_option(choices: Sequence[str]) -> Callable[[F], F]:
+    """``--format`` with the given choices (check: also the CI formats; audit: text, json, markdown)."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default="text", show_default=True,
+                        help="output format (json: docs/json-format.md; sarif: SARIF 2.1.0 for code scanning; "
+                             "junit: JUnit XML; markdown: a table for $GITHUB_STEP_SUMMARY)")
+
+
+def github_actions() -> bool:
+    """Running as a GitHub Actions step (``GITHUB_ACTIONS=true``)."""
+    import os
+
+    return os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None:
+    """The report of one check in ``fmt``; with ``GITHUB_ACTIONS=true`` also one ``::error``
+    annotation per violation or finding (on stdout for text and markdown, on stderr for the
+    machine-readable formats so that their documents stay valid)."""
+    from checker import ci_formats
+
+    if fmt == "json":
+        click.echo(json.dumps(result_json(result, module), indent=2, ensure_ascii=False))
+    elif fmt == "sarif":
+        click.echo(json.dumps(ci_formats.sarif(result), indent=2, ensure_ascii=False))
+    elif fmt == "junit":
+        click.echo(ci_formats.junit(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(ci_formats.markdown(result), nl=False)
+    else:
+        _stdout().print(verdict_table(result) if quiet else render_check(result))
+    if github_actions():
+        annotations = ci_formats.github_annotations(result)
+        if annotations:
+            click.echo(annotations, nl=False, err=fmt in ("json", "sarif", "junit"))
 
 
 def _spec_option_defaults(spec: Spec, options: dict[str, Any], faults: tuple[str, ...]) -> tuple[str, ...]:
@@ -239,6 +277,7 @@ def main() -> None:
               help="explore: check every step of the implementation (--impl lua) against the model's step "
                    "(refinement; property conforms-to-model)")
 @scenario_options
+@format_option(CHECK_FORMATS)
 def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
           conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
     """Check every property of the spec (default: spec.tim3, coordinator v3).
@@ -259,10 +298,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
         result = run_engine(spec, config, engine, progress, eopts)
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name)
-    if fmt == "json":
-        click.echo(json.dumps(result_json(result, module), indent=2, ensure_ascii=False))
-    else:
-        _stdout().print(verdict_table(result) if quiet else render_check(result))
+    print_check(result, module, fmt, quiet)
     return result.exit_code
 
 
@@ -272,6 +308,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
 @click.option("--fault-set", "fault_sets", metavar="F1,F2|none", multiple=True,
               help="fault settings to audit (repeatable); default: none, each spec fault, loss, handler-error, adversary")
 @scenario_options
+@format_option(AUDIT_FORMATS)
 def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
           properties: tuple[str, ...], **options: Any) -> int:
     """Check every coordinator version under every fault setting and print the matrix.
@@ -281,7 +318,7 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     one there; 3 if a cell there is UNKNOWN. Loss and handler-error columns are
     informational: they do not affect the exit code.
     """
-    from checker.cli_audit import audit_json, render_audit, run_audit
+    from checker.cli_audit import audit_json, audit_markdown, render_audit, run_audit
 
     spec, module = load_spec(options.pop("system") or spec_ref)
     eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"))
@@ -290,6 +327,8 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
                            None if z3_engine == "none" else z3_engine, progress=progress, engine_options=eopts)
     if fmt == "json":
         click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(audit_markdown(matrix), nl=False)
     else:
         _stdout().print(render_audit(matrix))
     return matrix.exit_code

@@ -233,6 +233,36 @@ def render_audit(m: AuditMatrix) -> RenderableType:
     return Group(*parts)
 
 
+def audit_markdown(m: AuditMatrix) -> str:
+    """The matrix as Markdown (for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment): the
+    scenario, one table per version (rows: properties, columns: fault settings; each cell
+    the explore verdict, then the z3 one), the legend and the release gate."""
+    first = m.cells[(m.candidate, m.settings[0].name)]
+    lines = [f"**tim3check audit** `{m.spec.name}` — {first.scenario}"]
+    if m.scenario_note:
+        lines.append(f"({m.scenario_note})")
+    for v in m.versions:
+        title = f"{m.version_param or 'spec'} {v}" + (" (release candidate)" if v == m.candidate else "")
+        lines += ["", f"**{title}**", "",
+                  "| property | " + " | ".join(s.name + ("*" if s.informational else "") for s in m.settings) + " |",
+                  "|---" * (len(m.settings) + 1) + "|"]
+        for p in m.properties:
+            row = [f"`{p}`"]
+            for s in m.settings:
+                syms = []
+                for cells in (m.cells, m.z3cells):
+                    if (v, s.name) in cells:
+                        r = next((x for x in cells[(v, s.name)].results if x.name == p), None)
+                        syms.append(SYMBOL.get(r.verdict, r.verdict) if r is not None else "—")
+                row.append(" ".join(syms))
+            lines.append("| " + " | ".join(row) + " |")
+    legend = ", ".join(f"{sym} {VERDICT_LABEL[k]}" for k, sym in SYMBOL.items())
+    z3 = f"each cell: explore verdict, then {m.z3_engine}; " if m.z3_engine is not None else ""
+    gate, _, why = _gate_text(m).plain.partition(": ")
+    lines += ["", f"{z3}{legend}; * informational (not part of the release gate)", "", f"**{gate}**: {why}"]
+    return "\n".join(lines) + "\n"
+
+
 def _gate_text(m: AuditMatrix) -> Text:
     required = [s.name for s in m.settings if not s.informational]
     fails = m.gate_failures()
