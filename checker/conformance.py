@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.choices import Chooser, all_paths
 from checker.errors import SpecError, UserError
-from checker.process import FINDING_KINDS, Delivery, PythonProcess
+from checker.process import FINDING_KINDS, Delivery, HandlerRaised, PythonProcess
 from checker.spec import Property, PropertyKind, StepKind
 from checker.values import Message
 from checker.walk import Walk, record_fields
@@ -130,8 +130,10 @@ class Conformance:
             ctx = StepContext(msem, pid, ch, faults_left)
             try:
                 d: Delivery = model.deliver(before, msg, ctx)
-            except (KeyError, TypeError, AttributeError) as e:  # the model cannot read this message
-                return ("model-rejects", str(e))
+            except HandlerRaised as e:  # the model cannot read this message
+                if not isinstance(e.cause, (KeyError, TypeError, AttributeError)):
+                    raise
+                return ("model-rejects", str(e.cause))
             choices = tuple(ctx.choices)
             if d.handler is None:
                 return (StepKind.UNHANDLED, None, typed(before), (), choices)

@@ -19,7 +19,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from checker.errors import HandlerError, SpecError
+from checker.errors import HandlerError, InternalError, SpecError, UserError
 from checker.spec import Ctx, Handler, Initiative, ProcessDecl
 from checker.values import Message
 
@@ -182,6 +182,10 @@ class PythonProcess(SeenAsIs):
             after = h.fn(state, msg, ctx)
         except HandlerError as e:
             return Delivery(h.name, state, e.reason)
+        except (UserError, InternalError, MemoryError):
+            raise
+        except Exception as e:  # the spec contract: a handler refuses with ctx.error, never raises
+            raise HandlerRaised(raised_text(self.source, "handler", h.name, ctx.self_id, e, msg), e) from e
         if after is None:
             raise SpecError(f"{self.source}: handler {h.name!r} of {ctx.self_id} returned None; return the new state")
         if type(after) is not type(state):
@@ -202,6 +206,21 @@ class PythonProcess(SeenAsIs):
             except (OSError, TypeError):
                 self._where[handler] = None
         return self._where[handler]
+
+
+class HandlerRaised(SpecError):
+    """A handler raised a Python exception (``cause``) instead of returning or ``ctx.error``."""
+
+    def __init__(self, text: str, cause: Exception) -> None:
+        super().__init__(text)
+        self.cause = cause
+
+
+def raised_text(source: str, what: str, name: str, pid: str, e: BaseException, msg: Message | None) -> str:
+    """The one line for a handler (or initiative) that raised a Python exception."""
+    on = f" on message {msg.describe()}" if msg is not None else ""
+    return (f"{source}: {what} {name!r} of {pid} raised {type(e).__name__}: {e}{on}; "
+            "a handler refuses a message with ctx.error(reason), never with an exception")
 
 
 def impl_of(decl: Any, source: str = "") -> ProcessImpl:

@@ -23,15 +23,19 @@ from typing import Any
 
 from checker.choices import Chooser, all_paths
 from checker.config import CheckConfig
-from checker.errors import HandlerError, SpecError, UserError
+from checker.errors import HandlerError, InternalError, SpecError, UserError
 from checker.expectation import Form, expectation
 from checker.network import MessageTable, SerialBag, network_for, serial_network_for
-from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of
+from checker.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of, raised_text
 from checker.spec import ProcessInstance, Property, Spec, StepInfo, StepKind
 from checker.values import Message, make_message
 from checker.walk import DERIVED
 
 ADVERSARY = "adversary"
+# the purity check (always on): the first PURITY_CHECKS distinct outcome computations
+# (a (state, message) delivery or a state's initiatives, per process and fault budget)
+# of Python processes are executed twice and must agree path for path
+PURITY_CHECKS = 2_000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -343,6 +347,7 @@ class Semantics:
         # per process: (state serial, message serial or -1, fault budget) -> outcomes
         self._memo: list[dict[tuple[int, int, int], tuple[_Outcome, ...]]] = [{} for _ in range(n)]
         self._ghost_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+        self._purity_left = PURITY_CHECKS
         self._injections = (
             [(Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), (self.message_serial(m),)) for m in self._adversary_messages()]
             if self.adversary
@@ -543,9 +548,14 @@ class Semantics:
             ctx = StepContext(self, pid, ch, faults_left)
             return impl.deliver(before, msg, ctx), ctx
 
+        h = impl.match(msg) if isinstance(impl, PythonProcess) else None
+        paths = self._paths(one, "handler", h.name if h is not None else "?", pid, msg)
+        if h is not None and self._purity_left > 0:
+            self._purity_left -= 1
+            self._same_again(paths, self._paths(one, "handler", h.name, pid, msg), _delivery_sig, "handler", h.name, pid, msg)
         outs: list[_Outcome] = []
         ran: str | None = None
-        for _, (d, ctx) in all_paths(one):
+        for _, (d, ctx) in paths:
             choices = tuple(ctx.choices)
             if d.handler is None:  # aos: no handler matched, the message goes to the Inbox
                 step = Step(StepKind.UNHANDLED, pid, None, msg, choices, (), None, d.where, d.notes)
@@ -580,14 +590,23 @@ class Semantics:
         for it in self.impls[idx].initiatives():
             fn = it.fn
 
-            def one(ch: Chooser) -> tuple[str, Any, StepContext]:
+            def one(ch: Chooser, fn: Any = fn, name: str = it.name) -> tuple[str, Any, StepContext]:
                 ctx = StepContext(self, pid, ch, faults_left)
                 try:
                     return "ok", fn(before, ctx), ctx
                 except HandlerError as e:
                     return "error", e.reason, ctx
+                except (UserError, InternalError, MemoryError):
+                    raise
+                except Exception as e:  # the spec contract: ctx.error, never an exception
+                    raise SpecError(raised_text(self.spec.source, "initiative", name, pid, e, None)) from e
 
-            for _, (status, value, ctx) in all_paths(one):
+            paths = self._paths(one, "initiative", it.name, pid, None)
+            if self._purity_left > 0 and isinstance(self.impls[idx], PythonProcess):
+                self._purity_left -= 1
+                self._same_again(paths, self._paths(one, "initiative", it.name, pid, None), _initiative_sig,
+                                 "initiative", it.name, pid, None)
+            for _, (status, value, ctx) in paths:
                 if status == "error":
                     outs.append((Step(StepKind.ERROR, pid, it.name, None, tuple(ctx.choices), (), value), s, (), ctx.faults_left, ()))
                 elif value is not None:  # None: the initiative is not enabled
@@ -598,6 +617,25 @@ class Semantics:
                         )
                     outs.append(self._applied(StepKind.INITIATIVE, idx, s, it.name, None, -1, value, ctx, None, ()))
         return tuple(outs)
+
+    def _paths(self, one: Any, what: str, name: str, pid: str, msg: Message | None) -> list[tuple[Chooser, Any]]:
+        """``all_paths(one)``; a choice whose options change between re-executions is a spec error."""
+        try:
+            return all_paths(one)
+        except InternalError as e:
+            if "not deterministic" not in str(e):
+                raise
+            raise SpecError(_impure_text(self.spec.source, what, name, pid, msg, str(e))) from e
+
+    def _same_again(self, first: list[tuple[Chooser, Any]], again: list[tuple[Chooser, Any]], sig: Any,
+                    what: str, name: str, pid: str, msg: Message | None) -> None:
+        """The purity check: a second execution gives the same paths with the same outcomes."""
+        a = [(tuple(ch.taken), tuple(ch.arities), sig(r)) for ch, r in first]
+        b = [(tuple(ch.taken), tuple(ch.arities), sig(r)) for ch, r in again]
+        if a != b:
+            why = (f"{len(a)} execution paths, then {len(b)}" if len(a) != len(b)
+                   else next(f"first {x[2]!r}, then {y[2]!r}" for x, y in zip(a, b) if x != y))
+            raise SpecError(_impure_text(self.spec.source, what, name, pid, msg, f"executed twice: {why}"))
 
     def _applied(
         self, kind: StepKind, idx: int, s: int, name: str, msg: Message | None, ms: int, value: Any,
@@ -652,6 +690,22 @@ class Semantics:
                 for c in combos:
                     out.append(make_message(ADVERSARY, dst, a.name, c))
         return out
+
+
+def _delivery_sig(r: tuple[Delivery, StepContext]) -> tuple[Any, ...]:
+    d, ctx = r
+    return (d.handler, d.state, d.error, tuple(ctx.choices), tuple(ctx.sends), ctx.faults_left)
+
+
+def _initiative_sig(r: tuple[str, Any, StepContext]) -> tuple[Any, ...]:
+    status, value, ctx = r
+    return (status, value, tuple(ctx.choices), tuple(ctx.sends), ctx.faults_left)
+
+
+def _impure_text(source: str, what: str, name: str, pid: str, msg: Message | None, why: str) -> str:
+    on = f" on message {msg.describe()}" if msg is not None else ""
+    return (f"{source}: {what} {name!r} of {pid} is not a pure function of (state, message, ctx){on}: {why}; "
+            "a handler must not use random, the clock or mutable globals (make every choice through ctx)")
 
 
 def _apply_obligations(ghost: tuple[tuple[Any, ...], ...], changes: _GhostOps) -> tuple[tuple[Any, ...], ...]:
