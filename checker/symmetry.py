@@ -25,7 +25,9 @@ renamed once per renaming over the whole search.
 from __future__ import annotations
 
 import itertools
+import math
 import operator
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -179,15 +181,23 @@ class Symmetry:
         sig = self._signature
         per_group: list[list[tuple[int, ...]]] = []
         trivial = True
+        total = 1  # how many orders there are to try (the product over groups)
         for group in self.groups:
             sigs = [sig(i, key[i]) for i in group]
             base = sorted(range(len(group)), key=sigs.__getitem__)
-            orders = _tie_orders(base, sigs) if len(set(sigs)) < len(sigs) else [base]
+            ties = len(set(sigs)) < len(sigs)
+            count = _tie_count(sigs) if ties else 1
+            total *= count
+            # the orders are built only when all of them can be tried: with many tied
+            # processes there are factorially many (11 tied users: 39,916,800)
+            orders = _tie_orders(base, sigs) if ties and total <= MAX_TIE_ORDERS else [base]
             per_group.append([tuple(o) for o in orders])
-            if len(orders) > 1 or base != sorted(base):
+            if count > 1 or base != sorted(base):
                 trivial = False
         if trivial:
             return None
+        if total > MAX_TIE_ORDERS:
+            return [self._plan(tuple(orders_[0] for orders_ in per_group))]
         combos: list[tuple[tuple[int, ...], ...]] = [()]
         for group_orders in per_group:
             combos = [c + (o,) for c in combos for o in group_orders]
@@ -268,6 +278,14 @@ class Symmetry:
             r = sem.message_serial(rename_value(sem.messages.msgs[s], plan.ren))
             plan.msgs[s] = r
         return r
+
+
+def _tie_count(sigs: list[int]) -> int:
+    """How many orders ``_tie_orders`` gives: the product of the factorials of the runs."""
+    out = 1
+    for n in Counter(sigs).values():
+        out *= math.factorial(n)
+    return out
 
 
 def _tie_orders(base: list[int], sigs: list[int]) -> list[list[int]]:

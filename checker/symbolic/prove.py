@@ -30,7 +30,7 @@ from checker.spec import Property, Spec
 from checker.symbolic.bmc import bmc, scope_text
 from checker.symbolic.semantics import SymSemantics
 from checker.symbolic.shapes import Edge, ShapeGraph, build_graph
-from checker.symbolic.solver import answer, ask, assuming, make_solver
+from checker.symbolic.solver import LimitReached, answer, ask, assuming, limits, make_solver
 from checker.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 Cert = dict[int, z3.BoolRef]
@@ -305,13 +305,17 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     report = _reporter(progress, start)
     results: dict[str, PropertyResult] = {}
     graphs: list[ShapeGraph] = []
-    for group, invs in proof_groups(spec, wanted):
-        done, built = _prove_group(spec, config, group, invs, opts, scope, report)
-        results.update(done)
-        graphs += built
+    stopped: list[str] = []  # the limit (--timeout, --max-memory) that stopped the proof
+    with limits(config.limits.timeout, config.limits.max_memory_mb):
+        for group, invs in proof_groups(spec, wanted):
+            done, built = _prove_group(spec, config, group, invs, opts, scope, report, stopped)
+            results.update(done)
+            graphs += built
+    stats = _graph_stats(graphs, max_shapes, start)
+    if stopped:
+        stats.limit_hit = stopped[0]
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
-                       engine=Engine.PROVE, results=[results[p.name] for p in wanted],
-                       stats=_graph_stats(graphs, max_shapes, start))
+                       engine=Engine.PROVE, results=[results[p.name] for p in wanted], stats=stats)
 
 
 def provable(spec: Spec, config: CheckConfig, properties: list[str] | None) -> list[Property]:
@@ -338,9 +342,12 @@ def proof_groups(spec: Spec, wanted: list[Property]) -> list[tuple[list[Property
 
 
 def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: list[Property], opts: ProveOptions,
-                 scope: str, report: Callable[[int, int], None]) -> tuple[dict[str, PropertyResult], list[ShapeGraph]]:
+                 scope: str, report: Callable[[int, int], None],
+                 stopped: list[str]) -> tuple[dict[str, PropertyResult], list[ShapeGraph]]:
     """Prove each property of ``group`` over the shape graphs of the group and its
-    invariants (built once, on first use); the results and the graphs built."""
+    invariants (built once, on first use); the results and the graphs built. Once a
+    limit stops a proof (``LimitReached``, appended to ``stopped``), every property not
+    yet decided is UNKNOWN with that limit."""
     checked = group + [i for i in invs if i.name not in {w.name for w in group}]
     cfg = dataclasses.replace(config, properties=tuple(p.name for p in checked))
     ss = SymSemantics(spec, cfg, Oracle(DEFAULT_RLIMIT, opts.timeout_ms))
@@ -349,8 +356,16 @@ def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: l
     props = [state_check(p) for p in checked]
     assume = tuple(i.name for i in invs) if opts.method in ("auto", "kind") else ()
     graphs = _Graphs(ss, props, opts.max_shapes, assume, opts.rlimit, report)
-    results = {p.name: _Attempt(spec, cfg, ss, p, [i.name for i in invs if i.name != p.name], opts, scope).run(graphs.get)
-               for p in group}
+    results: dict[str, PropertyResult] = {}
+    for p in group:
+        attempt = _Attempt(spec, cfg, ss, p, [i.name for i in invs if i.name != p.name], opts, scope)
+        if not stopped:
+            try:
+                results[p.name] = attempt.run(graphs.get)
+                continue
+            except LimitReached as e:
+                stopped.append(str(e))
+        results[p.name] = attempt._unknown("; ".join([*attempt.notes, f"stopped: {stopped[0]}"]))
     return results, list(graphs.built.values())
 
 

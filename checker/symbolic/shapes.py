@@ -32,7 +32,7 @@ from checker.semantics import Step
 from checker.spec import Property
 from checker.symbolic.semantics import Fresh, SymSemantics, SymState
 from checker.symbolic.shape_symmetry import ShapeCanon, Template
-from checker.symbolic.solver import answer, ask, assuming, make_solver
+from checker.symbolic.solver import answer, ask, assuming, check_limits, make_solver
 from checker.symbolic.values import DEFAULT_RLIMIT
 from checker.values import Message
 
@@ -179,6 +179,7 @@ def build_graph(ss: SymSemantics, props: Sequence[StateCheck | Property], max_sh
             complete = False
             break
         sh = shapes[i]
+        check_limits()  # --timeout / --max-memory (LimitReached unwinds to the engine)
         if progress is not None and i % 256 == 0:
             progress(len(shapes), len(edges))
         canon.forget_local()

@@ -13,11 +13,57 @@ questions (a frame too).
 
 from __future__ import annotations
 
+import resource
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import z3
+
+
+class LimitReached(BaseException):
+    """``--timeout`` or ``--max-memory`` reached inside a z3 engine (``str``: the limit).
+
+    A ``BaseException`` so that no handler-level ``except Exception`` turns it into a
+    spec error: it unwinds to the engine, which reports every undecided verdict UNKNOWN."""
+
+
+class _Budget:
+    """The limits of the run in progress (set by ``limits``): a deadline on the monotonic
+    clock and a peak-memory cap, checked by ``check_limits`` and before each solver call."""
+
+    deadline: float | None = None
+    timeout: float | None = None
+    max_memory_mb: int | None = None
+    calls = 0
+
+
+_budget = _Budget()
+
+
+@contextmanager
+def limits(timeout: float | None, max_memory_mb: int | None) -> Iterator[None]:
+    """Every solver call and ``check_limits`` inside the block honour these limits."""
+    saved = (_budget.deadline, _budget.timeout, _budget.max_memory_mb)
+    _budget.deadline = time.monotonic() + timeout if timeout is not None else None
+    _budget.timeout, _budget.max_memory_mb = timeout, max_memory_mb
+    try:
+        yield
+    finally:
+        _budget.deadline, _budget.timeout, _budget.max_memory_mb = saved
+
+
+def check_limits() -> None:
+    """Raise ``LimitReached`` once the deadline has passed or peak memory exceeds the cap
+    (memory is read every 64 calls)."""
+    b = _budget
+    if b.deadline is not None and time.monotonic() >= b.deadline:
+        raise LimitReached(f"timeout {b.timeout:g}s")
+    if b.max_memory_mb is not None:
+        b.calls += 1
+        if b.calls % 64 == 0 and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 >= b.max_memory_mb:
+            raise LimitReached(f"max-memory {b.max_memory_mb} MB")
 
 
 def make_solver(rlimit: int, timeout_ms: int | None = None, logic: str | None = None) -> z3.Solver:
@@ -63,12 +109,17 @@ class Answer:
 def answer(solver: z3.Solver, model: bool = False) -> Answer:
     """``solver.check()`` on what it holds, as an ``Answer`` (no frame: for a solver used
     for one question, such as Spacer's)."""
+    check_limits()
+    if _budget.deadline is not None:  # the solver may use at most the time that is left
+        solver.set("timeout", max(1, int((_budget.deadline - time.monotonic()) * 1000)))
     r = solver.check()
     if r == z3.sat:
         return Answer(r, solver.model() if model else None)
     if r == z3.unsat:
         return Answer(r)
-    return Answer(r, reason=solver.reason_unknown())
+    reason = solver.reason_unknown()
+    check_limits()  # an answer cut short by the deadline is the limit, not a solver unknown
+    return Answer(r, reason=reason)
 
 
 def ask(solver: z3.Solver, *facts: z3.BoolRef, model: bool = False) -> Answer:
