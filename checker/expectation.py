@@ -16,9 +16,10 @@ Every kind is one of five forms (``Form``), and engines dispatch on the form onl
 
 A new kind is one rule, a function from a ``Property`` to its ``Expectation`` that
 raises ``PropertyError`` when the property lacks what the kind needs: an entry in
-``_RULES`` (and a member of ``checker.spec.PropertyKind``), or, without touching this module, a rule
-given to ``kinds_extended`` for the duration of a ``with`` block. The loader validates
-every declared property through its rule, so nothing else changes.
+``_RULES`` (and a member of ``checker.spec.PropertyKind``), or, without touching this
+module, a rule given to ``kinds_extended`` for the duration of a ``with`` block. The
+loader validates every declared property through its rule, so nothing else changes
+(``tests/unit/test_expectation.py`` adds a kind ``never`` so and runs every engine on it).
 """
 
 from __future__ import annotations

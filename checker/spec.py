@@ -235,7 +235,8 @@ class StepInfo:
 
 @dataclass(frozen=True)
 class Property:
-    """A named property with a kind (a ``PropertyKind``) and a one-line meaning.
+    """A named property with a kind (a ``PropertyKind``) and a one-line meaning; what
+    each kind asks of an engine is ``checker.expectation.expectation``.
 
     * ``always`` / ``at-quiescence``: ``check(view) -> bool``.
     * ``response``: ``trigger(step) -> keys`` opens obligations, ``discharge(step) -> keys``
@@ -250,7 +251,7 @@ class Property:
     such an invariant only when it proves that response property.
     A check must be a pure function of the view; to serve the z3 engines too, combine
     conditions on data with ``checker.logic`` (``conj``, ``disj``, ``same_multiset``).
-    Checks and goals read the world only through the view's API (``view.<pid>``,
+    Checks and goals read the world only through the ``View`` protocol (``view.<pid>``,
     ``view[pid]``, ``of_kind``, ``in_flight``, ``quiescent``, ``obligations``, ``params``):
     the explorer memoises them by the values of the parts they read
     (``checker.property_eval.CheckMemo``).
