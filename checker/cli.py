@@ -334,6 +334,47 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     return matrix.exit_code
 
 
+@main.command()
+@click.option("--coordinator", "version", metavar="VERSION", default=None,
+              help="coordinator version (the spec parameter 'version'; TIM3: v1, v2, v3)")
+@click.option("--fault", "faults", metavar="NAME", multiple=True,
+              help="enable a fault (repeatable or comma list): the spec's faults, loss, handler-error, adversary")
+@click.option("--dot", is_flag=True, help="print Graphviz DOT instead of a Mermaid flowchart")
+@scenario_options
+def flow(spec_ref: str | None, version: str | None, faults: tuple[str, ...], dot: bool, engine: str, quiet: bool,
+         properties: tuple[str, ...], **options: Any) -> int:
+    """Draw the message-flow graph of the explored scenario (the seed's Process Flow Diagram).
+
+    Explores every transition (up to --max-states, default 200,000 states) and prints a
+    Mermaid flowchart (or --dot): an edge per (sender, Action, receiver) with how many
+    transitions sent it, and the handlers that never ran (as comments, so the output still
+    parses). For v1 there is no edge into the State Manager.
+    """
+    from checker.flow import message_flow, to_dot, to_mermaid
+
+    if engine != Engine.EXPLORE:
+        raise UsageError("--engine: flow explores the scenario; it runs with --engine explore only")
+    system = options.pop("system")
+    if system is not None and spec_ref is not None:
+        raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
+    spec, _ = load_spec(system or spec_ref)
+    faults = _spec_option_defaults(spec, options, faults)
+    for name in ("depth", "runs", "steps", "method"):
+        options.pop(name)
+    config = config_from_options(spec, version=version, faults=_faults(faults), properties=properties or None,
+                                 **options)
+    max_states = config.limits.max_states or 200_000
+    graph = message_flow(spec, config, max_states=max_states)
+    comment = "//" if dot else "%%"
+    click.echo(to_dot(graph) if dot else to_mermaid(graph), nl=False)
+    never = ", ".join(graph.never_ran) or "none"
+    click.echo(f"{comment} {spec.name}: {spec.describe(config.params)}; faults: {', '.join(sorted(config.faults)) or 'none'}")
+    click.echo(f"{comment} never ran: {never}")
+    searched = "exhaustive" if graph.exhaustive else f"NOT exhaustive: stopped at {max_states:,} states (--max-states)"
+    click.echo(f"{comment} {graph.states:,} distinct states, {searched}")
+    return EXIT_OK
+
+
 def _load_trace(file: str, spec_ref: str | None) -> tuple[dict[str, Any], Spec]:
     """The counterexample in ``file`` and the spec it names (or ``--spec``)."""
     from checker.counterexample import load_counterexample

@@ -71,6 +71,11 @@ def _node_id(pid: str) -> str:
     return "n_" + "".join(ch if ch.isalnum() else "_" for ch in pid)
 
 
+def _never_ran_on(flow: Flow, kind: str) -> list[str]:
+    """The handlers of processes of ``kind`` that never ran."""
+    return [h.split(":", 1)[1] for h in flow.never_ran if h.split(":", 1)[0] == kind]
+
+
 def to_mermaid(flow: Flow) -> str:
     """A Mermaid ``flowchart LR``: one node per process, one labelled edge per
     (sender, Action, receiver) with its count; a process with handlers that never ran
@@ -78,7 +83,7 @@ def to_mermaid(flow: Flow) -> str:
     g = flow.graph
     lines = ["flowchart LR"]
     for pid, data in g.nodes(data=True):
-        never = [h.split(":", 1)[1] for h in flow.never_ran if h.split(":", 1)[0] == data["kind"]]
+        never = _never_ran_on(flow, data["kind"])
         note = f"<br/><i>never ran: {', '.join(never)}</i>" if never else ""
         lines.append(f'  {_node_id(pid)}["{pid}<br/>{data["label"]}{note}"]')
     for src, dst, data in g.edges(data=True):
@@ -91,7 +96,9 @@ def to_dot(flow: Flow) -> str:
     g = flow.graph
     lines = ["digraph flow {", "  rankdir=LR;"]
     for pid, data in g.nodes(data=True):
-        lines.append(f'  "{pid}" [label="{pid}\\n{data["label"]}"];')
+        never = _never_ran_on(flow, data["kind"])
+        note = f"\\nnever ran: {', '.join(never)}" if never else ""
+        lines.append(f'  "{pid}" [label="{pid}\\n{data["label"]}{note}"];')
     for src, dst, data in g.edges(data=True):
         lines.append(f'  "{src}" -> "{dst}" [label="{data["action"]} x{data["count"]}"];')
     lines.append("}")
