@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 import os
 import sys
 import traceback
@@ -286,7 +287,7 @@ def parse_param(p: Param, raw: Any, flag: str) -> Any:
                 raise UsageError(f"{flag}: expected an integer, got {raw!r}") from None
         elif p.type == "ints":
             try:
-                v = tuple(int(x) for x in text.split(",") if x.strip())
+                v = tuple(int(x) for x in text.split(",")) if text else ()
             except ValueError:
                 raise UsageError(f"{flag}: expected comma-separated integers like 1,2, got {raw!r}") from None
             if not v:
@@ -400,7 +401,8 @@ def parse_faults(spec: Spec, faults: Iterable[str]) -> frozenset[str]:
     for entry in faults:
         for f in (x.strip() for x in entry.split(",")):
             if not f:
-                continue
+                raise UsageError(f"--fault: empty fault name in {entry!r}; name faults like lock-fail,mint-fail "
+                                 f"(choose from {', '.join(known)})")
             if f not in known:
                 raise UsageError(f"--fault: unknown fault {f!r}; choose from {', '.join(known)}")
             chosen.add(f)
@@ -415,7 +417,7 @@ def parse_limits(max_depth: int | None, max_states: int | None, timeout: float |
                          ("--max-memory", max_memory, 1)):
         if n is not None and n < low:
             raise UsageError(f"{flag}: must be at least {low} (got {n})")
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout: must be a positive number of seconds (got {timeout:g})")
     return Limits(max_depth=max_depth, max_states=max_states, timeout=timeout, max_memory_mb=max_memory)
 
@@ -424,7 +426,10 @@ def select_properties(spec: Spec, properties: Iterable[str] | None) -> tuple[str
     """The properties named (entries may be comma lists; ``None`` or none named: all)."""
     if properties is None:
         return None
-    props = tuple(dict.fromkeys(x.strip() for entry in properties for x in entry.split(",") if x.strip()))
+    names = [x.strip() for entry in properties for x in entry.split(",")]
+    if "" in names:
+        raise UsageError(f"--property: empty property name; choose from {', '.join(q.name for q in spec.properties)}")
+    props = tuple(dict.fromkeys(names))
     for name in props:
         if spec.prop(name) is None:
             raise UsageError(
