@@ -40,7 +40,8 @@ FUNCTIONS: tuple[tuple[str, tuple[int, ...], str, str], ...] = (
     ("max", (), "value", "largest argument"),
     ("received", (1, 3), "str", "messages the wallets received with this Action (and this tag value)"),
     ("in_flight", (1,), "str", "messages with this Action in flight"),
-    ("in_flight_sum", (2,), "str", "sum of one tag's numeric values over in-flight messages with an Action"),
+    ("in_flight_sum", (2, 4), "str", "sum of one tag's numeric values over in-flight messages with an Action "
+     "(and a second tag equal to a value: in_flight_sum('Mint-Response', 'Amount', 'Status', 'success'))"),
     ("delta", (1,), "observable", "(response properties only) change of an observable in this step"),
 )
 _FUNCTION_NAMES = tuple(f[0] for f in FUNCTIONS)
@@ -117,7 +118,7 @@ class ExprEnv(Protocol):
 
     def in_flight(self, action: str) -> int: ...
 
-    def in_flight_sum(self, action: str, tag: str) -> int | float: ...
+    def in_flight_sum(self, action: str, tag: str, where: str | None = None, value: str | None = None) -> int | float: ...
 
     def delta(self, name: str) -> int | float: ...
 
@@ -459,7 +460,7 @@ def _call(expr: Call, env: ExprEnv) -> object:
             return env.received(strs[0], *strs[1:3]) if len(strs) == 3 else env.received(strs[0])
         if f == "in_flight":
             return env.in_flight(strs[0])
-        return env.in_flight_sum(strs[0], strs[1])
+        return env.in_flight_sum(strs[0], strs[1], *strs[2:4]) if len(strs) == 4 else env.in_flight_sum(strs[0], strs[1])
     if f == "delta":
         arg = expr.args[0]
         assert isinstance(arg, Name)

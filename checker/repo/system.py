@@ -262,9 +262,11 @@ class _Env:
     def in_flight(self, action: str) -> int:
         return len(self.view.in_flight_of(action))
 
-    def in_flight_sum(self, action: str, tag: str) -> int | float:
+    def in_flight_sum(self, action: str, tag: str, where: str | None = None, value: str | None = None) -> int | float:
         total: int | float = 0
         for msg in self.view.in_flight_of(action):
+            if where is not None and str(msg.get(where)) != value:
+                continue
             v = lua_tonumber(msg.get(tag))
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 total += v

@@ -42,8 +42,8 @@ class Env:
     def in_flight(self, action: str) -> int:
         return 3
 
-    def in_flight_sum(self, action: str, tag: str) -> int | float:
-        self.calls.append(("in_flight_sum", action, tag))
+    def in_flight_sum(self, action: str, tag: str, where: str | None = None, value: str | None = None) -> int | float:
+        self.calls.append(("in_flight_sum", action, tag) + ((where, value) if where is not None else ()))
         return -1
 
     def delta(self, name: str) -> int | float:

@@ -32,7 +32,7 @@ def test_the_manifest_of_v3_gets_the_verdicts_and_states_of_impl_lua() -> None:
     mine, theirs = system(), lua("v3")
     shared = {k: v for k, v in verdicts(mine).items() if k in verdicts(theirs)}
     assert shared == {k: verdicts(theirs)[k] for k in shared}
-    assert len(shared) == 6  # all but positions-match-supply-inflight (not expressible: see the manifest)
+    assert len(shared) == 7  # the seven TIM3 properties
     assert mine.stats.states == theirs.stats.states == 90_601
     assert not [r for r in mine.results if r.kind == "finding"]  # no finding in the shipped Lua
 
