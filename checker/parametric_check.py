@@ -31,19 +31,38 @@ from checker.spec import Spec
 # ------------------------------------------------------------------ evaluation (Python)
 
 
-class _Env:
-    """The scope an expression is evaluated in over a ``PState``."""
+class _W:
+    """A ``PState`` as dicts, for reading (and, copied, for writing) in one step."""
 
-    def __init__(self, sys: ParametricSystem, st: PState, rec: Rec | None = None,
-                 key: tuple[str, int] | None = None) -> None:
-        self.sys, self.st, self.rec, self.key = sys, st, rec, key
-        self.cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-        self.iidx = {n: i for i, n in enumerate(sys.int_fields)}
+    __slots__ = ("reqs", "users", "glob", "umaps", "kmaps", "params")
+
+    def __init__(self, st: PState) -> None:
+        self.reqs = dict(st.reqs)
+        self.users = st.users
+        self.glob = dict(st.globals)
+        self.umaps = {n: dict(m) for n, m in st.user_maps}
+        self.kmaps = {n: dict(m) for n, m in st.key_maps}
+        self.params = dict(st.params)
+
+    def freeze(self) -> PState:
+        return PState.make(self.reqs, self.users, self.glob, self.umaps, self.kmaps, self.params)
+
+
+class _Env:
+    """The scope an expression is evaluated in: a working state, and the request or key
+    in scope; sums are computed once per environment family (``memo``)."""
+
+    __slots__ = ("sys", "w", "rec", "key", "cidx", "iidx", "memo")
+
+    def __init__(self, sys: ParametricSystem, w: _W, idx: tuple[dict[str, int], dict[str, int]],
+                 rec: Rec | None = None, key: tuple[str, int] | None = None,
+                 memo: dict[Any, int] | None = None) -> None:
+        self.sys, self.w, self.rec, self.key = sys, w, rec, key
+        self.cidx, self.iidx = idx
+        self.memo: dict[Any, int] = {} if memo is None else memo
 
     def at(self, rec: Rec | None = None, key: tuple[str, int] | None = None) -> _Env:
-        e = _Env.__new__(_Env)
-        e.sys, e.st, e.rec, e.key, e.cidx, e.iidx = self.sys, self.st, rec, key, self.cidx, self.iidx
-        return e
+        return _Env(self.sys, self.w, (self.cidx, self.iidx), rec, key, self.memo)
 
     def user(self) -> str:
         if self.rec is not None:
@@ -52,13 +71,17 @@ class _Env:
         return self.key[0]
 
 
+def _indices(sys: ParametricSystem) -> tuple[dict[str, int], dict[str, int]]:
+    return {n: i for i, (n, _) in enumerate(sys.control)}, {n: i for i, n in enumerate(sys.int_fields)}
+
+
 def eval_lin(lin: Lin, env: _Env) -> int:
     """The value of ``lin`` in ``env``."""
     return lin.const + sum(c * _atom(k, n, env) for k, n, c in lin.terms)
 
 
 def _atom(kind: str, name: str, env: _Env) -> int:
-    st = env.st
+    w = env.w
     if kind == "amount":
         assert env.rec is not None
         return env.rec.amount
@@ -66,36 +89,44 @@ def _atom(kind: str, name: str, env: _Env) -> int:
         assert env.rec is not None
         return env.rec.ints[env.iidx[name]]
     if kind == "global":
-        return dict(st.globals)[name]
+        return w.glob[name]
     if kind == "param":
-        return dict(st.params)[name]
+        return w.params[name]
     if kind == "user":
-        return dict(dict(st.user_maps)[name]).get(env.user(), 0)
+        return w.umaps[name].get(env.user(), 0)
     if kind == "keyval":
         assert env.key is not None
         return env.key[1]
+    memo_key = (kind, name, env.key)
+    hit = env.memo.get(memo_key)
+    if hit is not None:
+        return hit
     if kind == "key":
         assert env.key is not None
-        if name in dict(st.key_maps):
-            return dict(dict(st.key_maps)[name]).get(env.key, 0)
+        if name in w.kmaps:
+            return w.kmaps[name].get(env.key, 0)
         s = env.sys.sum(name)
         assert isinstance(s, ReqCount)
-        return sum(1 for _, r in st.reqs if r.user == env.key[0] and eval_bool(s.pred, env.at(rec=r))
-                   and eval_lin(s.key, env.at(rec=r)) == env.key[1])
-    assert kind == "sum"
-    s = env.sys.sum(name)
-    if isinstance(s, ReqSum):
-        return sum(eval_lin(v, env.at(rec=r)) for _, r in st.reqs for c, v in s.cases if eval_bool(c, env.at(rec=r)))
-    assert isinstance(s, KeySum)
-    return sum(k[1] * n for k, n in dict(st.key_maps)[s.map])
+        val = sum(1 for r in w.reqs.values() if r.user == env.key[0] and eval_bool(s.pred, env.at(rec=r))
+                  and eval_lin(s.key, env.at(rec=r)) == env.key[1])
+    else:
+        s = env.sys.sum(name)
+        if isinstance(s, ReqSum):
+            val = sum(eval_lin(v, env.at(rec=r)) for r in w.reqs.values() for c, v in s.cases
+                      if eval_bool(c, env.at(rec=r)))
+        else:
+            assert isinstance(s, KeySum)
+            val = sum(k[1] * n for k, n in w.kmaps[s.map].items())
+    env.memo[memo_key] = val
+    return val
 
 
 def _keys(env: _Env) -> list[tuple[str, int]]:
     """The keys where some key map or ReqCount may be non-zero, and one fresh key."""
-    keys = {k for _, m in env.st.key_maps for k, _ in m}
+    keys = {k for m in env.w.kmaps.values() for k in m}
     for s in env.sys.sums:
         if isinstance(s, ReqCount):
-            keys |= {(r.user, eval_lin(s.key, env.at(rec=r))) for _, r in env.st.reqs}
+            keys |= {(r.user, eval_lin(s.key, env.at(rec=r))) for r in env.w.reqs.values()}
     return sorted(keys) + [("\x00fresh", 0)]
 
 
@@ -116,13 +147,13 @@ def eval_bool(e: Expr, env: _Env) -> bool:
     if isinstance(e, Not):
         return not eval_bool(e.part, env)
     if isinstance(e, AllReq):
-        return all(eval_bool(e.body, env.at(rec=r)) for _, r in env.st.reqs)
+        return all(eval_bool(e.body, env.at(rec=r)) for r in env.w.reqs.values())
     return all(eval_bool(e.body, env.at(key=k)) for k in _keys(env))
 
 
 def holds(sys: ParametricSystem, st: PState, e: Expr) -> bool:
     """Whether formula ``e`` holds in ``st``."""
-    return eval_bool(e, _Env(sys, st))
+    return eval_bool(e, _Env(sys, _W(st), _indices(sys)))
 
 
 # ------------------------------------------------------------------ steps (Python)
@@ -138,27 +169,42 @@ class PStep:
     faults: tuple[str, ...] = ()
 
 
-def _matches(sys: ParametricSystem, rule: Rule, rec: Rec) -> bool:
-    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-    return all(rec.ctl[cidx[f]] in vals for f, vals in rule.pre)
+class Stepper:
+    """The steps of one system over ``PState``s (rules indexed by the control they match),
+    and its formulas evaluated on them."""
 
+    def __init__(self, sys: ParametricSystem) -> None:
+        self.sys = sys
+        self.idx = _indices(sys)
+        self.cidx = self.idx[0]
+        self.rules = sys.enabled_rules()
+        self._by_ctl: dict[tuple[Ctl, ...], list[Rule]] = {}
 
-def _apply(sys: ParametricSystem, st: PState, rid: str | None, rec: Rec | None, key: tuple[str, int] | None,
-           effects: tuple[Effect, ...]) -> PState:
-    reqs = dict(st.reqs)
-    glob_ = dict(st.globals)
-    umaps = {n: dict(m) for n, m in st.user_maps}
-    kmaps = {n: dict(m) for n, m in st.key_maps}
-    iidx = {n: i for i, n in enumerate(sys.int_fields)}
-    cur = st
-    for eff in effects:
-        env = _Env(sys, cur, rec, key)
-        user = env.user()
-        if isinstance(eff, Discharge):
-            k = (user, eval_lin(eff.key, env))
-            if kmaps[eff.name].get(k, 0) >= 1:
-                kmaps[eff.name][k] -= 1
-        else:
+    def holds(self, st: PState, formulas: Sequence[Expr]) -> list[bool]:
+        """The truth of each of ``formulas`` in ``st`` (sums computed once)."""
+        env = _Env(self.sys, _W(st), self.idx)
+        return [eval_bool(f, env) for f in formulas]
+
+    def matching(self, ctl: tuple[Ctl, ...]) -> list[Rule]:
+        """The enabled rules whose ``pre`` matches control ``ctl``."""
+        hit = self._by_ctl.get(ctl)
+        if hit is None:
+            hit = [r for r in self.rules if all(ctl[self.cidx[f]] in vals for f, vals in r.pre)]
+            self._by_ctl[ctl] = hit
+        return hit
+
+    def _effects(self, w: _W, rid: str | None, rec: Rec | None, key: tuple[str, int] | None,
+                 effects: tuple[Effect, ...]) -> PState:
+        """``effects`` in order on ``w`` (a copy), each reading what the ones before left."""
+        iidx = self.idx[1]
+        for eff in effects:
+            env = _Env(self.sys, w, self.idx, rec, key)
+            user = env.user()
+            if isinstance(eff, Discharge):
+                k = (user, eval_lin(eff.key, env))
+                if w.kmaps[eff.name].get(k, 0) >= 1:
+                    w.kmaps[eff.name][k] -= 1
+                continue
             v = eval_lin(eff.value, env)
             t = eff.target
             if isinstance(t, ToField):
@@ -166,58 +212,59 @@ def _apply(sys: ParametricSystem, st: PState, rid: str | None, rec: Rec | None, 
                 ints = list(rec.ints)
                 ints[iidx[t.name]] += v
                 rec = Rec(rec.user, rec.amount, rec.ctl, tuple(ints))
-                reqs[rid] = rec
+                w.reqs[rid] = rec
             elif isinstance(t, ToGlobal):
-                glob_[t.name] += v
+                w.glob[t.name] += v
             elif isinstance(t, ToUser):
-                umaps[t.name][user] = umaps[t.name].get(user, 0) + v
+                w.umaps[t.name][user] = w.umaps[t.name].get(user, 0) + v
             else:
                 k = (user, eval_lin(t.key, env))
-                kmaps[t.name][k] = kmaps[t.name].get(k, 0) + v
-        cur = PState.make(reqs, st.users, glob_, umaps, kmaps, dict(st.params))
-    return cur
+                w.kmaps[t.name][k] = w.kmaps[t.name].get(k, 0) + v
+        return w.freeze()
 
+    def apply(self, st: PState, rule: Rule, rid: str, amount: int | None = None) -> PState | None:
+        """The state after ``rule`` on request ``rid`` (with ``amount`` for a fresh one), or
+        ``None`` when it is not enabled there."""
+        w = _W(st)
+        rec = w.reqs[rid]
+        if rule not in self.matching(rec.ctl):
+            return None
+        picked = Rec(rec.user, amount if rule.fresh_amount and amount is not None else rec.amount, rec.ctl, rec.ints)
+        env = _Env(self.sys, w, self.idx, picked)
+        if not all(eval_bool(g, env) for g in rule.guard):
+            return None  # guards read the state before the step (with the amount just picked)
+        ctl = list(rec.ctl)
+        for f, v in rule.post:
+            ctl[self.cidx[f]] = v
+        new = Rec(picked.user, picked.amount, tuple(ctl), rec.ints)
+        w.reqs[rid] = new
+        return self._effects(w, rid, new, None, rule.effects)
 
-def apply_rule(sys: ParametricSystem, st: PState, rule: Rule, rid: str, amount: int | None = None) -> PState | None:
-    """The state after ``rule`` on request ``rid`` (with ``amount`` for a fresh one), or
-    ``None`` when it is not enabled there."""
-    rec = st.rec(rid)
-    if not _matches(sys, rule, rec):
-        return None
-    cidx = {n: i for i, (n, _) in enumerate(sys.control)}
-    picked = Rec(rec.user, amount if rule.fresh_amount and amount is not None else rec.amount, rec.ctl, rec.ints)
-    if not all(eval_bool(g, _Env(sys, st, picked)) for g in rule.guard):
-        return None  # guards read the state before the step (with the amount just picked)
-    ctl = list(rec.ctl)
-    for f, v in rule.post:
-        ctl[cidx[f]] = v
-    new = Rec(picked.user, picked.amount, tuple(ctl), rec.ints)
-    reqs = dict(st.reqs)
-    reqs[rid] = new
-    mid = PState(tuple(sorted(reqs.items())), st.users, st.globals, st.user_maps, st.key_maps, st.params)
-    return _apply(sys, mid, rid, new, None, rule.effects)
+    def apply_key(self, st: PState, kr: KeyRule, key: tuple[str, int]) -> PState | None:
+        """The state after ``kr`` on ``key``, or ``None`` when its source does not hold it."""
+        w = _W(st)
+        if w.kmaps[kr.source].get(key, 0) < 1:
+            return None
+        return self._effects(w, None, None, key, kr.effects)
 
-
-def apply_key_rule(sys: ParametricSystem, st: PState, kr: KeyRule, key: tuple[str, int]) -> PState | None:
-    """The state after ``kr`` on ``key``, or ``None`` when its source does not hold it."""
-    if dict(dict(st.key_maps)[kr.source]).get(key, 0) < 1:
-        return None
-    return _apply(sys, st, None, None, key, kr.effects)
+    def successors(self, st: PState, amounts: Sequence[int]) -> Iterator[tuple[PStep, PState]]:
+        """Every step of the view from ``st`` (fresh amounts drawn from ``amounts``)."""
+        for rid, rec in st.reqs:
+            for rule in self.matching(rec.ctl):
+                for a in (amounts if rule.fresh_amount else (None,)):
+                    nxt = self.apply(st, rule, rid, a)
+                    if nxt is not None:
+                        yield PStep(rule.name, rule.actor, rid, rule.faults), nxt
+        for kr in self.sys.key_rules:
+            for key, _ in dict(st.key_maps)[kr.source]:
+                nxt = self.apply_key(st, kr, key)
+                if nxt is not None:
+                    yield PStep(kr.name, kr.actor, f"{key[0]},{key[1]}"), nxt
 
 
 def successors(sys: ParametricSystem, st: PState, amounts: Sequence[int]) -> Iterator[tuple[PStep, PState]]:
-    """Every step of the view from ``st`` (fresh amounts drawn from ``amounts``)."""
-    for rule in sys.enabled_rules():
-        for rid, _ in st.reqs:
-            for a in (amounts if rule.fresh_amount else (None,)):
-                nxt = apply_rule(sys, st, rule, rid, a)
-                if nxt is not None:
-                    yield PStep(rule.name, rule.actor, rid, rule.faults), nxt
-    for kr in sys.key_rules:
-        for key, _ in dict(st.key_maps)[kr.source]:
-            nxt = apply_key_rule(sys, st, kr, key)
-            if nxt is not None:
-                yield PStep(kr.name, kr.actor, f"{key[0]},{key[1]}"), nxt
+    """``Stepper(sys).successors(st, amounts)``."""
+    return Stepper(sys).successors(st, amounts)
 
 
 # ------------------------------------------------------------------ one request alone
@@ -324,6 +371,8 @@ def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCh
     judge = Judge(sem)
     props = [(p, judge.violation_test(p), sys.prop(p.name)) for p in spec.properties if sys.prop(p.name)]
     amounts = tuple(cfg.params["amounts"])
+    stepper = Stepper(sys)
+    formulas = [pp.formula for _, _, pp in props if pp is not None]
     n = sem.nprocs
     views: dict[Key, PState] = {}
 
@@ -355,14 +404,14 @@ def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCh
             out.problem = f"more than {max_worlds} worlds in {where}: the comparison stopped"
             return
         v = view(key)
-        for p, violated, pp in props:
-            assert pp is not None
-            if violated(key) == holds(sys, v, pp.formula):
+        verdicts = stepper.holds(v, formulas)
+        for (p, violated, pp), ok in zip(props, verdicts):
+            if violated(key) == ok:
                 out.problem = (f"{p.name} is {'violated' if violated(key) else 'satisfied'} in a world of {where} "
                                f"but not in its view {v.describe(sys)}")
                 return
         by_state: dict[PState, list[PStep]] = {}
-        for ps, nv in successors(sys, v, amounts):
+        for ps, nv in stepper.successors(v, amounts):
             by_state.setdefault(nv, []).append(ps)
         realised: set[PState] = set()
         for step, k2 in sem.expand(key):
