@@ -26,6 +26,7 @@ globals. How messages cross the seam:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -116,11 +117,34 @@ class FindingRules:
     ``system`` the ids of the system's processes (their messages should be handled
     and carry what handlers read); ``trusted(action, sender)`` False when the manifest
     does not trust ``sender`` for ``action`` here (None: no rule); ``order`` re-runs
-    every delivery under the reversed ``pairs()`` order."""
+    every delivery under the reversed ``pairs()`` order. ``comparisons`` (by file:
+    ``(line, text)``) are ``==``/``~=`` comparisons of a tag value, a string, with a
+    number, found in the source; ``handler_lines`` (by file) the lines where handler
+    functions start: a comparison is reported when the handler it lies in first runs."""
 
     system: frozenset[str]
     trusted: Callable[[str, str], bool | None]
     order: bool = False
+    comparisons: Mapping[str, tuple[tuple[int, str], ...]] = dataclasses.field(default_factory=dict)
+    handler_lines: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+
+# a tag (a string) compared with == or ~= to a number literal or tonumber(...): always
+# false (or true), never an error, in Lua
+_TAG = r"msg(?:\.Tags)?(?:\.[A-Za-z_][\w]*|\[\s*[\"'][^\"']+[\"']\s*\])"
+_NUM = r"(?:-?\d+(?:\.\d+)?\b|tonumber\s*\()"
+STRING_NUMBER_COMPARISON = re.compile(rf"{_TAG}\s*(?:==|~=)\s*{_NUM}|{_NUM}[^=~<>]*?\s(?:==|~=)\s*{_TAG}")
+
+
+def string_number_comparisons(source: str) -> tuple[tuple[int, str], ...]:
+    """``(line, text)`` of each comparison of a tag with a number in Lua ``source``
+    (outside comments)."""
+    out = []
+    for i, line in enumerate(source.splitlines(), start=1):
+        code = line.split("--", 1)[0]
+        if STRING_NUMBER_COMPARISON.search(code):
+            out.append((i, code.strip()))
+    return tuple(out)
 
 
 # Lua runtime errors (raised by the VM, not by the code's own ``error(...)``)
@@ -276,6 +300,17 @@ class LuaProcess:
         if d.error is None and d.handler is not None and out.state != state and rules.trusted(msg.action, msg.src) is False:
             found.append(Finding("untrusted-change", d.where or self.pid, d.handler,
                                  f"{d.handler} changed {self.pid}'s state on {what}, a sender not trusted for {msg.action}"))
+        for h in out.handlers:
+            file, _, start = h.where.rpartition(":")
+            starts = rules.handler_lines.get(file, ())
+            for line, text in rules.comparisons.get(file, ()):
+                # the handler registered last before the comparison, whose function
+                # (starting at ``start``) begins between that registration and the line
+                owner = max((s for s in starts if s <= line), default=None)
+                if owner is not None and start.isdigit() and owner <= int(start) <= line:
+                    found.append(Finding("value-hazard", self.short(f"{file}:{line}") or self.pid, h.name,
+                                         f"{h.name} compares a tag value (a string) with a number: {text!r} is "
+                                         "never equal in Lua"))
         if d.error is None and out.state != state:
             clash = _mixed_keys(out.state.decode(), "")
             if clash:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from checker.ao.impl import FindingRules, LuaProcess, lua_tonumber
@@ -120,7 +121,8 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
             observer=_observer(rt, obs),
             handled=_handled_actions(x.files),
             handler_names=_handler_names(x.files),
-            findings=FindingRules(system, trusted(x.id), order=True),
+            findings=FindingRules(system, trusted(x.id), order=True, comparisons=_comparisons(x.files),
+                                  handler_lines=_handler_lines(x.files)),
             root=m.root,
             hop_ms=m.time.hop_ms if (m.time.hop_ms or m.time.op_interval_ms) else None,
         )
@@ -193,6 +195,20 @@ def _scan(files: Sequence[Any]) -> list[tuple[str, tuple[str, ...]]]:
         for h in scan_file(f).handlers:
             out.append((h.name, tuple(h.actions)))
     return out
+
+
+def _comparisons(files: Sequence[Any]) -> dict[str, tuple[tuple[int, str], ...]]:
+    """Per file (absolute path, as the runtime names it), tag-with-number comparisons."""
+    from checker.ao.impl import string_number_comparisons
+
+    return {str(Path(f).resolve()): string_number_comparisons(Path(f).read_text(encoding="utf-8")) for f in files}
+
+
+def _handler_lines(files: Sequence[Any]) -> dict[str, tuple[int, ...]]:
+    """Per file, the lines where its handlers are registered (their functions start there)."""
+    from checker.manifest.init_scan import scan_file
+
+    return {str(Path(f).resolve()): tuple(sorted(h.line for h in scan_file(f).handlers)) for f in files}
 
 
 def _handled_actions(files: Sequence[Any]) -> frozenset[str]:

@@ -21,6 +21,7 @@ Counts = Counts or {}
 Handlers.add("Count", Handlers.utils.hasMatchingTag("Action", "Count"), function(msg)
   Counts[1] = (Counts[1] or 0) + 1                               -- a number key ...
   Counts[msg.Tags.Slot] = (Counts[msg.Tags.Slot] or 0) + 1        -- ... and its string: "1"
+  if msg.Tags.Slot == 1 then Counts.one = true end               -- a string compared with a number
 end)
 """
 
@@ -74,7 +75,8 @@ def test_each_kind_is_found_once_with_its_place(tmp_path: Path) -> None:
     r = run(tmp_path)
     found = {x.name: x for x in r.results if x.kind == "finding"}
     assert set(found) == {"order-dependence@bank.lua:4", "value-hazard@bank.lua:6", "unknown-target@bank.lua:7",
-                          "value-hazard@bank.lua:10"}, found
+                          "value-hazard@bank.lua:10", "value-hazard@bank.lua:13"}, found
+    assert "compares a tag value (a string) with a number" in found["value-hazard@bank.lua:13"].detail
     assert "Counts['1'] and Counts[1]" in found["value-hazard@bank.lua:10"].detail
     assert all(x.verdict == VIOLATED and x.trace is not None and len(x.trace) == 2 for x in found.values())
     assert "the new state depends on pairs() order" in found["order-dependence@bank.lua:4"].detail
