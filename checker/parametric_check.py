@@ -156,6 +156,12 @@ def holds(sys: ParametricSystem, st: PState, e: Expr) -> bool:
     return eval_bool(e, _Env(sys, _W(st), _indices(sys)))
 
 
+def sum_value(sys: ParametricSystem, st: PState, name: str, key: tuple[str, int] | None = None) -> int:
+    """The value of ghost sum ``name`` in ``st`` (a ``ReqCount`` at ``key``), summed."""
+    env = _Env(sys, _W(st), _indices(sys), key=key)
+    return _atom("key" if key is not None else "sum", name, env)
+
+
 # ------------------------------------------------------------------ steps (Python)
 
 

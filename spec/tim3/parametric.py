@@ -198,7 +198,6 @@ V3_COORDINATOR: tuple[Rule, ...] = COMMON_COORDINATOR + (
 COORDINATOR_RULES = {"v1": V1_COORDINATOR, "v2": V2_COORDINATOR, "v3": V3_COORDINATOR}
 
 _OPEN = In("stage", PENDING)
-_NOT_UNLOCKED = tuple(c for c in CHANS if c != "UnlockCollateral-Success")
 
 SUMS = (
     ReqSum("unsent_changes", ((And((_OPEN, In("sent", (False,)))), fld("applied")),),
@@ -206,7 +205,7 @@ SUMS = (
     ReqSum("collateral_excess", (
         (And((In("stage", ("locking",)), In("chan", ("LockCollateral-Success",)))), AMOUNT),
         (In("stage", ("minting",)), AMOUNT),
-        (And((In("stage", ("rollback",)), In("chan", _NOT_UNLOCKED))), AMOUNT),
+        (And((In("stage", ("rollback",)), Not(In("chan", ("UnlockCollateral-Success",))))), AMOUNT),
         (And((In("stage", ("unlocking",)), In("chan", ("UnlockCollateral-Success",)))), -AMOUNT),
         (_OPEN, -fld("applied"))),
         "Σ over open requests of (collateral it has moved − supply change it has applied)"),
