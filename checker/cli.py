@@ -225,13 +225,17 @@ def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callab
         yield update
 
 
-def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path) -> None:
-    """Write a counterexample (JSON + Markdown) for every VIOLATED / EXPECTED-FAIL property
-    with a trace and record its path on the result. ``UsageError`` if ``out_dir`` is unwritable."""
+def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path,
+                         save_expected: bool = False) -> None:
+    """Write a counterexample (JSON + Markdown) for every VIOLATED property and finding with a
+    trace (and every EXPECTED-FAIL one when ``save_expected``) and record its path on the
+    result: a passing run writes no files unless asked. ``UsageError`` if ``out_dir`` is
+    unwritable."""
     from checker.counterexample import counterexample_data, write_counterexample
     from checker.semantics import Semantics
 
-    todo = [r for r in result.results if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None]
+    kept = (VIOLATED, EXPECTED_FAIL) if save_expected else (VIOLATED,)
+    todo = [r for r in result.results if r.verdict in kept and r.trace is not None]
     if not todo:
         return
     for r in todo:
@@ -273,13 +277,15 @@ def main() -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="counterexample directory [default: counterexamples/<spec name>/]")
 @click.option("--no-save", is_flag=True, help="do not write counterexample files")
+@click.option("--save-expected", is_flag=True,
+              help="also write the traces of expected-fail properties (by default only violations and findings)")
 @click.option("--conform", is_flag=True,
               help="explore: check every step of the implementation (--impl lua) against the model's step "
                    "(refinement; property conforms-to-model)")
 @scenario_options
 @format_option(CHECK_FORMATS)
 def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
-          conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
+          save_expected: bool, conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
     """Check every property of the spec (default: spec.tim3, coordinator v3).
 
     Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
@@ -297,7 +303,8 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     with progress_display(not quiet) as progress:
         result = run_engine(spec, config, engine, progress, eopts)
     if not no_save:
-        save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name)
+        save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
+                             save_expected)
     print_check(result, module, fmt, quiet)
     return result.exit_code
 

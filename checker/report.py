@@ -86,8 +86,9 @@ def header(result: CheckResult) -> Text:
     return t
 
 
-def verdict_table(result: CheckResult) -> Table:
-    """One row per property: name, kind, verdict, bound (or detail), counterexample path."""
+def verdict_table(result: CheckResult, paths: bool = True) -> Table:
+    """One row per property: name, kind, verdict, bound (or detail), counterexample path
+    (``paths=False``: "saved (below)", when ``files_text`` follows the table)."""
     table = Table(show_header=True, header_style="bold", expand=False)
     several = len({r.engine for r in result.results}) > 1
     table.add_column("property", no_wrap=True)
@@ -104,9 +105,15 @@ def verdict_table(result: CheckResult) -> Table:
             r.kind,
             Text(verdict_label(r), style=VERDICT_STYLE.get(r.verdict, "")),
             short_bound(r),
-            r.counterexample_path or ("—" if r.trace is None or r.verdict == HOLDS else "(not saved)"),
+            (r.counterexample_path if paths else "saved (below)") if r.counterexample_path else _unsaved(r),
         )
     return table
+
+
+def _unsaved(r: PropertyResult) -> str:
+    if r.trace is None or r.verdict == HOLDS:
+        return "—"
+    return "(not saved: --save-expected)" if r.verdict == EXPECTED_FAIL else "(not saved)"
 
 
 def stats_text(result: CheckResult) -> Text:
@@ -159,9 +166,28 @@ def certificates_text(result: CheckResult, max_lines: int = 40) -> Text | None:
     return t
 
 
+def files_text(result: CheckResult) -> Text | None:
+    """Every saved counterexample: its path and the replay command, each on a line of its
+    own (never wrapped) so that either can be copied."""
+    saved = [r for r in result.results if r.counterexample_path]
+    if not saved:
+        return None
+    t = Text(no_wrap=True, overflow="ignore")
+    t.append("counterexamples saved", style="bold")
+    for r in saved:
+        steps = f", {len(r.trace)} steps" if r.trace is not None else ""
+        t.append(f"\n  {r.name} ({verdict_label(r)}{steps}):\n")
+        t.append(f"    {r.counterexample_path}\n")
+        t.append(f"    tim3check replay {r.counterexample_path}")
+    return t
+
+
 def render_check(result: CheckResult) -> RenderableType:
     """The whole text report of one check."""
-    parts: list[RenderableType] = [header(result), verdict_table(result)]
+    files = files_text(result)
+    parts: list[RenderableType] = [header(result), verdict_table(result, paths=files is None)]
+    if files is not None:
+        parts.append(files)
     cert = certificates_text(result)
     if cert is not None:
         parts.append(cert)

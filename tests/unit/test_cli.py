@@ -104,7 +104,7 @@ def test_json_format(tmp_path: Path) -> None:
 
 
 def _saved(tmp_path: Path, version: str = "v1") -> Path:
-    r = run("check", "--coordinator", version, "--ops", "1", "--out", str(tmp_path), "--quiet")
+    r = run("check", "--coordinator", version, "--ops", "1", "--out", str(tmp_path), "--quiet", "--save-expected")
     assert r.exit_code in (0, 1)
     return next(tmp_path.glob("positions-match-supply--*.json"))
 
