@@ -487,7 +487,8 @@ def find_view(spec: Spec) -> ParametricView | None:
 
 def scenario_configs(spec: Spec, config: CheckConfig, pview: ParametricView) -> list[CheckConfig]:
     """``config`` in each of the view's scenarios: the scenario's parameters over
-    ``config``'s, derived parameters (default ``None``) derived again, every property."""
+    ``config``'s, derived parameters (default ``None``) derived again, every property,
+    the unordered network (what a view models; a FIFO run is one of its runs)."""
     out = []
     for over in pview.scenarios:
         params = config.params
@@ -496,7 +497,7 @@ def scenario_configs(spec: Spec, config: CheckConfig, pview: ParametricView) -> 
                 params = params.set(p.name, None)
         for k, v in over.items():
             params = params.set(k, v)
-        out.append(dataclasses.replace(config, params=spec.resolve(params), properties=None))
+        out.append(dataclasses.replace(config, params=spec.resolve(params), properties=None, network="unordered"))
     return out
 
 

@@ -222,7 +222,9 @@ def text(e: Expr) -> str:
     if isinstance(e, Fault):
         return f"fault {e.name}"
     if isinstance(e, And):
-        return "true" if not e.parts else " ∧ ".join(f"({text(p)})" if isinstance(p, Or) else text(p) for p in e.parts)
+        if not e.parts:
+            return "true"
+        return " ∧ ".join(f"({text(p)})" if isinstance(p, Or) else text(p) for p in e.parts)
     if isinstance(e, Or):
         if len(e.parts) == 2 and isinstance(e.parts[0], Not):
             return f"({text(e.parts[0].part)}) ⇒ ({text(e.parts[1])})"

@@ -140,7 +140,8 @@ class _Enc:
             sums[s.name] = (z3.Function(f"{s.name}_{tag}", U, I, I) if isinstance(s, ReqCount)
                             else z3.Int(f"{s.name}_{tag}"))
         return _St({f: z3.Function(f"{f}_{tag}", R, self.enum[f][0]) for f, _ in self.sys.control},
-                   z3.Function(f"amount_{tag}", R, I), {f: z3.Function(f"{f}_{tag}", R, I) for f in self.sys.int_fields},
+                   z3.Function(f"amount_{tag}", R, I),
+                   {f: z3.Function(f"{f}_{tag}", R, I) for f in self.sys.int_fields},
                    {g: z3.Int(f"{g}_{tag}") for g in self.sys.globals},
                    {m: z3.Function(f"{m}_{tag}", U, I) for m, _ in self.sys.user_maps},
                    {m: z3.Function(f"{m}_{tag}", U, I, I) for m in self.sys.key_maps}, sums)
@@ -572,7 +573,8 @@ def certificate_text(sys: ParametricSystem, reach: list[Shape], kept: list[str],
         f"{s.name} = " + (" + ".join(f"Σ_r [{text(c)}]·({v})" for c, v in s.cases) if isinstance(s, ReqSum) else
                           f"#{{r : {text(s.pred)}}} by (user(r), {s.key})" if isinstance(s, ReqCount) else
                           f"Σ_(u,v) v·{s.map}[u,v]") for s in sys.sums))
-    lines.append("  sum lemmas (valid for finite sums): (∀x. t(x) = 0) ⇒ Σ t = 0; (∀x. t(x) ≥ 0) ⇒ Σ t ≥ 0")
+    lines.append("  sum lemmas (valid for finite sums): (∀x. t(x) = 0) ⇒ Σ t = 0; "
+                 "(∀x. t(x) ≥ 0) ⇒ Σ t ≥ 0")
     lines.append(f"  quiescent (nothing in flight): {text(sys.quiescent)}")
     lines.append(f"  faults: {', '.join(sorted(sys.faults)) or 'none'} (each any number of times)")
     return "\n".join(lines)
@@ -592,74 +594,77 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
                      view: ParametricView | None = None, rlimit: int = 20 * DEFAULT_RLIMIT,
                      bmc_depth: int = 16) -> list[PropertyResult]:
     """Prove the spec's properties for any number of users and operations (any depth,
-    amounts, collateral and max supply) on its parametric view.
+    amounts, collateral and max supply) on its parametric view (``view``, else the one
+    the spec declares: ``find_view``); ``config`` gives the version, faults and network.
 
     PROVED only when the view agrees with the concrete semantics on the view's small
     scenarios, z3 answered unsat on every obligation and the re-check accepted the
-    certificate; a property not proved gets a concrete counterexample from BMC on small
-    scenarios (VIOLATED, or EXPECTED-FAIL) where one exists, else UNKNOWN with why."""
+    certificate. A property not proved gets a concrete counterexample from BMC (data
+    symbolic, depth ``bmc_depth``) in those scenarios where one exists (VIOLATED, or
+    EXPECTED-FAIL), else UNKNOWN saying why; solver ``unknown`` (``rlimit``) is UNKNOWN.
+    One result per property: ``properties``, else ``config.properties``, else every
+    property the view restates."""
     start = time.perf_counter()
     pview = view or find_view(spec)
-    wanted = [p for p in spec.properties if (properties is None or p.name in properties)
-              and (properties is not None or config.properties is None or p.name in config.properties)]
+    names = properties if properties is not None else config.properties
     sys = pview.system(config.params, config.faults) if pview is not None else "the spec declares no parametric view"
-    if isinstance(sys, ParametricSystem) and properties is None:
-        wanted = [p for p in wanted if sys.prop(p.name) is not None]
-    base: dict[str, dict[str, Any]] = {p.name: dict(name=p.name, kind=p.shown_kind, meaning=p.meaning, expected_to_fail=p.expected_to_fail,
-                         engine=Engine.PROVE) for p in wanted}
+    if names is not None:
+        wanted = [p for p in spec.properties if p.name in names]
+    else:
+        wanted = [p for p in spec.properties if isinstance(sys, ParametricSystem) and sys.prop(p.name) is not None]
+    base: dict[str, dict[str, Any]] = {p.name: dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
+                                                    expected_to_fail=p.expected_to_fail, engine=Engine.PROVE)
+                                       for p in wanted}
     claim = "for any number of users and operations (not proved)"
-    if not isinstance(sys, ParametricSystem):
+    if not isinstance(sys, ParametricSystem) or pview is None:
         return [PropertyResult(**base[p.name], verdict=UNKNOWN, bound=claim, detail=str(sys)) for p in wanted]
-    assert pview is not None
     validate(sys)
+    formulas = {p.name: f.formula for p in wanted for f in [sys.prop(p.name)] if f is not None}
     vc = check_scenarios(spec, config, pview)
     reach = request_reach(sys)
-    outcome: _Outcome | None = None
     enc = _Enc(sys, reach.shapes)
-    if vc.problem is None and reach.complete:
-        outcome = _induct(enc, rlimit)
-    results = []
-    faults = ", ".join(sorted(config.faults)) or "none"
-    scope = (f"; coordinator {config.params.get('version')}; faults: {faults}"
-             f"{' (each any number of times)' if config.faults else ''}; network {config.network}")
+    outcome = _induct(enc, rlimit) if vc.problem is None and reach.complete else None
     safe: dict[str, tuple[bool | None, str]] = {}
-    if outcome is not None and not outcome.unknown:
-        for p in wanted:
-            pp0 = sys.prop(p.name)
-            if pp0 is not None:
-                safe[p.name] = _safe(enc, outcome.kept, pp0.formula, rlimit)
+    rechecked: dict[str, str | None] = {}
+    if outcome is not None and outcome.unknown is None:
+        safe = {n: _safe(enc, outcome.kept, f, rlimit) for n, f in formulas.items()}
         proved = [n for n, (ok, _) in safe.items() if ok]
-        errs = recheck(sys, reach.shapes, outcome.kept, [sys.prop(n).formula for n in proved],  # type: ignore[union-attr]
-                       rlimit) if proved else []
-        rechecked = dict(zip(proved, errs))
+        if proved:
+            rechecked = dict(zip(proved, recheck(sys, reach.shapes, outcome.kept, [formulas[n] for n in proved],
+                                                 rlimit)))
+    faults = ", ".join(sorted(config.faults)) or "none"
+    also = f" (so also {config.network}: its runs are unordered runs)" if config.network != "unordered" else ""
+    times = " (each any number of times)" if config.faults else ""
+    scope = f"; {sys.name}; faults: {faults}{times}; network unordered{also}"
     never = [r.name for r in _rules(sys) if r.name not in vc.taken]
     untaken = f"; rules no concrete step took there: {', '.join(never)}" if never else "; every rule taken there"
+    results = []
     for p in wanted:
-        pp = sys.prop(p.name)
-        why: str
-        if pp is None:
-            why = "the parametric view does not restate this property"
-        elif vc.problem is not None:
+        if p.name not in formulas:
+            results.append(PropertyResult(**base[p.name], verdict=UNKNOWN, bound=claim,
+                                          detail="the parametric view does not restate this property"))
+            continue
+        if vc.problem is not None:
             why = f"the parametric view does not match the concrete semantics: {vc.problem}"
         elif not reach.complete:
             why = "one request's records are not finite (the search stopped)"
-        elif outcome is None or outcome.unknown:
+        elif outcome is None or outcome.unknown is not None:
             why = outcome.unknown if outcome is not None and outcome.unknown else "induction not run"
         else:
             ok, why = safe[p.name]
+            err = rechecked.get(p.name) if ok else None
+            if ok and err is None:
+                results.append(PropertyResult(
+                    **base[p.name], verdict=PROVED, bound=PROVED_TEXT + scope,
+                    certificate=certificate_text(sys, reach.shapes, outcome.kept, outcome.dropped),
+                    detail=(f"1-induction over the per-request view ({len(_rules(sys))} rules, "
+                            f"{len(reach.shapes)} request records, {outcome.checks} obligations, "
+                            f"{time.perf_counter() - start:.1f} s); certificate re-checked by a separate solver "
+                            f"(initiation, consecution of every rule, implies the property); view checked against "
+                            f"the concrete semantics on {vc.worlds:,} worlds and {vc.steps:,} steps "
+                            f"({'; '.join(vc.scenarios)}){untaken}")))
+                continue
             if ok:
-                err = rechecked[p.name]
-                if err is None:
-                    results.append(PropertyResult(
-                        **base[p.name], verdict=PROVED, bound=PROVED_TEXT + scope,
-                        certificate=certificate_text(sys, reach.shapes, outcome.kept, outcome.dropped),
-                        detail=(f"1-induction over the per-request view ({len(_rules(sys))} rules, "
-                                f"{len(reach.shapes)} request records, {outcome.checks} obligations, "
-                                f"{time.perf_counter() - start:.1f} s); certificate re-checked by a separate solver "
-                                f"(initiation, consecution of every rule, implies the property); view checked against "
-                                f"the concrete semantics on {vc.worlds:,} worlds and {vc.steps:,} steps "
-                                f"({'; '.join(vc.scenarios)}){untaken}")))
-                    continue
                 why = f"the re-check rejects the certificate: {err}"
             elif ok is False and outcome.dropped:
                 why += "; dropped as not inductive: " + "; ".join(f"{n}: {w}" for n, w in outcome.dropped.items())

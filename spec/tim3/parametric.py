@@ -220,7 +220,8 @@ INVARIANTS: tuple[tuple[str, str, Expr], ...] = (
     ("collateral-accounted", "Σ locked − supply = Σ over open requests of (collateral moved − supply applied)",
      eq(glob("locked_total") - glob("supply"), total("collateral_excess"))),
     ("obligations-are-owed-updates", "the open obligations are, key by key, the UpdatePositions in flight plus the "
-     "changed open requests whose update is not sent", AllKeys(eq(kmap("obligations"), kmap("updates") + kmap("owed")))),
+     "changed open requests whose update is not sent",
+     AllKeys(eq(kmap("obligations"), kmap("updates") + kmap("owed")))),
 )
 
 QUIESCENT: Expr = And((AllReq(In("chan", ("none",))), AllKeys(eq(kmap("updates"), 0))))

@@ -167,7 +167,8 @@ def test_a_sum_reading_more_than_its_request_is_rejected() -> None:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
-@pytest.mark.parametrize("faults", [f if len(f) != 1 else pytest.param(f, marks=pytest.mark.slow) for f in FAULT_SETTINGS])
+@pytest.mark.parametrize("faults", [f if len(f) != 1 else pytest.param(f, marks=pytest.mark.slow)
+                                    for f in FAULT_SETTINGS])
 def test_view_matches_the_concrete_semantics(version: str, faults: tuple[str, ...]) -> None:
     """1×1, 1×2, 2×1 (and tight data: refusals for collateral, cap and balance)."""
     vc = check_scenarios(SPEC, config(version=version, faults=faults), PARAMETRIC)
@@ -177,7 +178,8 @@ def test_view_matches_the_concrete_semantics(version: str, faults: tuple[str, ..
     never = _rule_names(sys) - vc.taken
     # only the unlock the Lock Manager refuses for want of locked collateral never happens
     # (and what follows it) — with unlock-fail it happens as a fault
-    allowed = {"lock: UnlockCollateral refused (locked < amount)", "coordinator: UnlockCollateral-Failed (answers error)",
+    allowed = {"lock: UnlockCollateral refused (locked < amount)",
+               "coordinator: UnlockCollateral-Failed (answers error)",
                "coordinator: UnlockCollateral-Failed (retry the unlock)", "state: UpdatePosition applied"}
     assert never <= allowed, never
     if "unlock-fail" in faults:
