@@ -420,7 +420,9 @@ def _rules(sys: ParametricSystem) -> list[Rule | KeyRule]:
 
 def _induct(enc: _Enc, rlimit: int) -> _Outcome:
     """Houdini: the largest subset of the candidate conjuncts that is inductive (the
-    per-request invariant included), one query per (rule, conjunct)."""
+    per-request invariant included), one query per (rule, conjunct); a conjunct that a
+    rule does not preserve is dropped with its counterexample to induction, and the
+    passes repeat until one drops nothing."""
     names = [n for n, _, _ in enc.conjuncts()]
     out = _Outcome(kept=list(names))
     s = make_solver(rlimit)
@@ -453,13 +455,14 @@ def _induct(enc: _Enc, rlimit: int) -> _Outcome:
             bad[n] = (f, enc.key_lemmas(pre, ks))
         steps.append((rule, guard, post, enc.key_lemmas(pre, keys), own, bad))
     changed = True
-    while changed:
+    while changed:  # passes over every rule until one drops nothing
         changed = False
         for rule, guard, post, klemmas, own, bad in steps:
+            hyp_now = list(out.kept)  # the hypothesis of this rule's checks
             s.push()
             try:
-                s.add(*[hyp[n] for n in out.kept], *base, *klemmas, guard)
-                for n in list(out.kept):
+                s.add(*[hyp[n] for n in hyp_now], *base, *klemmas, guard)
+                for n in hyp_now:
                     r, m = _query(s, [bad[n][0], *bad[n][1]])
                     out.checks += 1
                     if r == z3.unknown:
@@ -469,11 +472,8 @@ def _induct(enc: _Enc, rlimit: int) -> _Outcome:
                         out.dropped[n] = _cti(enc, rule, m, pre, post, own)
                         out.kept.remove(n)
                         changed = True
-                        break
             finally:
                 s.pop()
-            if changed:
-                break
     return out
 
 
