@@ -1,10 +1,11 @@
 """Parameterised proofs: properties PROVED for any number of users and operations.
 
 The engine works on a spec's declared per-request view (``checker.parametric_spec``):
-requests and users are uninterpreted z3 sorts, each per-request field an array over
-requests, each user map an array over users, each multiset over ``(user, int)`` keys a
-nested array, and every sum over requests or keys a *ghost* variable that each step
-updates by the change of the one request (or key) it touches.
+requests and users are uninterpreted z3 sorts, each per-request field an uninterpreted
+function of the request, each user map one of the user, each multiset over
+``(user, int)`` keys one of the key (a write is an ``If`` on the written point), and every
+sum over requests or keys a *ghost* variable that each step updates by the change of the
+one request (or key) it touches. Each encoder has its own z3 context.
 
 The inductive invariant is the conjunction of
 
@@ -19,8 +20,8 @@ The inductive invariant is the conjunction of
 
 Obligations (initiation, consecution of every rule for every conjunct, safety of every
 property) are one z3 query each; the quantifiers are over requests and keys only, with
-the bound variables used only as array indices (the essentially uninterpreted fragment,
-decided by z3's MBQI), and ``unknown`` is never a pass. Sums are linked to their terms by
+the bound variables used only as arguments of uninterpreted functions (the essentially
+uninterpreted fragment, which z3's MBQI decides), and ``unknown`` is never a pass. Sums are linked to their terms by
 valid lemmas about finite sums, asserted as axioms: *zero* ``(∀x. t(x) = 0) ⇒ S = 0`` and
 *non-negative* ``(∀x. t(x) ≥ 0) ⇒ S ≥ 0``. A certificate is re-checked from scratch by a
 second encoder with fresh solvers (the whole invariant at once) before PROVED.
@@ -52,7 +53,7 @@ from checker.parametric_spec import (
 )
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
 from checker.spec import Spec
-from checker.symbolic.values import DEFAULT_RLIMIT, make_solver
+from checker.symbolic.values import DEFAULT_RLIMIT
 
 Fn = Callable[..., Any]  # a field of a symbolic state: request (or user, or key) ↦ z3 term
 
@@ -76,7 +77,6 @@ def _upd2(old: Fn, u0: Any, k0: Any, val: Any) -> Fn:
 
 
 PROVED_TEXT = "PROVED for any number of users and operations; any depth, amounts, collateral and max supply"
-_ids = itertools.count()
 
 # ------------------------------------------------------------------ the encoding
 
@@ -117,49 +117,71 @@ class _Enc:
     """The z3 encoding of one parametric system (fresh sorts per instance)."""
 
     def __init__(self, sys: ParametricSystem, reach: list[Shape]) -> None:
-        n = next(_ids)
-        self.sys, self.reach, self.n = sys, reach, n
-        self.Req = z3.DeclareSort(f"Req{n}")
-        self.User = z3.DeclareSort(f"User{n}")
-        self.user_of = z3.Function(f"user{n}", self.Req, self.User)
+        self.sys, self.reach = sys, reach
+        self.ctx = ctx = z3.Context()  # its own context: encoders share nothing
+        self.Req = z3.DeclareSort("Req", ctx)
+        self.User = z3.DeclareSort("User", ctx)
+        self.Int = z3.IntSort(ctx)
+        self.user_of = z3.Function("user", self.Req, self.User)
         self.enum: dict[str, tuple[z3.SortRef, dict[Any, z3.ExprRef]]] = {}
         for f, dom in sys.control:
-            sort, vals = z3.EnumSort(f"{f}{n}", [f"{f}{n}_{i}" for i in range(len(dom))])
+            sort, vals = z3.EnumSort(f, [f"{f}_{i}" for i in range(len(dom))], ctx=ctx)
             self.enum[f] = (sort, dict(zip(dom, vals)))
-        self.params = {p: z3.Int(p) for p, _ in sys.params}
-        self.param_ok = z3.And(*[self.params[p] >= lo for p, lo in sys.params])
+        self.params = {p: z3.Int(p, ctx) for p, _ in sys.params}
+        self.param_ok = self.conj([self.params[p] >= lo for p, lo in sys.params])
         self.fresh = itertools.count()
+
+    def conj(self, xs: list[Any]) -> z3.BoolRef:
+        return z3.And(*xs, self.ctx)
+
+    def disj(self, xs: list[Any]) -> z3.BoolRef:
+        return z3.Or(*xs, self.ctx)
+
+    def num(self, n: int) -> z3.ArithRef:
+        return z3.IntVal(n, self.ctx)
+
+    def var_r(self) -> Any:
+        return z3.Const(f"r{next(self.fresh)}", self.Req)
+
+    def var_key(self) -> tuple[Any, Any]:
+        return z3.Const(f"u{next(self.fresh)}", self.User), z3.Const(f"v{next(self.fresh)}", self.Int)
+
+    def solver(self, rlimit: int) -> z3.Solver:
+        """A plain solver in this encoder's context with a deterministic work limit."""
+        s = z3.Solver(ctx=self.ctx)
+        s.set("rlimit", rlimit)
+        return s
 
     def const(self, name: str, sort: z3.SortRef) -> Any:
         return z3.Const(f"{name}!{next(self.fresh)}", sort)
 
     def state(self, tag: str) -> _St:
-        I, R, U = z3.IntSort(), self.Req, self.User
+        I, R, U = self.Int, self.Req, self.User
         sums: dict[str, Any] = {}
         for s in self.sys.sums:
             sums[s.name] = (z3.Function(f"{s.name}_{tag}", U, I, I) if isinstance(s, ReqCount)
-                            else z3.Int(f"{s.name}_{tag}"))
+                            else z3.Int(f"{s.name}_{tag}", self.ctx))
         return _St({f: z3.Function(f"{f}_{tag}", R, self.enum[f][0]) for f, _ in self.sys.control},
                    z3.Function(f"amount_{tag}", R, I),
                    {f: z3.Function(f"{f}_{tag}", R, I) for f in self.sys.int_fields},
-                   {g: z3.Int(f"{g}_{tag}") for g in self.sys.globals},
+                   {g: z3.Int(f"{g}_{tag}", self.ctx) for g in self.sys.globals},
                    {m: z3.Function(f"{m}_{tag}", U, I) for m, _ in self.sys.user_maps},
                    {m: z3.Function(f"{m}_{tag}", U, I, I) for m in self.sys.key_maps}, sums)
 
     def initial(self) -> _St:
-        zero, zero2 = _const1(z3.IntVal(0)), _const2(z3.IntVal(0))
+        zero, zero2 = _const1(self.num(0)), _const2(self.num(0))
         ini = dict(self.sys.initial)
         return _St({f: _const1(self.enum[f][1][ini[f]]) for f, _ in self.sys.control},
                    zero, {f: zero for f in self.sys.int_fields},
-                   {g: z3.IntVal(0) for g in self.sys.globals},
-                   {m: _const1(self.params[v] if isinstance(v, str) else z3.IntVal(v)) for m, v in self.sys.user_maps},
+                   {g: self.num(0) for g in self.sys.globals},
+                   {m: _const1(self.params[v] if isinstance(v, str) else self.num(v)) for m, v in self.sys.user_maps},
                    {m: zero2 for m in self.sys.key_maps},
-                   {s.name: zero2 if isinstance(s, ReqCount) else z3.IntVal(0) for s in self.sys.sums})
+                   {s.name: zero2 if isinstance(s, ReqCount) else self.num(0) for s in self.sys.sums})
 
     # -- expressions
 
     def lin(self, e: Lin, st: _St, sc: _Scope) -> z3.ArithRef:
-        out: z3.ArithRef = z3.IntVal(e.const)
+        out: z3.ArithRef = self.num(e.const)
         for kind, name, c in e.terms:
             out = out + c * self.atom(kind, name, st, sc)
         return out
@@ -189,33 +211,33 @@ class _Enc:
             return {"==": a == b, "!=": a != b, "<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[e.op]
         if isinstance(e, In):
             vals = self.enum[e.field][1]
-            return z3.Or(*[st.ctl[e.field](sc.r) == vals[v] for v in e.values])
+            return self.disj([st.ctl[e.field](sc.r) == vals[v] for v in e.values])
         if isinstance(e, Fault):
-            return z3.BoolVal(e.name in self.sys.faults)
+            return z3.BoolVal(e.name in self.sys.faults, self.ctx)
         if isinstance(e, And):
-            return z3.And(*[self.boolean(p, st, sc) for p in e.parts])
+            return self.conj([self.boolean(p, st, sc) for p in e.parts])
         if isinstance(e, Or):
-            return z3.Or(*[self.boolean(p, st, sc) for p in e.parts])
+            return self.disj([self.boolean(p, st, sc) for p in e.parts])
         if isinstance(e, Not):
             return z3.Not(self.boolean(e.part, st, sc))
         if isinstance(e, AllReq):
-            x = z3.Const(f"r{next(self.fresh)}", self.Req)
+            x = self.var_r()
             return z3.ForAll([x], self.boolean(e.body, st, _Scope(r=x)))
-        u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+        u, v = self.var_key()
         return z3.ForAll([u, v], self.boolean(e.body, st, _Scope(key=(u, v))))
 
     def negated(self, e: Expr, st: _St, keys: list[tuple[Any, Any]]) -> z3.BoolRef:
         """¬e, its outermost ∃ (from ¬∀) as fresh constants; keys so made go to ``keys``."""
         if isinstance(e, And):
-            return z3.Or(*[self.negated(p, st, keys) for p in e.parts])
+            return self.disj([self.negated(p, st, keys) for p in e.parts])
         if isinstance(e, Or):
-            return z3.And(*[self.negated(p, st, keys) for p in e.parts])
+            return self.conj([self.negated(p, st, keys) for p in e.parts])
         if isinstance(e, Not):
             return self.boolean(e.part, st, _Scope())
         if isinstance(e, AllReq):
             return z3.Not(self.boolean(e.body, st, _Scope(r=self.const("rq", self.Req))))
         if isinstance(e, AllKeys):
-            k = (self.const("uq", self.User), self.const("vq", z3.IntSort()))
+            k = (self.const("uq", self.User), self.const("vq", self.Int))
             keys.append(k)
             return z3.Not(self.boolean(e.body, st, _Scope(key=k)))
         return z3.Not(self.boolean(e, st, _Scope()))
@@ -228,10 +250,10 @@ class _Enc:
         a = st.amount(r)
         ints = {f: st.ints[f](r) for f in self.sys.int_fields}
         pos, zero = a >= 1, a == 0
-        return z3.Or(*[z3.And(*[ctl[f] == self.enum[f][1][v] for (f, _), v in zip(self.sys.control, sh.ctl)],
-                              *[ints[f] == (c * a + k if c else z3.IntVal(k))
-                                for f, (c, k) in zip(self.sys.int_fields, sh.ints)],
-                              pos if sh.picked else zero) for sh in self.reach])
+        return self.disj([self.conj([*[ctl[f] == self.enum[f][1][v] for (f, _), v in zip(self.sys.control, sh.ctl)],
+                                   *[ints[f] == (c * a + k if c else self.num(k))
+                                     for f, (c, k) in zip(self.sys.int_fields, sh.ints)],
+                                   pos if sh.picked else zero]) for sh in self.reach])
 
     def conjuncts(self) -> list[tuple[str, str, Any]]:
         """(name, meaning, formula builder over a state) of the candidate invariant."""
@@ -245,11 +267,11 @@ class _Enc:
 
     def holds_conj(self, name: str, st: _St) -> z3.BoolRef:
         if name == "per-request":
-            x = z3.Const(f"r{next(self.fresh)}", self.Req)
+            x = self.var_r()
             return z3.ForAll([x], self.per_request(st, x))
         if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
             m = st.kmaps[name[: -len("-nonnegative")]]
-            u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+            u, v = self.var_key()
             return z3.ForAll([u, v], m(u, v) >= 0)
         f = dict((n, e) for n, _, e in self.sys.invariants)[name]
         return self.boolean(f, st, _Scope())
@@ -258,7 +280,7 @@ class _Enc:
         if name == "per-request":
             return z3.Not(self.per_request(st, self.const("rq", self.Req)))
         if name.endswith("-nonnegative") and name[: -len("-nonnegative")] in st.kmaps:
-            k = (self.const("uq", self.User), self.const("vq", z3.IntSort()))
+            k = (self.const("uq", self.User), self.const("vq", self.Int))
             keys.append(k)
             return st.kmaps[name[: -len("-nonnegative")]](k[0], k[1]) < 0
         f = dict((n, e) for n, _, e in self.sys.invariants)[name]
@@ -274,15 +296,15 @@ class _Enc:
         out: list[z3.BoolRef] = []
         for s in self.sys.sums:
             if isinstance(s, ReqSum):
-                x = z3.Const(f"r{next(self.fresh)}", self.Req)
+                x = self.var_r()
                 t = self.term(s, st, _Scope(r=x))
                 out += [z3.Implies(z3.ForAll([x], t == 0), st.sums[s.name] == 0),
                         z3.Implies(z3.ForAll([x], t >= 0), st.sums[s.name] >= 0)]
             elif isinstance(s, ReqCount):
-                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+                u, v = self.var_key()
                 out.append(z3.ForAll([u, v], st.sums[s.name](u, v) >= 0))
             else:
-                u, v = z3.Const(f"u{next(self.fresh)}", self.User), z3.Int(f"v{next(self.fresh)}")
+                u, v = self.var_key()
                 out.append(z3.Implies(z3.ForAll([u, v], st.kmaps[s.map](u, v) == 0), st.sums[s.name] == 0))
         return out
 
@@ -292,9 +314,9 @@ class _Enc:
         for s in self.sys.sums:
             if isinstance(s, ReqCount):
                 for ku, kv in keys:
-                    x = z3.Const(f"r{next(self.fresh)}", self.Req)
-                    member = z3.And(self.boolean(s.pred, st, _Scope(r=x)), self.user_of(x) == ku,
-                                    self.lin(s.key, st, _Scope(r=x)) == kv)
+                    x = self.var_r()
+                    member = self.conj([self.boolean(s.pred, st, _Scope(r=x)), self.user_of(x) == ku,
+                                       self.lin(s.key, st, _Scope(r=x)) == kv])
                     out.append(z3.Implies(z3.ForAll([x], z3.Not(member)), st.sums[s.name](ku, kv) == 0))
         return out
 
@@ -302,15 +324,15 @@ class _Enc:
         """Every sum's term is 0 on the initial record (so the ghosts start right at 0)."""
         init, out = self.initial(), []
         for s in self.sys.sums:
-            x = z3.Const(f"r{next(self.fresh)}", self.Req)
+            x = self.var_r()
             if isinstance(s, ReqSum):
                 out.append(z3.ForAll([x], self.term(s, init, _Scope(r=x)) == 0))
             elif isinstance(s, ReqCount):
                 out.append(z3.ForAll([x], z3.Not(self.boolean(s.pred, init, _Scope(r=x)))))
-        return z3.And(*out)
+        return self.conj(out)
 
     def term(self, s: ReqSum, st: _St, sc: _Scope) -> z3.ArithRef:
-        out: z3.ArithRef = z3.IntVal(0)
+        out: z3.ArithRef = self.num(0)
         for cond, val in s.cases:
             out = out + z3.If(self.boolean(cond, st, sc), self.lin(val, st, sc), 0)
         return out
@@ -322,18 +344,18 @@ class _Enc:
         post = pre.copy()
         keys: list[tuple[Any, Any]] = []
         if isinstance(rule, KeyRule):
-            k = (self.const("u0", self.User), self.const("v0", z3.IntSort()))
+            k = (self.const("u0", self.User), self.const("v0", self.Int))
             keys.append(k)
             sc = _Scope(key=k)
             guard: z3.BoolRef = pre.kmaps[rule.source](k[0], k[1]) >= 1
             own: dict[str, Any] = {"key": k}
         else:
             r0 = self.const("r0", self.Req)
-            a0 = self.const("a0", z3.IntSort()) if rule.fresh_amount else None
+            a0 = self.const("a0", self.Int) if rule.fresh_amount else None
             sc = _Scope(r=r0, amount=a0)
             vals = {f: self.enum[f][1] for f, _ in self.sys.control}
-            guard = z3.And(*[z3.Or(*[pre.ctl[f](r0) == vals[f][v] for v in vs]) for f, vs in rule.pre],
-                           *[self.boolean(g, pre, sc) for g in rule.guard], *([a0 >= 1] if a0 is not None else []))
+            guard = self.conj([*[self.disj([pre.ctl[f](r0) == vals[f][v] for v in vs]) for f, vs in rule.pre],
+                              *[self.boolean(g, pre, sc) for g in rule.guard], *([a0 >= 1] if a0 is not None else [])])
             for f, v in rule.post:
                 post.ctl[f] = _upd1(pre.ctl[f], r0, vals[f][v])
             if a0 is not None:
@@ -425,7 +447,7 @@ def _induct(enc: _Enc, rlimit: int) -> _Outcome:
     passes repeat until one drops nothing."""
     names = [n for n, _, _ in enc.conjuncts()]
     out = _Outcome(kept=list(names))
-    s = make_solver(rlimit)
+    s = enc.solver(rlimit)
     s.add(enc.param_ok)
     init = enc.initial()
     r0, _ = _query(s, [z3.Not(enc.sums_start_at_zero())])
@@ -502,7 +524,7 @@ def _cti(enc: _Enc, rule: Rule | KeyRule, m: z3.ModelRef, pre: _St, post: _St, o
 
 def _safe(enc: _Enc, kept: list[str], formula: Expr, rlimit: int) -> tuple[bool | None, str]:
     """Does the invariant ``kept`` imply ``formula``? (True, "") / (False, why) / (None, unknown)."""
-    s = make_solver(rlimit)
+    s = enc.solver(rlimit)
     st = enc.state("s")
     keys: list[tuple[Any, Any]] = []
     bad = enc.negated(formula, st, keys)
@@ -523,17 +545,17 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
     enc = _Enc(sys, reach)
 
     def whole(st: _St) -> z3.BoolRef:
-        return z3.And(*[enc.holds_conj(n, st) for n in kept])
+        return enc.conj([enc.holds_conj(n, st) for n in kept])
 
     def unsat(what: str, fs: list[z3.BoolRef]) -> str | None:
-        s = make_solver(rlimit)
+        s = enc.solver(rlimit)
         s.add(enc.param_ok, *fs)
         r = s.check()
         if r == z3.unsat:
             return None
         return f"{what}: {'solver unknown (' + s.reason_unknown() + ')' if r == z3.unknown else 'fails'}"
 
-    err = unsat("initiation", [z3.Not(z3.And(whole(enc.initial()), enc.sums_start_at_zero()))])
+    err = unsat("initiation", [z3.Not(enc.conj([whole(enc.initial()), enc.sums_start_at_zero()]))])
     pre = enc.state("pre")
     inv, base = whole(pre), enc.sum_lemmas(pre)
     for rule in _rules(sys):
@@ -541,7 +563,7 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
             break
         guard, post, keys, _ = enc.step(rule, pre)
         qk: list[tuple[Any, Any]] = []
-        bad = z3.Or(*[enc.violated_conj(n, post, qk) for n in kept])
+        bad = enc.disj([enc.violated_conj(n, post, qk) for n in kept])
         err = unsat(f"consecution under {rule.name}", [inv, *base, *enc.key_lemmas(pre, keys + qk), guard, bad])
     out: list[str | None] = []
     st = enc.state("s")

@@ -220,7 +220,7 @@ def _pin(enc: _Enc, st: PState) -> tuple[list[z3.BoolRef], Any, dict[str, Any], 
     pre = enc.state("pre")
     reqs = {rid: z3.Const(f"req_{rid}", enc.Req) for rid, _ in st.reqs}
     users = {u: z3.Const(f"usr_{u}", enc.User) for u in st.users}
-    x, u, v = z3.Const("x", enc.Req), z3.Const("u", enc.User), z3.Int("v")
+    x, u, v = z3.Const("x", enc.Req), z3.Const("u", enc.User), z3.Const("v", enc.Int)
     cs: list[z3.BoolRef] = [z3.Distinct(*reqs.values()), z3.ForAll([x], z3.Or(*[x == r for r in reqs.values()]))]
     if len(users) > 1:
         cs.append(z3.Distinct(*users.values()))
@@ -237,7 +237,7 @@ def _pin(enc: _Enc, st: PState) -> tuple[list[z3.BoolRef], Any, dict[str, Any], 
     cs += [pre.umaps[m](users[w]) == val for m, vals in st.user_maps for w, val in vals]
 
     def table(counts: dict[tuple[str, int], int], f: Any) -> z3.BoolRef:
-        body: Any = z3.IntVal(0)
+        body: Any = enc.num(0)
         for (w, k), n in counts.items():
             body = z3.If(z3.And(u == users[w], v == k), n, body)
         return z3.ForAll([u, v], f(u, v) == body)
@@ -261,8 +261,7 @@ def _agree(enc: _Enc, st: PState, rule: Any, on: Any, amount: int | None, py: PS
             cs.append(own["a0"] == amount)
     else:
         cs += [own["key"][0] == users[on[0]], own["key"][1] == on[1]]
-    s = z3.Solver()
-    s.set("rlimit", 10**8)
+    s = enc.solver(10**8)
     s.add(*cs, guard)
     enabled = s.check()
     if enabled == z3.unknown or (enabled == z3.sat) != (py is not None):
@@ -287,7 +286,7 @@ def _agree(enc: _Enc, st: PState, rule: Any, on: Any, amount: int | None, py: PS
             diffs += [post.sums[sm.name](users[w], k) != sum_value(sys, py, sm.name, (w, k)) for w, k in keys]
         elif isinstance(sm, (ReqSum, KeySum)):
             diffs.append(post.sums[sm.name] != sum_value(sys, py, sm.name))
-    s.add(z3.Or(*diffs))
+    s.add(enc.disj(diffs))
     r = s.check()
     return None if r == z3.unsat else f"{rule.name} on {on}: the z3 post-state differs from Python's ({r})"
 
