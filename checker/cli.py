@@ -8,6 +8,7 @@ any other unexpected exception is a tim3check bug and keeps its traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +20,7 @@ import click
 from rich.console import Console
 
 from checker.config import NETWORKS
-from checker.engines import ENGINES, EngineOptions, engines_help, run_engine
+from checker.engines import BMC_DEPTH, ENGINES, PROVE_SCENARIOS, EngineOptions, engines_help, run_engine
 from checker.errors import UsageError, UserError
 from checker.loader import config_from_options, load_spec
 from checker.report import render_check, result_json, verdict_table
@@ -131,8 +132,10 @@ def scenario_options(f: F) -> F:
         click.option("--engine", type=click.Choice([e.value for e in ENGINES]), default="explore", show_default=True,
                      help=engines_help()),
         click.option("--depth", type=click.IntRange(min=1), default=None,
-                     help="bmc: steps to unroll [default: 10 for check, 20 for audit's small scenario]; "
-                          "cost grows steeply, pair with --timeout"),
+                     help=f"bmc: steps to unroll [default: {BMC_DEPTH} for check (v3's deepest witness), 20 for "
+                          "audit's small scenario]; cost grows steeply, pair with --timeout"),
+        click.option("--max-shapes", "max_shapes", type=click.IntRange(min=1), default=20_000, show_default=True,
+                     help="prove: limit on the control shapes of the proof graph (beyond it: UNKNOWN)"),
         click.option("--runs", type=click.IntRange(min=1), default=300, show_default=True,
                      help="simulate: random runs per property"),
         click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
@@ -197,6 +200,14 @@ def _spec_option_defaults(spec: Spec, options: dict[str, Any], faults: tuple[str
         elif name in options and ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
             options[name] = value
     return faults
+
+
+def _prove_defaults_apply(spec: Spec, options: dict[str, Any]) -> bool:
+    """``prove`` runs on its default scenarios (``PROVE_SCENARIOS``): the spec has every
+    parameter they set and the user set none of them (flag, ``--param`` or the spec's defaults)."""
+    names = {n for scenario in PROVE_SCENARIOS for n in scenario}
+    given = {str(x).partition("=")[0].strip().replace("-", "_") for x in options.get("params", ())}
+    return all(spec.param(n) is not None and options.get(n) is None and n not in given for n in names)
 
 
 def _faults(values: Sequence[str]) -> list[str]:
@@ -295,9 +306,14 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
         raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
     spec, module = load_spec(system or spec_ref)
     faults = _spec_option_defaults(spec, options, faults)
-    eopts = EngineOptions(options.pop("depth") or 10, options.pop("runs"), options.pop("steps"), options.pop("method"))
+    eopts = EngineOptions(options.pop("depth") or BMC_DEPTH, options.pop("runs"), options.pop("steps"),
+                          options.pop("method"), options.pop("max_shapes"))
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, conform=conform, **options)
+    if engine in (Engine.PROVE, Engine.ALL) and _prove_defaults_apply(spec, options):
+        eopts = dataclasses.replace(eopts, prove_configs=tuple(
+            config_from_options(spec, version=version, faults=_faults(faults), properties=properties or None,
+                                **{**options, **scenario}) for scenario in PROVE_SCENARIOS))
     if conform and engine != Engine.EXPLORE:
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     with progress_display(not quiet) as progress:
@@ -328,7 +344,8 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     from checker.cli_audit import audit_json, audit_markdown, render_audit, run_audit
 
     spec, module = load_spec(options.pop("system") or spec_ref)
-    eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"))
+    eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"),
+                          options.pop("max_shapes"))
     with progress_display(not quiet, "auditing") as progress:
         matrix = run_audit(spec, options, list(fault_sets), properties or None, engine,
                            None if z3_engine == "none" else z3_engine, progress=progress, engine_options=eopts)
@@ -366,7 +383,7 @@ def flow(spec_ref: str | None, version: str | None, faults: tuple[str, ...], dot
         raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
     spec, _ = load_spec(system or spec_ref)
     faults = _spec_option_defaults(spec, options, faults)
-    for name in ("depth", "runs", "steps", "method"):
+    for name in ("depth", "runs", "steps", "method", "max_shapes"):
         options.pop(name)
     config = config_from_options(spec, version=version, faults=_faults(faults), properties=properties or None,
                                  **options)

@@ -12,7 +12,8 @@ The engines themselves are imported when they run (the z3 ones pull in z3).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -24,14 +25,26 @@ from checker.spec import Spec
 ProgressFn = Callable[[Stats], None]
 
 
+BMC_DEPTH = 12  # reaches v3's deepest witness (a burn succeeds at depth 12)
+
+# The scenarios ``prove`` runs on when the user names neither ``users`` nor ``ops`` (for a
+# spec with both parameters): the ones the control-shape graph proves in seconds (README,
+# "What it says about TIM3 today"); 2 users x 2 ops takes about 10 minutes.
+PROVE_SCENARIOS: tuple[Mapping[str, int], ...] = ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})
+
+
 @dataclass(frozen=True)
 class EngineOptions:
-    """Settings of the non-default engines (``--depth``, ``--runs``, ``--steps``, ``--method``)."""
+    """Settings of the non-default engines (``--depth``, ``--runs``, ``--steps``, ``--method``,
+    ``--max-shapes``). ``prove_configs``: the scenarios ``prove`` runs on instead of the
+    check's own (its default scenarios, ``PROVE_SCENARIOS``), each property once per scenario."""
 
-    depth: int = 10
+    depth: int = BMC_DEPTH
     runs: int = 300
     steps: int = 60
     method: str = "auto"
+    max_shapes: int = 20_000
+    prove_configs: tuple[CheckConfig, ...] = ()
 
 
 Run = Callable[[Spec, CheckConfig, ProgressFn | None, EngineOptions], CheckResult]
@@ -67,7 +80,30 @@ def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: Engine
 def _prove(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
     from checker.prove import prove
 
-    return prove(spec, config, method=o.method, progress=progress)
+    if not o.prove_configs:
+        return prove(spec, config, method=o.method, max_shapes=o.max_shapes, progress=progress)
+    parts = [prove(spec, c, method=o.method, max_shapes=o.max_shapes, progress=progress) for c in o.prove_configs]
+    return merge_scenarios(parts, "prove's default scenarios (no --users/--ops given)")
+
+
+def scenario_label(config: CheckConfig, names: Sequence[str] = ("users", "ops")) -> str:
+    """``users 3, ops 1``: the values of ``names`` in ``config``."""
+    return ", ".join(f"{n} {config.params[n]}" for n in names if n in config.params)
+
+
+def merge_scenarios(parts: Sequence[CheckResult], note: str) -> CheckResult:
+    """One result of the same engine run on several scenarios: every property once per
+    scenario, its bound prefixed by ``[users 3, ops 1]``; statistics summed."""
+    first = parts[0]
+    results = [dataclasses.replace(r, bound=f"[{scenario_label(part.config)}] {r.bound}",
+                                   trace_config=r.trace_config or part.config)
+               for part in parts for r in part.results]
+    limits = [p.stats.limit_hit for p in parts if p.stats.limit_hit]
+    stats = dataclasses.replace(first.stats, states=sum(p.stats.states for p in parts),
+                                transitions=sum(p.stats.transitions for p in parts),
+                                seconds=sum(p.stats.seconds for p in parts), limit_hit=limits[0] if limits else None)
+    scenario = f"{note}: " + " | ".join(f"[{scenario_label(p.config)}] {p.scenario}" for p in parts)
+    return CheckResult(first.spec_name, first.spec_source, scenario, first.config, first.engine, results, stats)
 
 
 ALL_PARTS = (Engine.EXPLORE, Engine.BMC, Engine.PROVE)

@@ -42,7 +42,11 @@ def verdict_label(r: PropertyResult) -> str:
 
 
 def short_bound(r: PropertyResult) -> str:
-    """The bound without its scenario/faults/network tail (the header states those)."""
+    """The bound without its scenario/faults/network tail (the header states those). A
+    PROVED row keeps only what is proved (and its scenario tag): its method and
+    certificate are printed below the table (``certificates_text``)."""
+    if r.verdict == PROVED:
+        return r.bound.split("; ", 1)[0] + (" (certificate below)" if r.certificate else "")
     text = r.bound.split("; ", 1)[0] if r.verdict in (HOLDS, UNKNOWN, VIOLATED) else r.bound
     if r.detail:
         text = f"{text} — {r.detail}" if text else r.detail
@@ -157,7 +161,8 @@ def certificates_text(result: CheckResult, max_lines: int = 40) -> Text | None:
         return None
     t = Text()
     for r in proved:
-        t.append(f"certificate of {r.name}", style="bold green")
+        tag = r.bound.split("] ", 1)[0] + "]" if r.bound.startswith("[") else ""
+        t.append(f"certificate of {r.name}{' ' + tag if tag else ''}", style="bold green")
         t.append(f" ({r.detail})\n" if r.detail else "\n")
         lines = (r.certificate or "").splitlines()
         t.append("\n".join(lines[:max_lines]) + "\n")
