@@ -452,7 +452,8 @@ def _induct(enc: _Enc, rlimit: int) -> _Outcome:
     init = enc.initial()
     r0, _ = _query(s, [z3.Not(enc.sums_start_at_zero())])
     if r0 != z3.unsat:
-        out.unknown = "a ghost sum does not start at its sum (a term is not 0 on the initial record)"
+        out.unknown = (f"ghost sums at the start: solver unknown ({s.reason_unknown()})" if r0 == z3.unknown else
+                       "a ghost sum does not start at its sum (a term is not 0 on the initial record)")
         return out
     for n in list(out.kept):
         keys: list[tuple[Any, Any]] = []
