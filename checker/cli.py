@@ -140,7 +140,7 @@ def scenario_options(f: F) -> F:
                      help="simulate: random runs per property"),
         click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
                      help="simulate: steps per run"),
-        click.option("--method", type=click.Choice(("auto", "kind", "reach", "chc")), default="auto", show_default=True,
+        click.option("--method", type=click.Choice(("auto", "kind", "reach", "chc", "parametric")), default="auto", show_default=True,
                      help="prove: 1-induction with declared invariants (kind), exact symbolic reachability (reach), CHC/Spacer (chc), or each in turn (auto)"),
         click.option("--quiet", is_flag=True, help="no progress display; text output is the verdict table only"),
     ]

@@ -80,6 +80,12 @@ def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: Engine
 def _prove(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
     from checker.prove import prove
 
+    if o.method == "parametric":  # any number of users and operations (checker/symbolic/parametric.py)
+        from checker.symbolic.parametric import prove_parametric
+
+        results = prove_parametric(spec, config)
+        scope = "any number of users and operations (the spec's parametric view)"
+        return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE, results, Stats())
     if not o.prove_configs:
         return prove(spec, config, method=o.method, max_shapes=o.max_shapes, progress=progress)
     parts = [prove(spec, c, method=o.method, max_shapes=o.max_shapes, progress=progress) for c in o.prove_configs]
