@@ -4,7 +4,7 @@ of requests, for proofs for any number of users and operations (pure data, no z3
 A spec that wants ``prove --users any`` declares, beside its processes, one
 ``ParametricView``: a ``ParametricSystem`` per scenario (its version and faults) and a
 map from each concrete world to a ``PState``. Engines trust neither: the view is checked
-step by step against the concrete semantics (``checker.symbolic.parametric.check_view``)
+step by step against the concrete semantics (``checker.parametric_check.check_view``)
 before anything is PROVED.
 
 The system. *Requests* form a set of any finite size; each belongs to a *user* (of a set
@@ -399,7 +399,9 @@ class ParametricView:
     concrete world (its ``View``) to the ``PState`` it stands for; it raises
     ``ViewError`` when the world has no such state. ``scenarios`` are parameter
     overrides of small scenarios on which the engine checks the view against the
-    concrete semantics before it reports PROVED."""
+    concrete semantics before it reports PROVED (the engine finds a spec's view as
+    ``PARAMETRIC`` in the module ``parametric`` beside the spec's own). A view models the
+    unordered network; FIFO runs are among its runs."""
 
     system: Callable[[Params, frozenset[str]], ParametricSystem | str]
     view: Callable[[View, Params], PState]

@@ -26,11 +26,11 @@ valid lemmas about finite sums, asserted as axioms: *zero* ``(∀x. t(x) = 0) �
 *non-negative* ``(∀x. t(x) ≥ 0) ⇒ S ≥ 0``. A certificate is re-checked from scratch by a
 second encoder with fresh solvers (the whole invariant at once) before PROVED.
 
-The view itself is trusted only after ``check_view`` has compared it with the concrete
-semantics on the spec's small scenarios: every concrete step must be one rule of the view
-(the same actor), every rule enabled in a reachable view must be taken by some concrete
-step, and every property must give the same verdict on the concrete world and on its
-view. A property that is not proved gets a real counterexample from BMC on small
+The view itself is trusted only after ``checker.parametric_check.check_view`` has
+compared it with the concrete semantics on the spec's small scenarios: every concrete
+step must be one rule of the view (the same actor), every rule enabled in a reachable
+view must be taken by some concrete step, and every property must give the same verdict
+on the concrete world and on its view. A property that is not proved gets a real counterexample from BMC on small
 scenarios where one exists (VIOLATED, replayable), else UNKNOWN with the reason.
 """
 

@@ -20,7 +20,7 @@ open obligations of ``update-follows-success``); parameters ``collateral`` and
 ``updates`` empty.
 
 Each handler of TIM3 is one or more rules below (one per outcome); ``view_of`` maps a
-concrete world to its view, and ``checker.symbolic.parametric.check_view`` checks that
+concrete world to its view, and ``checker.parametric_check.check_view`` checks that
 every concrete step is one rule (and every rule enabled in a reachable view happens).
 The rules of the coordinator differ per version; the managers and users are shared.
 """
