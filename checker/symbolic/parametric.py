@@ -712,8 +712,8 @@ def _unproved(spec: Spec, config: CheckConfig, pview: ParametricView, name: str,
         if r.verdict in (VIOLATED, EXPECTED_FAIL) and r.trace is not None:
             return PropertyResult(**base, verdict=r.verdict, bound=r.bound, trace=r.trace,
                                   trace_config=r.trace_config,
-                                  detail=f"not proved for any number of users ({why}); a counterexample in "
-                                         f"{spec.describe(cfg.params)}: {r.detail}")
+                                  detail=f"a counterexample in {spec.describe(cfg.params)}: {r.detail}; "
+                                         f"not proved for any number of users: {why}")
     return PropertyResult(**base, verdict=UNKNOWN, bound=claim,
                           detail=f"{why}; no concrete counterexample by BMC (depth {depth}, data symbolic) in the "
                                  f"view's {len(tried)} scenario(s)")
