@@ -31,33 +31,29 @@ def lua_process(pid: str, file_key: str, params: Params, variant: str = "default
     initial state is the snapshot after the boot messages."""
     from spec.tim3.lua_observe import boot_messages
 
-    runtime = AoProcess(pid, [source or lua_file(file_key)], owner=OWNER, variant=variant)
-    handled = handled_actions(file_key)
+    path = source or lua_file(file_key)
+    runtime = AoProcess(pid, [path], owner=OWNER, variant=variant)
+    handlers = scanned_handlers(path)  # the file actually loaded (a mutant's, in the tests)
+    handled = frozenset(a for _, acts in handlers for a in acts)
     label = LABELS[pid] + (f" {file_key} (Lua)" if pid == "coordinator" else " (Lua)")
     observer = OBSERVERS[pid]
     impl = LuaProcess(pid, label, runtime, observer=lambda snap: observer(snap.decode()), message_view=_VIEW, id_tag="Request",
-                      handled=handled, handler_names=handler_names(file_key), root=lua_file("lock").parent)
+                      handled=handled, handler_names=tuple(dict.fromkeys(n for n, _ in handlers)), root=lua_file("lock").parent)
     state = boot(runtime, boot_messages(params)[pid], OWNER)
     return ProcessInstance(pid, impl, state)
 
 
-def handler_names(file_key: str) -> tuple[str, ...]:
-    """The handler names a Lua file adds (for coverage), read from its source."""
-    import re
+def scanned_handlers(path: Path) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(name, Actions its pattern matches) of each handler the Lua file adds, read by
+    ``init``'s scanner; the owner's boot handlers (Configure, Credit) left out: coverage
+    and the adversary are about the protocol."""
+    from checker.manifest.init_scan import scan_file
 
-    text = lua_file(file_key).read_text(encoding="utf-8")
-    names = re.findall(r"Handlers\.(?:add|append|prepend)\(\s*[\"']([^\"']+)[\"']", text)
-    return tuple(n for n in dict.fromkeys(names) if n != "Configure" and n != "Credit")
+    return tuple((h.name, frozenset(h.actions) - BOOT_ACTIONS) for h in scan_file(path).handlers
+                 if h.name not in BOOT_ACTIONS)
 
 
-def handled_actions(file_key: str) -> frozenset[str]:
-    """The Actions a Lua file's handlers match with ``hasMatchingTag("Action", X)``
-    (read from its source; the adversary sends these, as it does to the model)."""
-    import re
-
-    text = lua_file(file_key).read_text(encoding="utf-8")
-    found = re.findall(r"hasMatchingTag\(\s*[\"']Action[\"']\s*,\s*[\"']([^\"']+)[\"']", text)
-    return frozenset(found) - {"Configure", "Credit"}
+BOOT_ACTIONS = frozenset({"Configure", "Credit"})
 
 
 def lua_processes(params: Params, sources: Mapping[str, Path] | None = None) -> tuple[ProcessInstance, ...]:

@@ -291,9 +291,11 @@ def test_a_float_amount_is_a_divergence_not_hidden() -> None:
 @pytest.mark.parametrize("key", ["v1", "v2", "v3", "lock", "token", "state"])
 def test_handlers_are_the_models_in_the_models_order(key: str) -> None:
     from spec.tim3.coordinator import COORDINATORS
-    from spec.tim3.lua_system import handled_actions, handler_names
+    from spec.tim3.lua_observe import lua_file
+    from spec.tim3.lua_system import scanned_handlers
     from spec.tim3.managers import LOCK_MANAGER, STATE_MANAGER, TOKEN_MANAGER
 
     decl = {"lock": LOCK_MANAGER, "token": TOKEN_MANAGER, "state": STATE_MANAGER}.get(key) or COORDINATORS[key]
-    assert handler_names(key) == tuple(h.name for h in decl.handlers)
-    assert handled_actions(key) == {h.action for h in decl.handlers}
+    handlers = scanned_handlers(lua_file(key))
+    assert tuple(n for n, _ in handlers) == tuple(h.name for h in decl.handlers)
+    assert {a for _, acts in handlers for a in acts} == {h.action for h in decl.handlers}
