@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def _row(kind: str, users: int, ops: int, timeout: float, symmetry: bool, out: Any) -> None:
     from checker.config import CheckConfig, Limits
-    from checker.explore import explore
+    from checker.engines.explore import explore
     from spec.tim3 import SPEC
 
     version = "v1" if kind == "v1-first-cex" else "v3"

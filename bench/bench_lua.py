@@ -34,8 +34,8 @@ class _NoMemo(dict[Any, Any]):
 def run(users: int, ops: int, version: str, memo: bool, max_states: int | None) -> dict[str, Any]:
     from checker.ao.runtime import AoProcess
     from checker.config import CheckConfig, Limits
-    from checker.explore import _Explorer
-    from checker.semantics import Semantics
+    from checker.engines.explore import _Explorer
+    from checker.model.semantics import Semantics
     from spec.tim3 import SPEC
 
     params = SPEC.default_params().set("collateral", None).set("max_supply", None)

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checker.config import CheckConfig  # noqa: E402
-from checker.parametric_check import check_scenarios, request_reach  # noqa: E402
-from checker.parametric_spec import ParametricSystem  # noqa: E402
-from checker.symbolic.parametric import _Enc, _induct, _safe, prove_parametric, recheck  # noqa: E402
+from checker.engines.parametric_check import check_scenarios, request_reach  # noqa: E402
+from checker.model.parametric_spec import ParametricSystem  # noqa: E402
+from checker.engines.symbolic.parametric import _Enc, _induct, _safe, prove_parametric, recheck  # noqa: E402
 from spec.tim3 import SPEC  # noqa: E402
 from spec.tim3.parametric import PARAMETRIC  # noqa: E402
 

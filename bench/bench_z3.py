@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from checker.bmc import bmc  # noqa: E402
+from checker.engines.symbolic.bmc import bmc  # noqa: E402
 from checker.config import CheckConfig, Limits  # noqa: E402
-from checker.prove import prove  # noqa: E402
+from checker.engines.symbolic.prove import prove  # noqa: E402
 from checker.result import Stats  # noqa: E402
-from checker.symbolic.semantics import SymSemantics  # noqa: E402
-from checker.symbolic.shapes import build_graph  # noqa: E402
-from checker.symbolic.values import Oracle  # noqa: E402
+from checker.engines.symbolic.semantics import SymSemantics  # noqa: E402
+from checker.engines.symbolic.shapes import build_graph  # noqa: E402
+from checker.engines.symbolic.values import Oracle  # noqa: E402
 from spec.tim3 import SPEC  # noqa: E402
 
 

@@ -1,5 +1,5 @@
 """``python -m checker``: the same command line as ``tim3check``."""
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 main()

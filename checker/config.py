@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 NETWORKS = ("unordered", "fifo")
 
@@ -30,9 +30,9 @@ class CheckConfig:
     ``handler-error`` and ``adversary``. ``max_faults`` bounds how many fault choices
     (including losses and handler errors) one run may take; ``adversary_messages``
     bounds how many messages the adversary may inject. ``symmetry`` explores one
-    world per orbit of the spec's ``symmetric_kinds`` (sound; see checker/symmetry.py).
+    world per orbit of the spec's ``symmetric_kinds`` (sound; see checker/engines/symmetry.py).
     ``conform`` checks every step of an implementation against the spec's model
-    (``checker/conformance.py``).
+    (``checker/engines/conformance.py``).
     """
 
     params: FrozenMap[str, Any] = field(default_factory=FrozenMap)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from checker.config import CheckConfig
-from checker.semantics import Step, World
+from checker.model.semantics import Step, World
 
 
 

@@ -13,6 +13,6 @@ pytest_plugins = ["pytester"]
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("tim3check"):
-        import checker.pytest_plugin as plugin
+        import checker.interfaces.pytest_plugin as plugin
 
         config.pluginmanager.register(plugin, "tim3check")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from checker.config import CheckConfig
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import CheckResult
-from checker.spec import Spec
+from checker.model.spec import Spec
 from spec.tim3 import SPEC
 
 

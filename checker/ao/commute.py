@@ -1,6 +1,6 @@
 """Symmetry reduction's soundness for Lua processes: renaming users commutes with delivery.
 
-Symmetry reduction (``checker/symmetry.py``) explores one world per orbit of the
+Symmetry reduction (``checker/engines/symmetry.py``) explores one world per orbit of the
 renamings of the users. That is sound only if each renaming ``σ`` it applies is an
 automorphism of every process: ``deliver(σ s, σ m) == σ deliver(s, m)``. For the
 users the spec declares it (``symmetric_kinds``) and ``Symmetry`` checks their initial
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from checker.ao.runtime import Outcome
 from checker.ao.snapshot import Snapshot
 from checker.errors import SpecError
-from checker.values import Message
+from checker.model.values import Message
 
 if TYPE_CHECKING:
     from checker.ao.impl import LuaProcess
@@ -46,8 +46,8 @@ MAX_RENAMINGS = 4  # distinct renamings checked (2 users: one swap)
 
 
 def _rename(value: Any, ren: Mapping[str, str]) -> Any:
-    """``value`` renamed exactly as symmetry renames it (``checker.symmetry.rename_value``)."""
-    from checker.symmetry import rename_value
+    """``value`` renamed exactly as symmetry renames it (``checker.engines.symmetry.rename_value``)."""
+    from checker.engines.symmetry import rename_value
 
     return rename_value(value, dict(ren))
 

@@ -1,6 +1,6 @@
 """Lua processes behind the process seam: ``LuaProcess`` runs aos Lua for the engines.
 
-A ``LuaProcess`` implements ``checker.process.ProcessImpl`` over an ``AoProcess`` (this
+A ``LuaProcess`` implements ``checker.model.process.ProcessImpl`` over an ``AoProcess`` (this
 project's aos runtime). Its local state is the runtime's ``Snapshot`` of the process's
 globals. How messages cross the seam:
 
@@ -40,9 +40,9 @@ from checker.ao.commute import CommuteCheck
 from checker.ao.runtime import AoMessage, AoProcess, Outcome
 from checker.ao.snapshot import Snapshot
 from checker.errors import SpecError, UserError
-from checker.process import Delivery, Finding
-from checker.spec import ActionDecl, Ctx, Initiative
-from checker.values import Message, make_message
+from checker.model.process import Delivery, Finding
+from checker.model.spec import ActionDecl, Ctx, Initiative
+from checker.model.values import Message, make_message
 
 Observer = Callable[[Any], Any]
 _INT = re.compile(r"\s*-?\d+\s*")
@@ -113,7 +113,7 @@ class _Replayed:
 
 @dataclass(frozen=True)
 class FindingRules:
-    """What a ``LuaProcess`` reports as findings (``checker.process.FINDING_KINDS``):
+    """What a ``LuaProcess`` reports as findings (``checker.model.process.FINDING_KINDS``):
     ``system`` the ids of the system's processes (their messages should be handled
     and carry what handlers read); ``trusted(action, sender)`` False when the manifest
     does not trust ``sender`` for ``action`` here (None: no rule); ``order`` re-runs

@@ -56,7 +56,7 @@ Pinned behaviour (each point has a test in ``tests/ao/``):
   userdata and tables used as keys in the state raise ``AoUnsupported`` naming the path.
 * Renaming (symmetry reduction, ``rename(state, mapping)``): every string of the state
   that equals a key of ``mapping``, or is ``key#tail``, renamed as
-  ``checker.symmetry.rename_value`` renames strings: keys and values of the globals and
+  ``checker.engines.symmetry.rename_value`` renames strings: keys and values of the globals and
   of every table (shared tables once, cycles kept), upvalues that are state, the
   handler list's names and patterns (a name is data like any other string: a literal
   name is no user id and stays), ``Handlers.onceNonce``, the modules' values; code is
@@ -476,7 +476,7 @@ class AoProcess:
 
     def rename(self, state: Snapshot, mapping: Mapping[str, str]) -> Snapshot:
         """``state`` with every string of the process's state renamed by ``mapping``, as
-        ``checker.symmetry.rename_value`` renames a string: ``s`` becomes ``mapping[s]``,
+        ``checker.engines.symmetry.rename_value`` renames a string: ``s`` becomes ``mapping[s]``,
         ``head#tail`` becomes ``mapping[head]#tail``; everything else stays.
 
         Renamed: the keys and values of the user globals and of every table reachable

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 
 @dataclass(frozen=True, slots=True, eq=False)

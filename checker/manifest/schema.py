@@ -25,7 +25,7 @@ LIMIT_FAULTS = ("loss", "handler-error")
 
 
 class PropertyKind(enum.Enum):
-    """The four property kinds of ``checker.spec`` (values are the spec's strings)."""
+    """The four property kinds of ``checker.model.spec`` (values are the spec's strings)."""
 
     ALWAYS = "always"
     AT_QUIESCENCE = "at-quiescence"

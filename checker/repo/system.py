@@ -31,8 +31,8 @@ from checker.errors import SpecError
 from checker.manifest.expr import evaluate
 from checker.manifest.schema import AOS_VARIANTS, Manifest, PropertyKind, PropertySpec
 from checker.repo.wallet import AdversaryProcess, SinkProcess, Template, WalletProcess, WalletState
-from checker.spec import Param, Params, ProcessInstance, Property, Spec, StepInfo
-from checker.values import FrozenMap
+from checker.model.spec import Param, Params, ProcessInstance, Property, Spec, StepInfo
+from checker.model.values import FrozenMap
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The actors of a manifest system that are not Lua processes: wallets, sinks, the adversary.
 
-Each is a ``checker.process.ProcessImpl`` (the process seam), so the engines run them
+Each is a ``checker.model.process.ProcessImpl`` (the process seam), so the engines run them
 as they run any process:
 
 * ``WalletProcess`` — a user: up to ``ops`` operations, each a choice among the
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checker.process import Delivery, SeenAsIs
-from checker.spec import Ctx, Initiative
-from checker.values import FrozenMap, Message, make_message
+from checker.model.process import Delivery, SeenAsIs
+from checker.model.spec import Ctx, Initiative
+from checker.model.values import FrozenMap, Message, make_message
 
 # message fields a wallet does not record (unique per message: they would make every
 # state distinct without telling properties anything)

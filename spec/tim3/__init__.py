@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from checker.spec import Param, Params, ProcessInstance, Spec
-from checker.values import FrozenMap
+from checker.model.spec import Param, Params, ProcessInstance, Spec
+from checker.model.values import FrozenMap
 from spec.tim3.actions import ACTIONS
 from spec.tim3.coordinator import COORDINATORS, empty_coordinator
 from spec.tim3.invariants import INVARIANTS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.spec import ActionDecl
+from checker.model.spec import ActionDecl
 
 _REQ = ("Request", "request")
 _USER = ("User", "user")

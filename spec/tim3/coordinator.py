@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-from checker.spec import Ctx, Handler, ProcessDecl
-from checker.values import FrozenMap, Message
+from checker.model.spec import Ctx, Handler, ProcessDecl
+from checker.model.values import FrozenMap, Message
 from spec.tim3.states import CoordinatorState, Pending
 
 LOCK, TOKEN, STATE = "lock", "token", "state"

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.logic import conj, same_multiset
-from checker.spec import Property
+from checker.model.logic import conj, same_multiset
+from checker.model.spec import Property
 
 _SYSTEM = ("coordinator", "lock", "token")
 

@@ -63,8 +63,8 @@ from typing import Any
 
 from checker.ao.impl import lua_tostring as ao_tostring
 from checker.errors import UserError
-from checker.spec import ActionDecl, Params
-from checker.values import FrozenMap, Message, make_message
+from checker.model.spec import ActionDecl, Params
+from checker.model.values import FrozenMap, Message, make_message
 from spec.tim3.actions import ACTIONS
 from spec.tim3.states import CoordinatorState, LockState, Pending, PositionState, TokenState
 

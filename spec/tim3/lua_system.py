@@ -16,7 +16,7 @@ from pathlib import Path
 
 from checker.ao.impl import LuaProcess, boot, message_view
 from checker.ao.runtime import AoProcess
-from checker.spec import Params, ProcessInstance, Spec
+from checker.model.spec import Params, ProcessInstance, Spec
 from spec.tim3.actions import ACTIONS
 from spec.tim3.lua_observe import INT_DOMAINS, LUA_FILES, OBSERVERS, lua_file
 

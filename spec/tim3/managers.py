@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.spec import Ctx, Handler, ProcessDecl
-from checker.values import Message
+from checker.model.spec import Ctx, Handler, ProcessDecl
+from checker.model.values import Message
 from spec.tim3.states import LockState, PositionState, TokenState
 
 COORD = "coordinator"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
-from checker.spec import ActionDecl, Param, Params, ProcessInstance, Spec
-from checker.values import FrozenMap
+from checker.model.spec import ActionDecl, Param, Params, ProcessInstance, Spec
+from checker.model.values import FrozenMap
 from spec.tim3.actions import ACTIONS
 from spec.tim3.coordinator import COORDINATORS, empty_coordinator
 from spec.tim3.migration_operator import OPERATORS, PLANS

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from checker.config import CheckConfig
-from checker.semantics import Key, Semantics, Step, World
-from checker.spec import Params, ProcessInstance, Spec
-from checker.values import FrozenMap, Message
+from checker.model.semantics import Key, Semantics, Step, World
+from checker.model.spec import Params, ProcessInstance, Spec
+from checker.model.values import FrozenMap, Message
 from spec.tim3 import SPEC as TIM3
 from spec.tim3 import build as tim3_build
 from spec.tim3.migration import SPEC as MIGRATION

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from checker.spec import Ctx, Handler, Initiative, ProcessDecl
-from checker.values import FrozenMap, Message
+from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl
+from checker.model.values import FrozenMap, Message
 from spec.tim3.migration_processes import LOCK, NEW, OLD, STATE, TOKEN
 from spec.tim3.migration_states import OperatorState
 

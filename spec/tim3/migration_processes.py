@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.spec import Ctx, Handler, Initiative, Params, ProcessDecl
-from checker.values import FrozenMap, Message
+from checker.model.spec import Ctx, Handler, Initiative, Params, ProcessDecl
+from checker.model.values import FrozenMap, Message
 from spec.tim3.migration_states import (
     AuthMap,
     Entry,

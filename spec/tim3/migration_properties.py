@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.spec import Params, Property
+from checker.model.spec import Params, Property
 
 
 def _fmt(m: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 IntMap = FrozenMap[str, int]
 # coordinator id -> "active" (may start requests) | "retired" (may finish the ones it started)

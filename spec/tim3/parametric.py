@@ -1,5 +1,5 @@
 """TIM3 as a per-request (parametric) system, for proofs for any number of users and
-operations (``checker.symbolic.parametric.prove_parametric``).
+operations (``checker.engines.symbolic.parametric.prove_parametric``).
 
 The view. A request ``r`` (AO's message id ``user#n``) has a record:
 
@@ -20,7 +20,7 @@ open obligations of ``update-follows-success``); parameters ``collateral`` and
 ``updates`` empty.
 
 Each handler of TIM3 is one or more rules below (one per outcome); ``view_of`` maps a
-concrete world to its view, and ``checker.parametric_check.check_view`` checks that
+concrete world to its view, and ``checker.engines.parametric_check.check_view`` checks that
 every concrete step is one rule (and every rule enabled in a reachable view happens).
 The rules of the coordinator differ per version; the managers and users are shared.
 """
@@ -30,12 +30,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from checker.parametric_spec import (
+from checker.model.parametric_spec import (
     AMOUNT, KEYVAL, Add, AllKeys, AllReq, And, Ctl, Discharge, Expr, Fault, In, KeyRule, KeySum, Lin, Not, Or,
     ParametricSystem, ParametricView, PProperty, PState, Rec, ReqCount, ReqSum, Rule, ToField, ToGlobal, ToKey,
     ToUser, ViewError, eq, fld, ge, glob, implies, kmap, le, lt, ne, param, total, umap,
 )
-from checker.spec import Params, View
+from checker.model.spec import Params, View
 from spec.tim3.users import request_id
 
 PENDING = ("locking", "minting", "rollback", "burning", "unlocking")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.spec import Params, Property, StepInfo
+from checker.model.spec import Params, Property, StepInfo
 
 
 def _positions(w: Any) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 IntMap = FrozenMap[str, int]
 

@@ -3,8 +3,8 @@ without waiting for earlier answers, and records every answer it gets."""
 
 from __future__ import annotations
 
-from checker.spec import Ctx, Handler, Initiative, ProcessDecl
-from checker.values import Message
+from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl
+from checker.model.values import Message
 from spec.tim3.states import UserRequest, UserState
 
 

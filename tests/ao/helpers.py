@@ -66,7 +66,7 @@ def tag(send: Any, name: str) -> Any:
 
 def plain(v: Any) -> Any:
     """FrozenMap trees as plain dicts, for comparisons in tests."""
-    from checker.values import FrozenMap
+    from checker.model.values import FrozenMap
 
     if isinstance(v, FrozenMap):
         return {k: plain(x) for k, x in v.items()}

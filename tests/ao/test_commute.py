@@ -11,7 +11,7 @@ import pytest
 from checker.ao.commute import CommuteCheck
 from checker.ao.impl import LuaProcess
 from checker.errors import SpecError
-from checker.values import Message, make_message
+from checker.model.values import Message, make_message
 
 from tests.ao.helpers import make
 
@@ -134,7 +134,7 @@ def test_checks_stop_after_the_limit_and_only_permutations_count(tmp_path: Path)
 
 def test_an_observer_that_singles_out_a_user_is_reported(tmp_path: Path) -> None:
     # the Lua is symmetric, the abstraction properties read is not
-    from checker.values import FrozenMap
+    from checker.model.values import FrozenMap
 
     def observer(snap: Any) -> Any:
         seen = snap.decode().get("Seen", FrozenMap({}))

@@ -1,4 +1,4 @@
-"""AoProcess.rename: every string of a Lua state renamed (checker.symmetry.rename_value's
+"""AoProcess.rename: every string of a Lua state renamed (checker.engines.symmetry.rename_value's
 rule), a fresh canonical snapshot; renaming commutes with delivery on the TIM3 Lua."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from checker.ao import AoMessage, AoProcess, Outcome, Snapshot
 from checker.errors import InternalError
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 from tests.ao.helpers import globals_of, make, msg, names, run
 
@@ -40,7 +40,7 @@ Handlers.add("Last", "Last", function(msg) Seen = { last = last, n = seen[msg.Fr
 
 
 def ren(m: AoMessage, mapping: Mapping[str, str]) -> AoMessage:
-    """``m`` with its strings renamed by the rule of checker.symmetry.rename_value."""
+    """``m`` with its strings renamed by the rule of checker.engines.symmetry.rename_value."""
     def r(v: Any) -> Any:
         if not isinstance(v, str):
             return v

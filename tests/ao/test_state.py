@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from checker.ao import AoProcess, AoUnsupported, Snapshot
-from checker.values import FrozenMap
+from checker.model.values import FrozenMap
 
 from tests.ao.helpers import globals_of, make, msg, names, run
 

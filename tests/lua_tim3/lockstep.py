@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from checker.ao.runtime import AoMessage, AoProcess, Outcome
-from checker.choices import Chooser, all_paths
+from checker.model.choices import Chooser, all_paths
 from checker.config import CheckConfig
-from checker.semantics import Semantics, StepContext, World
-from checker.values import Message
+from checker.model.semantics import Semantics, StepContext, World
+from checker.model.values import Message
 from spec.tim3 import SPEC
 from spec.tim3.lua_observe import OBSERVERS, ObserveError, boot_messages, lua_file, model_tags, observe_send
 

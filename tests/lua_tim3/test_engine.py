@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import CheckResult
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config

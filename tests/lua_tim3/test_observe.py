@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from checker.values import FrozenMap, Message, make_message
+from checker.model.values import FrozenMap, Message, make_message
 from spec.tim3 import SPEC, build, domains
 from spec.tim3.actions import ACTIONS
 from spec.tim3.lua_observe import (

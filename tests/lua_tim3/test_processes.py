@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checker.ao.runtime import AoMessage
-from checker.values import FrozenMap, make_message
+from checker.model.values import FrozenMap, make_message
 from spec.tim3 import SPEC
 from spec.tim3.lua_observe import OBSERVERS, ObserveError, observe_send
 from spec.tim3.states import CoordinatorState, LockState, Pending, PositionState, TokenState

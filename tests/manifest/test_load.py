@@ -12,7 +12,7 @@ import pytest
 from checker.errors import UserError
 from checker.manifest import ManifestError, PropertyKind, load_manifest
 from checker.manifest.expr import BoolOp, Compare, Name, Unary
-from checker.spec import PROPERTY_KINDS
+from checker.model.spec import PROPERTY_KINDS
 from tests.manifest.helpers import BASE, FIXTURES, edit, load_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"

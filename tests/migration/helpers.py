@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.config import CheckConfig
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import CheckResult, HOLDS
-from checker.spec import ProcessInstance, Spec
+from checker.model.spec import ProcessInstance, Spec
 from spec.tim3.migration import SPEC, build
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from checker.cli import main
-from checker.counterexample import load_counterexample
-from checker.replay import replay
+from checker.interfaces.cli import main
+from checker.interfaces.counterexample import load_counterexample
+from checker.interfaces.replay import replay
 from spec.tim3.migration import SPEC
 
 TRACES = sorted((Path(__file__).resolve().parent / "traces").glob("*.json"))

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from checker.result import HOLDS
-from checker.spec import Ctx, Handler, Initiative, ProcessDecl
-from checker.values import Message
+from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl
+from checker.model.values import Message
 from spec.tim3.coordinator import replace_handler
 from spec.tim3.migration_operator import (
     CORRECTED,

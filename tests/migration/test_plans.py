@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from checker.result import HOLDS
-from checker.spec import Property
+from checker.model.spec import Property
 from spec.tim3.migration import SPEC, build
 from tests.migration.helpers import failures, run
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.counterexample import load_counterexample
-from checker.replay import replay
+from checker.interfaces.counterexample import load_counterexample
+from checker.interfaces.replay import replay
 from spec.tim3 import SPEC
 
 ROOT = Path(__file__).resolve().parents[2] / "counterexamples"

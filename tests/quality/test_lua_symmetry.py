@@ -20,7 +20,7 @@ import pytest
 
 import checker.ao.commute as commute
 from checker.errors import InternalError, SpecError
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import HOLDS, VIOLATED, CheckResult
 from spec.tim3 import SPEC
 from spec.tim3.lua_observe import lua_file

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from checker.config import CheckConfig
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import EXPECTED_FAIL, HOLDS, VIOLATED, CheckResult
 from spec.tim3 import SPEC
 from spec.tim3.lua_observe import lua_file

@@ -7,8 +7,8 @@ import dataclasses
 from pathlib import Path
 
 from checker.config import CheckConfig
-from checker.explore import explore
-from checker.loader import load_spec
+from checker.engines.explore import explore
+from checker.interfaces.loader import load_spec
 from checker.manifest.init_draft import draft_manifest
 from checker.result import CheckResult
 from spec.tim3 import SPEC

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from checker.config import CheckConfig
-from checker.explore import explore
-from checker.loader import load_spec
+from checker.engines.explore import explore
+from checker.interfaces.loader import load_spec
 from checker.result import HOLDS, VIOLATED, CheckResult
 
 MANIFEST = Path(__file__).resolve().parent.parent / "fixtures" / "team_tim3" / "tim3check.toml"
@@ -90,9 +90,9 @@ def test_findings_are_reported_once_per_kind_and_place(result: CheckResult) -> N
 
 
 def test_a_finding_trace_saves_and_replays(result: CheckResult, tmp_path: Path) -> None:
-    from checker.counterexample import counterexample_data, write_counterexample
-    from checker.replay import VIOLATES, replay_file
-    from checker.semantics import Semantics
+    from checker.interfaces.counterexample import counterexample_data, write_counterexample
+    from checker.interfaces.replay import VIOLATES, replay_file
+    from checker.model.semantics import Semantics
 
     spec, _ = load_spec(str(MANIFEST))
     res = result.result("untrusted-change@src/tim3_token.lua:22")

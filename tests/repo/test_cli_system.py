@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "team_tim3"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from checker.config import CheckConfig
-from checker.explore import explore
-from checker.loader import load_spec
+from checker.engines.explore import explore
+from checker.interfaces.loader import load_spec
 from checker.result import UNKNOWN, VIOLATED, CheckResult
 
 BANK = """

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from spec.tim3 import SPEC
-from checker.explore import explore
+from checker.engines.explore import explore
 from tests.tim3_helpers import config
 
 GEN = Path(__file__).resolve().parents[3] / "shared" / "bench" / "spin" / "gen_tim3.py"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from checker.result import PropertyResult
-from checker.semantics import Semantics
-from checker.spec import Spec
+from checker.model.semantics import Semantics
+from checker.model.spec import Spec
 
 
 def replays_to_violation(spec: Spec, r: PropertyResult) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from checker.spec import Ctx, Handler, Params, ProcessInstance, Spec
-from checker.values import Message
+from checker.model.spec import Ctx, Handler, Params, ProcessInstance, Spec
+from checker.model.values import Message
 from spec.tim3 import SPEC
 from spec.tim3 import coordinator as c
 from spec.tim3.states import CoordinatorState, Pending

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from checker.bmc import bmc
+from checker.engines.symbolic.bmc import bmc
 from checker.config import Limits
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import EXPECTED_FAIL, HOLDS, VIOLATED
 from spec.tim3 import SPEC
 from tests.symbolic.helpers import replays_to_violation

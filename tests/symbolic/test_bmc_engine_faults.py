@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.bmc import bmc
-from checker.explore import explore
+from checker.engines.symbolic.bmc import bmc
+from checker.engines.explore import explore
 from checker.result import EXPECTED_FAIL, VIOLATED
 from spec.tim3 import SPEC
 from tests.symbolic.helpers import replays_to_violation

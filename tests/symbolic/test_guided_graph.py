@@ -9,12 +9,12 @@ import dataclasses
 
 import z3
 
-from checker.prove import prove
+from checker.engines.symbolic.prove import prove
 from checker.result import PROVED
-from checker.symbolic.prove import check_certificate
-from checker.symbolic.semantics import SymSemantics
-from checker.symbolic.shapes import ShapeGraph, build_graph
-from checker.symbolic.values import Oracle
+from checker.engines.symbolic.prove import check_certificate
+from checker.engines.symbolic.semantics import SymSemantics
+from checker.engines.symbolic.shapes import ShapeGraph, build_graph
+from checker.engines.symbolic.values import Oracle
 from spec.tim3 import SPEC
 from spec.tim3.invariants import INVARIANTS
 from tests.tim3_helpers import config

@@ -1,4 +1,4 @@
-"""Parameterised proofs (checker/symbolic/parametric.py) on TIM3's per-request view
+"""Parameterised proofs (checker/engines/symbolic/parametric.py) on TIM3's per-request view
 (spec/tim3/parametric.py): v3 PROVED for any number of users and operations, v1, v2 and
 the mutants never; the view checked against the concrete semantics step by step; the z3
 encoding of every rule checked against the Python interpretation of the same rule."""
@@ -12,15 +12,15 @@ import pytest
 import z3
 
 from checker.config import CheckConfig
-from checker.parametric_check import (
+from checker.engines.parametric_check import (
     Stepper, check_scenarios, check_view, find_view, request_reach, scenario_configs, sum_value,
 )
-from checker.parametric_spec import (
+from checker.model.parametric_spec import (
     KeySum, ParametricSystem, PState, ReqCount, ReqSum, Rule, eq, glob, validate,
 )
 from checker.errors import SpecError
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED
-from checker.symbolic.parametric import PROVED_TEXT, _Enc, _induct, prove_parametric, recheck
+from checker.engines.symbolic.parametric import PROVED_TEXT, _Enc, _induct, prove_parametric, recheck
 from spec.tim3 import SPEC
 from spec.tim3.parametric import PARAMETRIC, parametric_system
 from tests.symbolic.mutants import MUTANT_SCENARIOS, mutants
@@ -292,7 +292,7 @@ def _agree(enc: _Enc, st: PState, rule: Any, on: Any, amount: int | None, py: PS
 
 
 def _sample_views(version: str, faults: tuple[str, ...], every: int) -> list[PState]:
-    from checker.semantics import KeyView, Semantics
+    from checker.model.semantics import KeyView, Semantics
 
     out: list[PState] = []
     for cfg in scenario_configs(SPEC, config(version=version, faults=faults), PARAMETRIC)[3:]:

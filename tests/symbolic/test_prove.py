@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.prove import prove
+from checker.engines.symbolic.prove import prove
 from checker.result import PROVED, UNKNOWN, VIOLATED
-from checker.symbolic.prove import check_certificate
+from checker.engines.symbolic.prove import check_certificate
 from spec.tim3 import SPEC
 from tests.symbolic.mutants import MUTANT_SCENARIOS, mutants
 from tests.tim3_helpers import config
@@ -53,9 +53,9 @@ def test_kind_alone_reports_counterexample_to_induction_not_violation() -> None:
 def test_certificate_checker_rejects_a_wrong_certificate() -> None:
     import z3
 
-    from checker.symbolic.semantics import SymSemantics
-    from checker.symbolic.shapes import build_graph
-    from checker.symbolic.values import Oracle
+    from checker.engines.symbolic.semantics import SymSemantics
+    from checker.engines.symbolic.shapes import build_graph
+    from checker.engines.symbolic.values import Oracle
 
     cfg = config(version="v3", users=1, ops=1)
     ss = SymSemantics(SPEC, cfg, Oracle())

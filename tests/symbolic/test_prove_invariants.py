@@ -8,10 +8,10 @@ import dataclasses
 
 import pytest
 
-from checker.explore import explore
-from checker.prove import prove
+from checker.engines.explore import explore
+from checker.engines.symbolic.prove import prove
 from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED
-from checker.spec import Property, View
+from checker.model.spec import Property, View
 from spec.tim3 import SPEC
 from spec.tim3.invariants import INVARIANTS
 from tests.symbolic.mutants import MUTANT_SCENARIOS, mutants

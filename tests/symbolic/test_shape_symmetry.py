@@ -1,4 +1,4 @@
-"""The shape graph up to symmetry of users (checker/symbolic/shape_symmetry.py): a
+"""The shape graph up to symmetry of users (checker/engines/symbolic/shape_symmetry.py): a
 permuted state has the same canonical shape; proofs give the same verdicts with and
 without it (v3 PROVED, mutants never PROVED); shape counts pinned; limits are UNKNOWN."""
 
@@ -12,16 +12,16 @@ import pytest
 import z3
 
 from checker.errors import SpecError
-from checker.prove import prove
+from checker.engines.symbolic.prove import prove
 from checker.result import PROVED, UNKNOWN
-from checker.semantics import World
-from checker.spec import Params, ProcessInstance
-from checker.symbolic.semantics import SymSemantics, SymState
-from checker.symbolic.shape_symmetry import ShapeCanon
-from checker.symbolic.shapes import build_graph
-from checker.symbolic.translate import order_key
-from checker.symbolic.values import Oracle, SymInt
-from checker.values import FrozenMap, Message
+from checker.model.semantics import World
+from checker.model.spec import Params, ProcessInstance
+from checker.engines.symbolic.semantics import SymSemantics, SymState
+from checker.engines.symbolic.shape_symmetry import ShapeCanon
+from checker.engines.symbolic.shapes import build_graph
+from checker.engines.symbolic.translate import order_key
+from checker.engines.symbolic.values import Oracle, SymInt
+from checker.model.values import FrozenMap, Message
 from spec.tim3 import SPEC
 from tests.symbolic.mutants import MUTANT_SCENARIOS, mutants
 from tests.tim3_helpers import config

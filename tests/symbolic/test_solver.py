@@ -1,12 +1,12 @@
-"""Every z3 question goes through ``checker.symbolic.solver``: a frame per question, and
+"""Every z3 question goes through ``checker.engines.symbolic.solver``: a frame per question, and
 ``unknown`` is never a pass (never ``impossible``)."""
 
 from __future__ import annotations
 
 import z3
 
-from checker.symbolic.solver import ask, assuming, make_solver
-from checker.symbolic.values import Oracle
+from checker.engines.symbolic.solver import ask, assuming, make_solver
+from checker.engines.symbolic.values import Oracle
 
 
 def _hard() -> list[z3.BoolRef]:

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.errors import SpecError
-from checker.property_eval import MEMO_TRIAL, CheckMemo, Judge, goal_met, required_goals, violated_at
-from checker.semantics import KeyView, Semantics
+from checker.model.property_eval import MEMO_TRIAL, CheckMemo, Judge, goal_met, required_goals, violated_at
+from checker.model.semantics import KeyView, Semantics
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 from tests.unit.test_world_keys import reachable

@@ -6,10 +6,10 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from checker.ci_formats import github_annotations, junit, markdown, sarif
+from checker.interfaces.ci_formats import github_annotations, junit, markdown, sarif
 from checker.config import CheckConfig
-from checker.explore import explore
-from checker.loader import load_spec
+from checker.engines.explore import explore
+from checker.interfaces.loader import load_spec
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 

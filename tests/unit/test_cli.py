@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from checker.cli import main
-from checker.cli_audit import render_audit, run_audit
-from checker.explore import explore
-from checker.report import to_plain_text
+from checker.interfaces.cli import main
+from checker.interfaces.cli_audit import render_audit, run_audit
+from checker.engines.explore import explore
+from checker.interfaces.report import to_plain_text
 from spec.tim3 import SPEC
 
 JSON_FIELDS = {"tool", "version", "schema_version", "spec", "scenario", "config", "engine", "results", "stats", "exit_code"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 COMMITTED = Path(__file__).resolve().parents[2] / "counterexamples"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner, Result
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 
 def run(*args: str) -> Result:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 V1_FAILS = {"update-follows-success", "positions-match-supply", "positions-match-supply-inflight"}
 

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 
 def run(*args: str) -> tuple[int, dict[str, object]]:

@@ -7,9 +7,9 @@ import json
 
 from click.testing import CliRunner, Result
 
-from checker.cli import _prove_defaults_apply, main
-from checker.engines import BMC_DEPTH, PROVE_SCENARIOS, EngineOptions, run_engine
-from checker.loader import config_from_options
+from checker.interfaces.cli import _prove_defaults_apply, main
+from checker.engines.registry import BMC_DEPTH, PROVE_SCENARIOS, EngineOptions, run_engine
+from checker.interfaces.loader import config_from_options
 from checker.result import PROVED
 from spec.tim3 import SPEC
 

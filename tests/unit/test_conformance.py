@@ -11,12 +11,12 @@ import dataclasses
 from typing import Any
 
 from checker.config import CheckConfig
-from checker.conformance import CONFORMANCE, typed
-from checker.explore import explore
-from checker.process import Delivery, PythonProcess
+from checker.engines.conformance import CONFORMANCE, typed
+from checker.engines.explore import explore
+from checker.model.process import Delivery, PythonProcess
 from checker.result import HOLDS, VIOLATED
-from checker.spec import Ctx, Handler, Initiative, ProcessDecl, ProcessInstance
-from checker.values import Message
+from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl, ProcessInstance
+from checker.model.values import Message
 from spec.tim3 import SPEC, build
 from spec.tim3.managers import STATE_MANAGER
 from spec.tim3.states import PositionState
@@ -101,9 +101,9 @@ def test_typed_comparison_tells_one_from_one_point_zero() -> None:
 
 
 def test_a_divergence_saves_and_replays() -> None:
-    from checker.counterexample import counterexample_data
-    from checker.replay import VIOLATES, replay
-    from checker.semantics import Semantics
+    from checker.interfaces.counterexample import counterexample_data
+    from checker.interfaces.replay import VIOLATES, replay
+    from checker.model.semantics import Semantics
 
     spec = _spec(OVERWRITING)
     cfg = _cfg(impl="lua", users=1, ops=2)

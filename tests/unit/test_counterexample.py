@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from checker.config import CheckConfig
-from checker.counterexample import (
+from checker.interfaces.counterexample import (
     SCHEMA_VERSION,
     config_from_json,
     counterexample_data,
@@ -25,10 +25,10 @@ from checker.counterexample import (
     write_counterexample,
 )
 from checker.errors import InternalError, TraceFileError
-from checker.explore import explore
-from checker.render import mermaid, render_markdown, render_terminal, render_text
-from checker.semantics import Semantics
-from checker.values import FrozenMap, make_message
+from checker.engines.explore import explore
+from checker.interfaces.render import mermaid, render_markdown, render_terminal, render_text
+from checker.model.semantics import Semantics
+from checker.model.values import FrozenMap, make_message
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 

@@ -1,4 +1,4 @@
-"""Property kinds are interpreted in one place (``checker.expectation.expectation``).
+"""Property kinds are interpreted in one place (``checker.model.expectation.expectation``).
 
 A new kind is one rule: here a test kind ``never`` (its check describes the bad
 states) is added through the extension point ``kinds_extended`` and nothing else
@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from checker.bmc import bmc
-from checker.counterexample import counterexample_data
+from checker.engines.symbolic.bmc import bmc
+from checker.interfaces.counterexample import counterexample_data
 from checker.errors import SpecError
-from checker.expectation import Expectation, Form, PropertyError, declarable_kinds, expectation, kinds_extended
-from checker.explore import explore
-from checker.loader import validate
-from checker.replay import VIOLATES, replay
+from checker.model.expectation import Expectation, Form, PropertyError, declarable_kinds, expectation, kinds_extended
+from checker.engines.explore import explore
+from checker.interfaces.loader import validate
+from checker.interfaces.replay import VIOLATES, replay
 from checker.result import VIOLATED
-from checker.semantics import Semantics
-from checker.simulate import simulate
-from checker.spec import PROPERTY_KINDS, Property, PropertyKind
+from checker.model.semantics import Semantics
+from checker.engines.simulate import simulate
+from checker.model.spec import PROPERTY_KINDS, Property, PropertyKind
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
@@ -84,7 +84,7 @@ def test_a_new_kind_runs_through_every_engine_unchanged() -> None:
 
 
 def test_a_new_kind_is_proved_as_its_form() -> None:
-    from checker.prove import prove
+    from checker.engines.symbolic.prove import prove
 
     backs = SPEC.prop("collateral-backs-supply")
     assert backs is not None and backs.check is not None

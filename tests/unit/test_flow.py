@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from checker.flow import into, message_flow, to_dot, to_mermaid
+from checker.interfaces.flow import into, message_flow, to_dot, to_mermaid
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 

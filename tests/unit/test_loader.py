@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from checker.errors import SpecError, UsageError
-from checker.loader import config_from_options, load_spec, validate
-from checker.spec import ActionDecl, Handler, Param, ProcessDecl, Property
+from checker.interfaces.loader import config_from_options, load_spec, validate
+from checker.model.spec import ActionDecl, Handler, Param, ProcessDecl, Property
 from spec.tim3 import SPEC
 
 SOURCE = SPEC.source
@@ -133,7 +133,7 @@ def test_bad_options(options: dict[str, Any], fragment: str) -> None:
 
 
 def test_initial_state_of_another_type_than_state_type_is_rejected() -> None:
-    from checker.values import FrozenMap
+    from checker.model.values import FrozenMap
     from spec.tim3.states import LockState
 
     def build(params: Any) -> Any:

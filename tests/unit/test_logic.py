@@ -1,4 +1,4 @@
-"""checker.logic: branch-free combinators agree with Python's own logic on plain values
+"""checker.model.logic: branch-free combinators agree with Python's own logic on plain values
 and build the right formula on symbolic ones."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.logic import conj, disj, equal, same_multiset
-from checker.symbolic.values import Oracle, SymInt, to_z3_bool
+from checker.model.logic import conj, disj, equal, same_multiset
+from checker.engines.symbolic.values import Oracle, SymInt, to_z3_bool
 
 keys = st.tuples(st.sampled_from(["u1", "u2"]), st.integers(-2, 2))
 

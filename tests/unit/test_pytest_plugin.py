@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-PLUGIN = ("-p", "checker.pytest_plugin")
+PLUGIN = ("-p", "checker.interfaces.pytest_plugin")
 
 
 def _run(pytester: pytest.Pytester, body: str) -> pytest.RunResult:
@@ -18,7 +18,7 @@ def _run(pytester: pytest.Pytester, body: str) -> pytest.RunResult:
 def _installed() -> bool:
     from importlib import metadata
 
-    return any(ep.value == "checker.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
+    return any(ep.value == "checker.interfaces.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
 
 
 def test_holding_check_passes(pytester: pytest.Pytester) -> None:

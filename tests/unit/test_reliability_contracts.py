@@ -12,9 +12,9 @@ import pytest
 
 from checker.config import CheckConfig
 from checker.errors import SpecError
-from checker.explore import explore
-from checker.spec import ActionDecl, Ctx, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Spec
-from checker.values import Message
+from checker.engines.explore import explore
+from checker.model.spec import ActionDecl, Ctx, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Spec
+from checker.model.values import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ def test_a_choice_whose_options_change_between_runs_is_a_spec_error() -> None:
 def test_the_cli_gives_exit_2_and_one_line(tmp_path: Any) -> None:
     from click.testing import CliRunner
 
-    from checker.cli import main
+    from checker.interfaces.cli import main
 
     f = tmp_path / "raising_spec.py"
     f.write_text(

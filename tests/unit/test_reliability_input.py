@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import main
+from checker.interfaces.cli import main
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -38,7 +38,7 @@ def test_json_never_prints_nan() -> None:
 def test_an_empty_fault_name_is_rejected(entry: str) -> None:
     # (the command line's own comma splitting still drops empty names before this)
     from checker.errors import UsageError
-    from checker.loader import config_from_options
+    from checker.interfaces.loader import config_from_options
     from spec.tim3 import SPEC
 
     with pytest.raises(UsageError, match="--fault: empty fault name"):

@@ -7,11 +7,11 @@ import dataclasses
 import time
 
 from checker.config import Limits
-from checker.explore import explore
+from checker.engines.explore import explore
 from checker.result import UNKNOWN
-from checker.simulate import simulate
-from checker.symbolic.prove import prove
-from checker.symmetry import MAX_TIE_ORDERS, _tie_count
+from checker.engines.simulate import simulate
+from checker.engines.symbolic.prove import prove
+from checker.engines.symmetry import MAX_TIE_ORDERS, _tie_count
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 

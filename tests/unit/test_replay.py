@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from checker.config import CheckConfig
-from checker.counterexample import counterexample_data, load_counterexample, write_counterexample
+from checker.interfaces.counterexample import counterexample_data, load_counterexample, write_counterexample
 from checker.errors import InternalError
-from checker.explore import explore
-from checker.property_eval import goals_met, violated_at
-from checker.replay import DIVERGED, HOLDS_NOW, VIOLATES, WITNESSED, replay, replay_file
-from checker.semantics import Semantics
+from checker.engines.explore import explore
+from checker.model.property_eval import goals_met, violated_at
+from checker.interfaces.replay import DIVERGED, HOLDS_NOW, VIOLATES, WITNESSED, replay, replay_file
+from checker.model.semantics import Semantics
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 

@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from checker.choices import all_paths
+from checker.model.choices import all_paths
 from checker.config import CheckConfig, Limits
 from checker.errors import SpecError
-from checker.explore import explore
-from checker.network import BagNetwork, FifoNetwork
-from checker.process import PythonProcess
+from checker.engines.explore import explore
+from checker.model.network import BagNetwork, FifoNetwork
+from checker.model.process import PythonProcess
 from checker.result import HOLDS, UNKNOWN, VIOLATED
-from checker.semantics import Semantics
-from checker.spec import ActionDecl, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Property, Spec
-from checker.values import FrozenMap, make_message
+from checker.model.semantics import Semantics
+from checker.model.spec import ActionDecl, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Property, Spec
+from checker.model.values import FrozenMap, make_message
 
 
 @dataclass(frozen=True, slots=True)

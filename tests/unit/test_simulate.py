@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from checker.result import HOLDS, UNKNOWN, VIOLATED
-from checker.semantics import Semantics
-from checker.simulate import simulate
+from checker.model.semantics import Semantics
+from checker.engines.simulate import simulate
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
@@ -35,8 +35,8 @@ def test_deterministic() -> None:
     constants of loaded modules into integer draws; the engine draws booleans only)."""
     cfg = config(version="v1", users=2, ops=2)
     a = simulate(SPEC, cfg, runs=100).result("positions-match-supply").trace
-    import checker.prove  # noqa: F401  (loads many modules with many constants)
-    import checker.symbolic.shapes  # noqa: F401
+    import checker.engines.symbolic.prove  # noqa: F401  (loads many modules with many constants)
+    import checker.engines.symbolic.shapes  # noqa: F401
 
     b = simulate(SPEC, cfg, runs=100).result("positions-match-supply").trace
     assert a is not None and b is not None and a.steps == b.steps

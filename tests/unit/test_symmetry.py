@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from checker.errors import SpecError
-from checker.semantics import Semantics
-from checker.symmetry import Symmetry, rename_value
-from checker.values import FrozenMap, make_message
+from checker.model.semantics import Semantics
+from checker.engines.symmetry import Symmetry, rename_value
+from checker.model.values import FrozenMap, make_message
 from spec.tim3 import SPEC
 from spec.tim3.states import LockState
 from tests.tim3_helpers import config, run, verdicts

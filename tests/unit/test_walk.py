@@ -1,4 +1,4 @@
-"""One traversal over values (``checker.walk``): every function that recurses over states
+"""One traversal over values (``checker.model.walk``): every function that recurses over states
 and messages sees the same parts, so a new kind of value is taught once."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checker.conformance import typed
-from checker.counterexample import state_diff, to_json
-from checker.semantics import World
-from checker.symbolic.translate import Slot, rebuild
-from checker.symmetry import rename_value
-from checker.values import FrozenMap, Message
-from checker.walk import Node, Walk, node_of, record_fields
+from checker.engines.conformance import typed
+from checker.interfaces.counterexample import state_diff, to_json
+from checker.model.semantics import World
+from checker.engines.symbolic.translate import Slot, rebuild
+from checker.engines.symmetry import rename_value
+from checker.model.values import FrozenMap, Message
+from checker.model.walk import Node, Walk, node_of, record_fields
 
 
 class Table(Mapping[Any, Any]):

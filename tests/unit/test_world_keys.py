@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.choices import all_paths
+from checker.model.choices import all_paths
 from checker.errors import HandlerError
-from checker.network import network_for
-from checker.semantics import ADVERSARY, Semantics, Step, StepContext, World, _apply_obligations
-from checker.process import PythonProcess
-from checker.spec import StepInfo, StepKind
-from checker.symmetry import Symmetry, rename_value
+from checker.model.network import network_for
+from checker.model.semantics import ADVERSARY, Semantics, Step, StepContext, World, _apply_obligations
+from checker.model.process import PythonProcess
+from checker.model.spec import StepInfo, StepKind
+from checker.engines.symmetry import Symmetry, rename_value
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
@@ -36,7 +36,7 @@ CASES: list[dict[str, Any]] = [
 
 
 def reference_successors(sem: Semantics, w: World) -> Iterator[tuple[Step, World]]:
-    """The step relation of the module docstring of ``checker.semantics``, stated
+    """The step relation of the module docstring of ``checker.model.semantics``, stated
     directly on worlds: no memo, no serials."""
     net: Any = network_for(sem.config.network)
 

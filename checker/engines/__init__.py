@@ -1,0 +1,1 @@
+"""The engines: explicit search (explore, symmetry), simulate, conformance, the z3 engines (symbolic/)."""

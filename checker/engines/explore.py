@@ -1,0 +1,318 @@
+"""Explicit-state breadth-first exploration with state hashing.
+
+Every state is checked when first discovered; BFS discovers states in order of depth,
+so the first violation found for a property is a shortest counterexample. A reached
+limit (depth, states, time) never turns into a pass: properties without a violation
+are then UNKNOWN with the bound that was reached.
+
+States are compact keys (``Semantics.key_of``: serial numbers of interned local
+states and messages), expanded by ``Semantics.expand``; a ``World`` is built only for
+a new state's property checks and for traces.
+
+With symmetry reduction (``config.symmetry`` and a spec that declares symmetric
+kinds) each new key is replaced by its orbit representative before the visited-set
+lookup; counterexamples are turned back into concrete traces by ``trace_to``.
+Partial-order reduction would plug into the successor loop; specs do not change.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+from collections.abc import Callable
+
+from checker.config import CheckConfig
+from checker.errors import InternalError
+from checker.model.expectation import Form, expectation
+from checker.result import (
+    EXPECTED_FAIL,
+    HOLDS,
+    UNKNOWN,
+    VIOLATED,
+    CheckResult,
+    Engine,
+    PropertyResult,
+    Stats,
+    Trace,
+    Verdict,
+)
+from checker.model.property_eval import Judge, required_goals
+from checker.model.process import FINDING_KINDS, Finding
+from checker.model.semantics import Key, Semantics, Step
+from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
+from checker.engines.symmetry import canonicaliser
+
+ProgressFn = Callable[[Stats], None]
+PROGRESS_EVERY = 0.25  # seconds between progress callbacks
+
+
+def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None) -> CheckResult:
+    """Explore every reachable state of ``spec`` under ``config`` (within its limits)."""
+    sem = Semantics(spec, config)
+    props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+    if config.conform:
+        from checker.engines.conformance import CONFORMANCE
+
+        props.append(CONFORMANCE)
+    # Worlds are acyclic immutable values: the cycle collector only costs time here
+    # (it rescans every live state on each full collection).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Explorer(sem, props, progress).run()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Explorer:
+    def __init__(self, sem: Semantics, props: list[Property], progress: ProgressFn | None) -> None:
+        self.sem = sem
+        self.props = props
+        self.progress = progress
+        self.violation: dict[str, int] = {}
+        self.witness: dict[tuple[str, str], int] = {}
+        # states by index as compact keys (``Semantics.key_of``); worlds are built on demand
+        self.keys: list[Key] = []
+        self.parent: list[int] = []
+        self.via: list[Step | None] = []
+        self.depth: list[int] = []
+        self.canon = canonicaliser(sem, sem.config.symmetry)
+        judge = Judge(sem)  # property checks over keys, memoised (pure checks)
+        # what is still to be found, in property order: (property, goal or None for a
+        # violation, its test on a key); an entry leaves the list once found
+        self.expect = {p.name: expectation(p) for p in props}
+        self.pending: list[tuple[str, str | None, Callable[[Key], bool]]] = [
+            (p.name, None, judge.violation_test(p)) for p in props if self.expect[p.name].at_worlds
+        ] + [(p.name, g, judge.goal_test(p, g)) for p in props if self.expect[p.name].form is Form.REACHABLE
+             for g in required_goals(sem, p)]
+        # --conform: the first step that is not a step of the model (source index, step)
+        self.diverged: tuple[int, Step] | None = None
+        # findings from execution: first occurrence (source index, step, finding) per key
+        self.found: dict[str, tuple[int, Step, Finding]] = {}
+
+    def _check(self, idx: int, key: Key) -> None:
+        found = [t for t in self.pending if t[2](key)]
+        for t in found:
+            name, goal, _ = t
+            if goal is None:
+                self.violation[name] = idx
+            else:
+                self.witness[(name, goal)] = idx
+            self.pending.remove(t)
+
+    def run(self) -> CheckResult:
+        sem = self.sem
+        limits = sem.config.limits
+        stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
+        if self.canon is not None:
+            stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
+        start = time.perf_counter()
+        next_tick = start + PROGRESS_EVERY
+        init = sem.initial_key()
+        index: dict[Key, int] = {init: 0}
+        states, parent, via, depth = self.keys, self.parent, self.via, self.depth
+        states.append(init)
+        parent.append(-1)
+        via.append(None)
+        depth.append(0)
+        self._check(0, init)
+        # firings counted per step object (outcomes are memoised, so steps are shared and
+        # stay alive in ``sem``); turned into handler coverage once at the end
+        fired: dict[int, int] = {}
+        fired_get = fired.get
+        transitions = 0
+        canon = self.canon
+        expand = sem.expand
+        lookup = index.get
+        stop_early = limits.stop_at_first_violation
+        divergent = sem.divergent  # filled by Semantics under --conform only
+        step_findings = sem.findings  # filled when an implementation reports findings
+        found = self.found
+        i = 0
+        while i < len(states):
+            w = states[i]
+            d = depth[i]
+            if limits.max_depth is not None and d >= limits.max_depth:
+                if next(iter(expand(w)), None) is not None:
+                    stats.limit_hit = f"max-depth {limits.max_depth}"
+                i += 1
+                continue
+            for step, w2 in expand(w):
+                transitions += 1
+                sid = id(step)
+                fired[sid] = fired_get(sid, 0) + 1
+                if divergent and sid in divergent and self.diverged is None:
+                    self.diverged = (i, step)
+                if step_findings and sid in step_findings:
+                    for f in step_findings[sid]:
+                        if f.key not in found:
+                            found[f.key] = (i, step, f)
+                # a key already stored is a representative: canonical already
+                if lookup(w2) is not None:
+                    continue
+                if canon is not None:
+                    c = canon(w2)
+                    if c is not w2:
+                        if lookup(c) is not None:
+                            continue
+                        w2 = c
+                j = len(states)
+                index[w2] = j
+                states.append(w2)
+                parent.append(i)
+                via.append(step)
+                depth.append(d + 1)
+                self._check(j, w2)
+                if stop_early and self.violation:
+                    break
+            if limits.stop_at_first_violation and self.violation:
+                stats.limit_hit = "stopped at the first violation"
+                break
+            i += 1
+            if (i & 255) == 0:
+                now = time.perf_counter()
+                if limits.timeout is not None and now - start >= limits.timeout:
+                    stats.limit_hit = f"timeout {limits.timeout:g}s"
+                    break
+                if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
+                    stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
+                    break
+                if self.progress is not None and now >= next_tick:
+                    next_tick = now + PROGRESS_EVERY
+                    self._stats(stats, transitions, start)
+                    self.progress(stats)
+            if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
+                stats.limit_hit = f"max-states {limits.max_states}"
+                break
+        self._stats(stats, transitions, start)
+        for step in sem.steps():
+            n = fired.get(id(step))
+            if n and step.kind in HANDLER_STEPS:
+                key = f"{sem.kind_of(step.pid)}:{step.handler}"
+                stats.coverage[key] = stats.coverage.get(key, 0) + n
+        if self.progress is not None:
+            self.progress(stats)
+        return CheckResult(
+            spec_name=sem.spec.name,
+            spec_source=sem.spec.source,
+            scenario=sem.spec.describe(sem.config.params),
+            config=sem.config,
+            engine=Engine.EXPLORE,
+            results=[self._verdict(p, stats) for p in self.props] + self._finding_results(),
+            stats=stats,
+        )
+
+    def _stats(self, stats: Stats, transitions: int, start: float) -> None:
+        stats.states = len(self.keys)
+        stats.transitions = transitions
+        stats.max_depth = self.depth[-1] if self.depth else 0
+        stats.seconds = time.perf_counter() - start
+
+    def trace_to(self, idx: int) -> Trace:
+        """A shortest concrete run from the initial world to state ``idx``'s orbit."""
+        sem = self.sem
+        steps: list[tuple[Step, Key]] = []
+        while self.parent[idx] >= 0:
+            step = self.via[idx]
+            if step is None:
+                raise InternalError("BFS tree broken: a non-initial state without a step")
+            steps.append((step, self.keys[idx]))
+            idx = self.parent[idx]
+        steps.reverse()
+        initial = sem.world_of(self.keys[0])
+        if self.canon is None:
+            return Trace(initial, tuple((step, sem.world_of(k)) for step, k in steps))
+        return Trace(initial, tuple((step, sem.world_of(k)) for step, k in self._concretise([k for _, k in steps])))
+
+    def _finding_results(self) -> list[PropertyResult]:
+        """One VIOLATED row per finding key, in order of discovery, with its shortest trace."""
+        out = []
+        for key, (i, step, f) in self.found.items():
+            trace = self._trace_ending(i, step, lambda s: any(g.key == key for g in self.sem.findings.get(id(s), ())))
+            out.append(PropertyResult(key, PropertyKind.FINDING, FINDING_KINDS.get(f.kind, f.kind), VIOLATED,
+                                      f"shortest trace: {len(trace)} steps", False, trace, f.text))
+        return out
+
+    def _trace_ending(self, idx: int, step: Step, wanted: Callable[[Step], bool]) -> Trace:
+        """The run to state ``idx`` followed by ``step`` (with symmetry, by the step
+        ``wanted`` accepts from the concrete world the run reaches)."""
+        sem = self.sem
+        trace = self.trace_to(idx)
+        last = trace.steps[-1][1] if trace.steps else trace.initial
+        for s, k2 in sem.expand(sem.key_of(last)):
+            if s is step or (self.canon is not None and wanted(s)):
+                return Trace(trace.initial, trace.steps + ((s, sem.world_of(k2)),))
+        raise InternalError("a step recorded on the BFS tree is not enabled at the end of its trace")
+
+    def _diverging_trace(self, idx: int, step: Step) -> Trace:
+        """The run to state ``idx`` followed by a step that is not a model step."""
+        return self._trace_ending(idx, step, lambda s: id(s) in self.sem.divergent)
+
+    def _concretise(self, reps: list[Key]) -> list[tuple[Step, Key]]:
+        """Follow representatives with real steps: each next world is a successor of the
+        current concrete world whose representative is the next one on the BFS path."""
+        canon = self.canon
+        assert canon is not None
+        current = self.keys[0]
+        out: list[tuple[Step, Key]] = []
+        for target in reps:
+            for step, k2 in self.sem.expand(current):
+                if canon(k2) == target:
+                    out.append((step, k2))
+                    current = k2
+                    break
+            else:
+                raise InternalError("symmetry reduction: no concrete step reaches the next representative")
+        return out
+
+    def _verdict(self, p: Property, stats: Stats) -> PropertyResult:
+        sem = self.sem
+        bound = bound_text(sem, stats)
+
+        def mk(verdict: Verdict, bound: str, trace: Trace | None = None, detail: str = "") -> PropertyResult:
+            return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound, p.expected_to_fail, trace, detail)
+
+        form = self.expect[p.name].form
+        if form is Form.REACHABLE:
+            keys = [(p.name, g) for g in required_goals(sem, p)]
+            missing = [g for (_, g) in keys if (p.name, g) not in self.witness]
+            if not missing:
+                depths = ", ".join(f"{g} at depth {self.depth[self.witness[(p.name, g)]]}" for (_, g) in keys)
+                return mk(HOLDS, f"witnessed: {depths}", trace=self.trace_to(max(self.witness[k] for k in keys)))
+            if stats.limit_hit is None:
+                return mk(VIOLATED, bound, detail=f"no reachable state witnesses: {', '.join(missing)}")
+            return mk(UNKNOWN, bound, detail=f"not yet witnessed: {', '.join(missing)}")
+        if form is Form.CONFORMANCE:
+            if self.diverged is not None:
+                trace = self._diverging_trace(*self.diverged)
+                last = trace.steps[-1][0]
+                return mk(VIOLATED, f"shortest counterexample: {len(trace)} steps", trace=trace,
+                          detail=f"step {len(trace)}: {sem.divergent.get(id(last), '')}")
+            return mk(UNKNOWN if stats.limit_hit is not None else HOLDS, bound)
+        if p.name in self.violation:
+            idx = self.violation[p.name]
+            trace = self.trace_to(idx)
+            return mk(EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
+                      bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
+        if stats.limit_hit is not None:
+            return mk(UNKNOWN, bound)
+        detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""
+        return mk(HOLDS, bound, detail=detail)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bound_text(sem: Semantics, stats: Stats) -> str:
+    """The bound a verdict holds within, stated in full."""
+    cfg = sem.config
+    faults = ", ".join(sorted(cfg.faults)) or "none"
+    scope = f"{sem.spec.describe(cfg.params)}; faults: {faults} (max {cfg.max_faults}); network {cfg.network}"
+    if stats.limit_hit is None:
+        what = "reachable states" if stats.reduction is None else f"reachable states up to {stats.reduction}"
+        return f"no violation in all {stats.states:,} {what} (exhaustive, depth ≤ {stats.max_depth}); {scope}"
+    return f"no violation up to depth {stats.max_depth}, {stats.states:,} states (stopped: {stats.limit_hit}); {scope}"

@@ -1,0 +1,1 @@
+"""The interfaces: CLI, reports, renders, counterexample files, replay, pytest plugin."""
