@@ -4,13 +4,14 @@ renaming commutes with its deliveries, through the seam, and names what differs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from checker.ao.commute import CommuteCheck
 from checker.ao.impl import LuaProcess
 from checker.errors import SpecError
+from checker.model.spec import Ctx as SpecCtx
 from checker.model.values import Message, make_message
 
 from tests.ao.helpers import make
@@ -18,7 +19,7 @@ from tests.ao.helpers import make
 SWAP = {"alice": "bob", "bob": "alice"}
 
 
-class Ctx:
+class FakeCtx:
     """What LuaProcess.deliver needs of an engine's ctx: faults (from a list), emit, knows."""
 
     def __init__(self, faults: tuple[bool, ...] = ()) -> None:
@@ -33,6 +34,11 @@ class Ctx:
 
     def knows(self, pid: str) -> bool:
         return True
+
+
+def ctx_of(faults: tuple[bool, ...] = ()) -> SpecCtx:
+    """A FakeCtx typed as the spec's Ctx (LuaProcess.deliver reads only fault, emit and knows)."""
+    return cast(SpecCtx, FakeCtx(faults))
 
 
 def proc(tmp_path: Path, code: str, name: str = "p.lua") -> LuaProcess:
@@ -61,13 +67,13 @@ def armed(p: LuaProcess) -> LuaProcess:
 def test_symmetric_code_passes_and_nothing_is_checked_before_symmetry_asks(tmp_path: Path) -> None:
     p = proc(tmp_path, SYMMETRIC)
     s = p.runtime.initial
-    p.deliver(s, note("alice"), Ctx())
+    p.deliver(s, note("alice"), ctx_of())
     assert p._commute is None  # never asked to rename: no check, no cost
     armed(p)
     assert p._commute is not None
     for faults in ((), (True,)):
-        d = p.deliver(s, note("alice"), Ctx(faults))
-        p.deliver(d.state, note("bob", 1), Ctx(faults))
+        d = p.deliver(s, note("alice"), ctx_of(faults))
+        p.deliver(d.state, note("bob", 1), ctx_of(faults))
     assert p._commute.left == 200 - 4
 
 
@@ -75,7 +81,7 @@ def test_a_handler_that_singles_out_a_user_is_reported(tmp_path: Path) -> None:
     p = armed(proc(tmp_path, SYMMETRIC.replace("Seen[msg.From] = (Seen[msg.From] or 0) + 1",
                                                'Seen[msg.From] = (Seen[msg.From] or 0) + (msg.From == "alice" and 2 or 1)')))
     with pytest.raises(SpecError) as e:
-        p.deliver(p.runtime.initial, note("alice"), Ctx())
+        p.deliver(p.runtime.initial, note("alice"), ctx_of())
     text = str(e.value)
     assert text.startswith("P: symmetry reduction is unsound")
     assert "handler Note" in text and "alice → P: Note" in text and "--no-symmetry" in text
@@ -93,7 +99,7 @@ def test_sends_that_follow_pairs_order_over_users_are_reported(tmp_path: Path) -
     """
     p = armed(proc(tmp_path, code))
     with pytest.raises(SpecError, match="the messages sent differ"):
-        p.deliver(p.runtime.initial, note("carol"), Ctx())
+        p.deliver(p.runtime.initial, note("carol"), ctx_of())
 
 
 def test_an_error_for_one_user_only_is_reported(tmp_path: Path) -> None:
@@ -105,7 +111,7 @@ def test_an_error_for_one_user_only_is_reported(tmp_path: Path) -> None:
     """
     p = armed(proc(tmp_path, code))
     with pytest.raises(SpecError, match="only the renamed delivery raises"):
-        p.deliver(p.runtime.initial, note("alice"), Ctx())
+        p.deliver(p.runtime.initial, note("alice"), ctx_of())
 
 
 def test_a_pattern_for_one_user_only_is_reported(tmp_path: Path) -> None:
@@ -114,7 +120,7 @@ def test_a_pattern_for_one_user_only_is_reported(tmp_path: Path) -> None:
     """
     p = armed(proc(tmp_path, code))
     with pytest.raises(SpecError, match="the handlers that run differ"):
-        p.deliver(p.runtime.initial, note("alice"), Ctx())
+        p.deliver(p.runtime.initial, note("alice"), ctx_of())
 
 
 def test_checks_stop_after_the_limit_and_only_permutations_count(tmp_path: Path) -> None:
@@ -127,8 +133,8 @@ def test_checks_stop_after_the_limit_and_only_permutations_count(tmp_path: Path)
     assert c.renamings == [SWAP]
     p._commute = c
     s = p.runtime.initial
-    p.deliver(s, note("carol"), Ctx())  # checked (and fine: carol is not renamed)
-    p.deliver(s, note("alice"), Ctx())  # past the limit: not checked
+    p.deliver(s, note("carol"), ctx_of())  # checked (and fine: carol is not renamed)
+    p.deliver(s, note("alice"), ctx_of())  # past the limit: not checked
     assert c.left == 0
 
 
@@ -143,4 +149,4 @@ def test_an_observer_that_singles_out_a_user_is_reported(tmp_path: Path) -> None
     p = LuaProcess("p", "P", make(tmp_path, SYMMETRIC), id_tag="Request", observer=observer)
     armed(p)
     with pytest.raises(SpecError, match="the observer singles a user out"):
-        p.deliver(p.runtime.initial, note("bob"), Ctx())
+        p.deliver(p.runtime.initial, note("bob"), ctx_of())

@@ -30,7 +30,7 @@ class Env:
     def __init__(self, values: Mapping[str, object], deltas: Mapping[str, int] | None = None) -> None:
         self.values = dict(values)
         self.deltas = dict(deltas or {})
-        self.calls: list[tuple[str, ...]] = []
+        self.calls: list[tuple[str | None, ...]] = []
 
     def value(self, name: str) -> object:
         return self.values[name]
@@ -43,7 +43,8 @@ class Env:
         return 3
 
     def in_flight_sum(self, action: str, tag: str, where: str | None = None, value: str | None = None) -> int | float:
-        self.calls.append(("in_flight_sum", action, tag) + ((where, value) if where is not None else ()))
+        extra: tuple[str | None, ...] = (where, value) if where is not None else ()
+        self.calls.append(("in_flight_sum", action, tag) + extra)
         return -1
 
     def delta(self, name: str) -> int | float:
