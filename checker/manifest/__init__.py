@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from checker.manifest.errors import ManifestError, ObservableValueError, Problem
 from checker.manifest.load import load_manifest
+from checker.model.spec import PropertyKind
 from checker.manifest.schema import (
     Adversary,
     AnswerRule,
@@ -28,7 +29,6 @@ from checker.manifest.schema import (
     Operation,
     OperationInstance,
     ProcessSpec,
-    PropertyKind,
     PropertySpec,
     Sink,
     SystemInfo,

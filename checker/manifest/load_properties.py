@@ -23,10 +23,11 @@ from checker.manifest.expr import (
     static_kind,
 )
 from checker.manifest.names import Names
-from checker.manifest.schema import Goal, Observable, PropertyKind, PropertySpec
+from checker.manifest.schema import Goal, Observable, PropertySpec
+from checker.model.spec import PROPERTY_KINDS, PropertyKind
 from checker.manifest.templates import TEMPLATES, answer_spec_error, expand, template_named
 
-_KINDS = tuple(k.value for k in PropertyKind)
+_KINDS = tuple(k.value for k in PROPERTY_KINDS)  # the kinds a manifest declares
 _COMMON = ("name", "meaning", "expected_to_fail")
 _KIND_KEYS: Mapping[PropertyKind, tuple[str, ...]] = MappingProxyType(
     {

@@ -10,11 +10,11 @@ The format itself is documented in ``docs/manifest.md``.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from pathlib import Path
 
 from checker.manifest.expr import Expr
+from checker.model.spec import PropertyKind
 
 Tags = tuple[tuple[str, str], ...]
 
@@ -22,15 +22,6 @@ Tags = tuple[tuple[str, str], ...]
 AOS_VARIANTS = ("default", "require-json", "normalized-tags")
 NETWORKS = ("unordered", "fifo")
 LIMIT_FAULTS = ("loss", "handler-error")
-
-
-class PropertyKind(enum.Enum):
-    """The four property kinds of ``checker.model.spec`` (values are the spec's strings)."""
-
-    ALWAYS = "always"
-    AT_QUIESCENCE = "at-quiescence"
-    RESPONSE = "response"
-    SOMETIMES = "sometimes"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from checker.manifest.schema import PropertyKind
+from checker.model.spec import PropertyKind
 
 
 @dataclass(frozen=True, slots=True)

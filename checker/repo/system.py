@@ -29,7 +29,8 @@ from checker.ao.runtime import AoMessage, AoProcess
 from checker.ao.snapshot import Snapshot
 from checker.errors import SpecError
 from checker.manifest.expr import evaluate
-from checker.manifest.schema import AOS_VARIANTS, Manifest, PropertyKind, PropertySpec
+from checker.manifest.schema import AOS_VARIANTS, Manifest, PropertySpec
+from checker.model.spec import PropertyKind
 from checker.repo.wallet import AdversaryProcess, SinkProcess, Template, WalletProcess, WalletState
 from checker.model.spec import Param, Params, ProcessInstance, Property, Spec, StepInfo
 from checker.model.values import FrozenMap

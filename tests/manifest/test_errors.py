@@ -551,6 +551,15 @@ CASES = [
         "did you mean 'always'?",
     ),
     (
+        # finding and step properties are made by the engines, never declared
+        "prop-engine-kind",
+        CHECK,
+        'kind = "finding"\ncheck = "supply <= 4"',
+        "properties[0].kind",
+        "unknown kind 'finding'",
+        "kinds: always, at-quiescence, response, sometimes",
+    ),
+    (
         "prop-wrong-key",
         CHECK,
         CHECK + '\ntrigger = "delta(supply)"',

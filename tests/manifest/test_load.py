@@ -12,7 +12,6 @@ import pytest
 from checker.errors import UserError
 from checker.manifest import ManifestError, PropertyKind, load_manifest
 from checker.manifest.expr import BoolOp, Compare, Name, Unary
-from checker.model.spec import PROPERTY_KINDS
 from tests.manifest.helpers import BASE, FIXTURES, edit, load_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"
@@ -58,10 +57,6 @@ def test_manifest_is_frozen(tmp_path: Path) -> None:
     assert isinstance(m.processes, tuple) and isinstance(m.boot, tuple)
     hash(m.system)
     hash(m.wallets.operations[0].instances[0])
-
-
-def test_property_kinds_are_the_specs() -> None:
-    assert tuple(k.value for k in PropertyKind) == PROPERTY_KINDS
 
 
 def test_manifest_error_is_a_user_error() -> None:

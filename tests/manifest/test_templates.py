@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checker.manifest.expr import check_types, parse_expression
-from checker.manifest.schema import PropertyKind
+from checker.model.spec import PropertyKind
 from checker.manifest.templates import (
     TEMPLATES,
     Expansion,
