@@ -30,9 +30,8 @@ from checker.ao.snapshot import Snapshot
 from checker.errors import SpecError
 from checker.manifest.expr import evaluate
 from checker.manifest.schema import AOS_VARIANTS, Manifest, PropertySpec
-from checker.model.spec import PropertyKind
 from checker.repo.wallet import AdversaryProcess, SinkProcess, Template, WalletProcess, WalletState
-from checker.model.spec import Param, Params, ProcessInstance, Property, Spec, StepInfo
+from checker.model.spec import Param, Params, ProcessInstance, Property, PropertyKind, Spec, StepInfo
 from checker.model.values import FrozenMap
 
 
@@ -113,6 +112,7 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
 
         return rule
 
+    scans = {x.id: _scan(x.files) for x in m.processes}
     out: list[ProcessInstance] = []
     for x in m.processes:
         rt = runtimes[x.id]
@@ -120,10 +120,10 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
         impl = LuaProcess(
             x.name, f"{x.name} (Lua)", rt,
             observer=_observer(rt, obs),
-            handled=_handled_actions(x.files),
-            handler_names=_handler_names(x.files),
+            handled=scans[x.id].handled,
+            handler_names=scans[x.id].names,
             findings=FindingRules(system, trusted(x.id), order=True, comparisons=_comparisons(x.files),
-                                  handler_lines=_handler_lines(x.files)),
+                                  handler_lines=scans[x.id].lines(x.files)),
             root=m.root,
             hop_ms=m.time.hop_ms if (m.time.hop_ms or m.time.op_interval_ms) else None,
         )
@@ -139,7 +139,7 @@ def _build(m: Manifest, p: Params, observables: Mapping[str, Sequence[Any]]) -> 
         sink = SinkProcess()
         out.append(ProcessInstance(s.id, sink, sink.initial()))
     if m.adversary is not None:
-        adv = AdversaryProcess(m.adversary.id, _adversary_templates(m), m.adversary.budget)
+        adv = AdversaryProcess(m.adversary.id, _adversary_templates(m, scans), m.adversary.budget)
         out.append(ProcessInstance(m.adversary.id, adv, adv.initial()))
     return tuple(out)
 
@@ -187,15 +187,37 @@ def _observer(rt: AoProcess, observables: Sequence[Any]) -> Any:
     return observe
 
 
-def _scan(files: Sequence[Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(handler name, Actions its pattern names) for every handler the files add."""
+@dataclass(frozen=True)
+class _LuaScan:
+    """What the scanner reads of one process's files, once per build: each handler's name, the
+    Actions its pattern names, and where it is registered (absolute file, line)."""
+
+    handlers: tuple[tuple[str, tuple[str, ...], str, int], ...]
+
+    @property
+    def handled(self) -> frozenset[str]:
+        return frozenset(a for _, acts, _, _ in self.handlers for a in acts)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n, _, _, _ in self.handlers))
+
+    def lines(self, files: Sequence[Any]) -> dict[str, tuple[int, ...]]:
+        """Per file (absolute path, as the runtime names it), the lines where its handlers start."""
+        return {str(Path(f).resolve()): tuple(sorted(ln for _, _, src, ln in self.handlers
+                                                     if src == str(Path(f).resolve())))
+                for f in files}
+
+
+def _scan(files: Sequence[Any]) -> _LuaScan:
+    """Scan a process's Lua files once (``checker.manifest.init_scan.scan_file``)."""
     from checker.manifest.init_scan import scan_file
 
-    out: list[tuple[str, tuple[str, ...]]] = []
+    out: list[tuple[str, tuple[str, ...], str, int]] = []
     for f in files:
-        for h in scan_file(f).handlers:
-            out.append((h.name, tuple(h.actions)))
-    return out
+        src = str(Path(f).resolve())
+        out.extend((h.name, tuple(h.actions), src, h.line) for h in scan_file(f).handlers)
+    return _LuaScan(tuple(out))
 
 
 def _comparisons(files: Sequence[Any]) -> dict[str, tuple[tuple[int, str], ...]]:
@@ -205,22 +227,7 @@ def _comparisons(files: Sequence[Any]) -> dict[str, tuple[tuple[int, str], ...]]
     return {str(Path(f).resolve()): string_number_comparisons(Path(f).read_text(encoding="utf-8")) for f in files}
 
 
-def _handler_lines(files: Sequence[Any]) -> dict[str, tuple[int, ...]]:
-    """Per file, the lines where its handlers are registered (their functions start there)."""
-    from checker.manifest.init_scan import scan_file
-
-    return {str(Path(f).resolve()): tuple(sorted(h.line for h in scan_file(f).handlers)) for f in files}
-
-
-def _handled_actions(files: Sequence[Any]) -> frozenset[str]:
-    return frozenset(a for _, acts in _scan(files) for a in acts)
-
-
-def _handler_names(files: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n for n, _ in _scan(files)))
-
-
-def _adversary_templates(m: Manifest) -> list[Template]:
+def _adversary_templates(m: Manifest, scans: Mapping[str, _LuaScan]) -> list[Template]:
     adv = m.adversary
     assert adv is not None
     out: list[Template] = []
@@ -230,7 +237,7 @@ def _adversary_templates(m: Manifest) -> list[Template]:
     for x in m.processes:
         if adv.targets is not None and x.name not in adv.targets and x.id not in adv.targets:
             continue
-        actions = sorted(_handled_actions(x.files)) if adv.actions is None else list(adv.actions)
+        actions = sorted(scans[x.id].handled) if adv.actions is None else list(adv.actions)
         for a in actions:
             for c in combos:
                 label = f"{a} to {x.id}" + "".join(f" {k}={v}" for k, v in c)
