@@ -255,30 +255,12 @@ class LuaProcess:
             return d
         found = list(d.findings) + self._findings(state, msg, out, d)
         if self.rules.order:
-            why = self._order_dependent(state, ao_msg, hooks.answers)
+            answers = tuple(hooks.answers)
+            why = self.runtime.order_dependent(state, ao_msg, lambda: _Replayed(list(answers)))
             if why:
                 found.append(Finding("order-dependence", d.where or f"{self.pid}:{msg.action}", d.handler,
                                      f"{d.handler} on {msg.action}: {why}"))
         return replace(d, findings=tuple(found)) if found else d
-
-    def _order_dependent(self, state: Snapshot, msg: AoMessage, answers: list[bool]) -> str | None:
-        """What changes when the delivery runs under the reversed ``pairs()`` order: the
-        error, the new state, or the messages sent as a multiset (their order, and the ids
-        that follow from it, do not matter on AO's unordered network); None if nothing."""
-        a = self.runtime._deliver(state, msg, _Replayed(answers), "sorted")
-        b = self.runtime._deliver(state, msg, _Replayed(answers), "reversed")
-        ea, eb = (a.error.message if a.error else None), (b.error.message if b.error else None)
-        if ea != eb:
-            return f"the error depends on pairs() order: {ea!r} (sorted) vs {eb!r} (reversed)"
-        if a.state != b.state:
-            return "the new state depends on pairs() order"
-
-        def sent(o: Outcome) -> list[str]:  # JSON Data compared as the value it encodes
-            return sorted(repr((x.target, x.tags, _json_value(x.data))) for x in o.sends)
-
-        if sent(a) != sent(b):
-            return "the messages sent (not only their order) depend on pairs() order"
-        return None
 
     def _findings(self, state: Snapshot, msg: Message, out: Outcome, d: Delivery) -> list[Finding]:
         """The findings of one delivery (see ``FindingRules``)."""
@@ -443,15 +425,6 @@ def _mixed_keys(value: Any, path: str) -> str | None:
         if hit:
             return hit
     return None
-
-
-def _json_value(data: str) -> str:
-    """``data`` in a canonical form when it is JSON (key order is ``pairs()`` order in
-    aos's encoder, not meaning), else as it is."""
-    try:
-        return json.dumps(json.loads(data), sort_keys=True)
-    except ValueError:
-        return data
 
 
 def _derived_id(msg: Message) -> str:

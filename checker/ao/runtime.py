@@ -89,7 +89,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from operator import itemgetter
@@ -526,21 +526,39 @@ class AoProcess:
             raise AoUnsupported(result)
         raise InternalError(f"ao runtime failed renaming a state of {self.pid}: {result}")
 
-    def order_dependent(self, state: Snapshot, msg: AoMessage, hooks: Hooks | None = None) -> bool | str:
-        """False when the delivery's outcome is the same under sorted and reversed pairs()
-        order; otherwise a sentence saying what differs (the new state, the sends, the error).
+    def order_dependent(self, state: Snapshot, msg: AoMessage,
+                        hooks: Callable[[], Hooks] | None = None) -> str | None:
+        """None when the delivery's outcome is the same under sorted and reversed ``pairs()``
+        order; otherwise a sentence saying what differs: the error, the new state, or the
+        messages sent *as a multiset* (their order, and the ids that follow from it, mean
+        nothing on AO's unordered network; JSON ``Data`` is compared as the value it encodes,
+        since its key order is ``pairs()`` order). ``hooks`` makes fresh answers for each run.
         """
-        a = self._deliver(state, msg, hooks, "sorted")
-        b = self._deliver(state, msg, hooks, "reversed")
-        if (a.error is None) != (b.error is None) or (a.error and b.error and a.error.message != b.error.message):
-            ea = a.error.message if a.error else "no error"
-            eb = b.error.message if b.error else "no error"
+        a = self._deliver(state, msg, hooks() if hooks else None, "sorted")
+        b = self._deliver(state, msg, hooks() if hooks else None, "reversed")
+        ea = a.error.message if a.error else "no error"
+        eb = b.error.message if b.error else "no error"
+        if ea != eb:
             return f"the error depends on pairs() order: {ea!r} (sorted) vs {eb!r} (reversed)"
-        new_state, sends = a.state != b.state, a.sends != b.sends
+        new_state, sends = a.state != b.state, _sent(a) != _sent(b)
         if new_state and sends:
             return "the new state and the messages sent depend on pairs() order"
         if new_state:
             return "the new state depends on pairs() order"
         if sends:
-            return "the messages sent depend on pairs() order"
-        return False
+            return "the messages sent (not only their order) depend on pairs() order"
+        return None
+
+
+def _sent(o: Outcome) -> list[str]:
+    """The messages an outcome sends as a sorted multiset, JSON ``Data`` by value."""
+    return sorted(repr((x.target, x.tags, json_value(x.data))) for x in o.sends)
+
+
+def json_value(data: str) -> str:
+    """``data`` in a canonical form when it is JSON (key order is ``pairs()`` order in
+    aos's encoder, not meaning), else as it is."""
+    try:
+        return json.dumps(json.loads(data), sort_keys=True)
+    except ValueError:
+        return data
