@@ -57,6 +57,7 @@ SECTIONS = (
     "adversary",
     "limits",
     "time",
+    "faults",
 )
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _TODO = re.compile(r"\bTODO\b")
@@ -143,7 +144,9 @@ class _Loader:
         properties: tuple[PropertySpec, ...] = self.section(lambda: load_properties(doc, declared, wallets.ops), ())
         trust: tuple[TrustRule, ...] = self.section(lambda: self.trust(names), ())
         adversary = self.section(lambda: self.adversary(names, adversary_id, wallets), None)
-        limits = self.section(self.limits, LimitsSpec(None, None, None, None, "unordered", (), None))
+        faults: tuple[tuple[str, str], ...] = self.section(self.faults, ())
+        limits = self.section(lambda: self.limits(tuple(n for n, _ in faults)),
+                              LimitsSpec(None, None, None, None, "unordered", (), None))
         time = self.section(self.time, TimeSpec())
         self.problems.raise_if_any()
         return Manifest(
@@ -161,6 +164,7 @@ class _Loader:
             adversary=adversary,
             limits=limits,
             time=time,
+            faults=faults,
         )
 
     # ------------------------------------------------------------ sections
@@ -346,7 +350,22 @@ class _Loader:
             op_interval_ms=t.integer("op_interval_ms", "op_interval_ms = 1000", 1000, minimum=0) or 0,
         )
 
-    def limits(self) -> LimitsSpec:
+    def faults(self) -> tuple[tuple[str, str], ...]:
+        """``[faults]``: fault name = its meaning; the names the Lua may ask ``Checker.fault`` about."""
+        example = '[faults] lock-fail = "the lock manager refuses a lock"'
+        t = self.doc.table("faults", example, None)
+        if t is None:
+            return ()
+        out: list[tuple[str, str]] = []
+        for name in t.data:
+            if not _NAME.fullmatch(name) or name in LIMIT_FAULTS:
+                self.problems.add(t.key(name), f"'{name}' cannot name a process fault",
+                                  "use letters, digits, - and _ (loss and handler-error are the engine's own)")
+                continue
+            out.append((name, t.text(name, f'{name} = "what happens"')))
+        return tuple(out)
+
+    def limits(self, declared: tuple[str, ...] = ()) -> LimitsSpec:
         t = self.doc.table("limits", "[limits] max_depth = 40", None)
         if t is None:
             return LimitsSpec(None, None, None, None, "unordered", (), None)
@@ -359,12 +378,13 @@ class _Loader:
                 f"{did_you_mean(network, NETWORKS)} (networks: {', '.join(NETWORKS)})",
             )
         faults = t.strings("faults", 'faults = ["loss"]', [], nonempty=False)
+        known = tuple(LIMIT_FAULTS) + declared
         for i, f in enumerate(faults):
-            if f not in LIMIT_FAULTS:
+            if f not in known:
                 self.problems.add(
                     index_key(t.key("faults"), i),
                     f"unknown fault '{f}'",
-                    f"{did_you_mean(f, LIMIT_FAULTS)} (faults: {', '.join(LIMIT_FAULTS)}; "
+                    f"{did_you_mean(f, known)} (faults: {', '.join(known)}; declare a process's own in [faults]; "
                     "the adversary has its own [adversary] section)",
                 )
         return LimitsSpec(

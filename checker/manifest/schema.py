@@ -266,6 +266,8 @@ class Manifest:
     adversary: Adversary | None
     limits: LimitsSpec
     time: TimeSpec = TimeSpec()
+    # ``[faults]``: the names process code may pass to ``Checker.fault(name)``, with their meaning
+    faults: tuple[tuple[str, str], ...] = ()
 
     def process(self, name: str) -> ProcessSpec:
         """The process called ``name`` (KeyError if there is none)."""

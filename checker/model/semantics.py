@@ -155,7 +155,7 @@ class StepContext:
     def fault(self, name: str) -> bool:
         sem = self._sem
         if name not in sem.spec.faults:
-            raise SpecError(f"{sem.spec.source}: ctx.fault({name!r}) names an undeclared fault; declare it in the spec's faults")
+            raise SpecError(f"{sem.spec.source}: ctx.fault({name!r}) names an undeclared fault; declare it in the spec's faults (in a manifest: under [faults])")
         if name not in sem.config.faults or self.faults_left <= 0:
             return False
         hit = self._ch.pick(name, 2) == 1

@@ -68,7 +68,7 @@ def system_spec(manifest: Manifest) -> Spec:
         source=str(m.path),
         actions=(),
         params=params,
-        faults={},
+        faults=dict(m.faults),
         process_decls=(),
         build=build,
         domains=lambda p: {},
