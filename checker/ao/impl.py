@@ -49,6 +49,8 @@ _INT = re.compile(r"\s*-?\d+\s*")
 _FLOAT = re.compile(r"\s*-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?\s*")
 RESERVED = ("Id", "Data", "@Timestamp")
 TIMESTAMP = "@Timestamp"  # msg.Timestamp (ms) as it travels: not a tag the code sees
+# the purity check: each process's first deliveries run twice and must agree
+LUA_PURITY_CHECKS = 500
 
 
 def lua_tostring(v: Any) -> str:
@@ -213,6 +215,7 @@ class LuaProcess:
         # source locations are shown relative to this folder (the spec's or the manifest's)
         self._prefix = str(root.resolve()) + "/" if root is not None else ""
         self._commute: CommuteCheck | None = None  # armed by rename_state (symmetry)
+        self._purity_left = LUA_PURITY_CHECKS
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -245,6 +248,9 @@ class LuaProcess:
         ao_msg = self.to_ao(msg)
         hooks = _Hooks(ctx)
         out = self.runtime.deliver(state, ao_msg, hooks)
+        if self._purity_left > 0:
+            self._purity_left -= 1
+            self._same_again(state, ao_msg, hooks.answers, out)
         if self._commute is not None:
             self._commute.check(state, msg, hooks.answers, out)
         d = self._delivery(state, out, ctx, ao_msg.timestamp)
@@ -258,6 +264,25 @@ class LuaProcess:
                 found.append(Finding("order-dependence", d.where or f"{self.pid}:{msg.action}", d.handler,
                                      f"{d.handler} on {msg.action}: {why}"))
         return replace(d, findings=tuple(found)) if found else d
+
+    def _same_again(self, state: Snapshot, msg: AoMessage, answers: list[bool], out: Outcome) -> None:
+        """The purity check: the same delivery (same state, message and fault answers) run
+        once more must give the same new state, sends and error; otherwise the code reads
+        something outside (state, message) and the explorer's memo would be unsound."""
+        again = self.runtime.deliver(state, msg, _Replayed(list(answers)))
+        what = ("new state" if again.state != out.state else
+                "list of messages sent" if again.sends != out.sends else
+                "error" if (again.error and again.error.message) != (out.error and out.error.message) else None)
+        if what is None:
+            return
+        runs = out.handlers or again.handlers
+        name, where = (runs[0].name, self.short(runs[0].where) or self.pid) if runs else ("?", self.pid)
+        action = next((str(v) for k, v in msg.tags if k == "Action"), "?")
+        raise SpecError(
+            f"{where}: handler {name!r} of {self.pid} is not a pure function of (state, message): delivering "
+            f"{action} from {msg.src} twice to the same state gave a different {what} (it reads something "
+            "outside its process state and the message, e.g. collectgarbage('count')); make it depend on "
+            "the state and the message only")
 
     def _findings(self, state: Snapshot, msg: Message, out: Outcome, d: Delivery) -> list[Finding]:
         """The findings of one delivery (see ``FindingRules``)."""
