@@ -271,6 +271,20 @@ class Symmetry:
             return renamer.walk(state)
         return impl.rename_state(state, ren)  # type: ignore[attr-defined]
 
+    def swaps(self) -> list[tuple[str, str, _Plan]]:
+        """Per symmetric group, the renaming that swaps its first two processes."""
+        sem = self.sem
+        out: list[tuple[str, str, _Plan]] = []
+        for group in self.groups:
+            a, b = sem.pids[group[0]], sem.pids[group[1]]
+            swap = {a: b, b: a}
+            out.append((a, b, _Plan(swap, [sem.index[swap.get(p, p)] for p in sem.pids])))
+        return out
+
+    def renamed_key(self, key: Key, plan: _Plan) -> Key:
+        """``key`` renamed by one of ``swaps()``'s plans."""
+        return self._rename(key, plan)
+
     def _message(self, s: int, plan: _Plan) -> int:
         r = plan.msgs.get(s)
         if r is None:
@@ -309,4 +323,16 @@ def canonicaliser(sem: Semantics, enabled: bool) -> Callable[[Key], Key] | None:
     if not enabled:
         return None
     sym = Symmetry(sem)
-    return sym.canonical_key if sym.enabled else None
+    if not sym.enabled:
+        return None
+    from checker.engines.symmetry_guard import SymmetryGuard
+
+    guard = SymmetryGuard(sym)
+    canonical = sym.canonical_key
+
+    def canon(key: Key) -> Key:
+        if guard.left:
+            guard.check(key)
+        return canonical(key)
+
+    return canon

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import checker.ao.commute as commute
+import checker.engines.symmetry_guard as symmetry_guard
 from checker.errors import InternalError, SpecError
 from checker.engines.explore import explore
 from checker.result import HOLDS, VIOLATED, CheckResult
@@ -117,5 +118,9 @@ def test_without_the_check_the_mutant_is_explored_unsoundly(tmp_path: Path, monk
     with pytest.raises(SpecError, match="unsound"):
         lua(True, spec, version="v3", users=2, ops=1)
     monkeypatch.setattr(commute, "CHECKED_DELIVERIES", 0)
+    # the Lua check off: the world-level guard (every implementation) still refuses it
+    with pytest.raises(SpecError, match="does not commute with swapping user1 and user2"):
+        lua(True, spec, version="v3", users=2, ops=1)
+    monkeypatch.setattr(symmetry_guard, "GUARD_CHECKS", 0)
     with pytest.raises(InternalError, match="no concrete step reaches the next representative"):
         lua(True, spec, version="v3", users=2, ops=1)
