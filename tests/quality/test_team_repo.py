@@ -95,16 +95,14 @@ def test_the_bound_is_stated_and_the_state_count_pinned(result: CheckResult) -> 
     if result.stats.limit_hit:
         assert result.stats.limit_hit == f"max-depth {BOUNDED_DEPTH}" and result.stats.states == 11_464
     else:
+        # every hop takes 1 s and a wallet's operations are 1 s apart ([time]); the timestamps
+        # travel with the messages, so more states than without time (274,140)
         assert result.stats.states == 1_864_564
 
 
 @pytest.mark.slow
 def test_the_flows_themselves_are_reachable() -> None:
     assert _explore(None).result("mint-and-burn-reachable").verdict == HOLDS
-    assert result.stats.limit_hit is None
-    # every hop takes 1 s and a wallet's operations are 1 s apart ([time]); the timestamps
-    # travel with the messages, so more states than without time (274,140)
-    assert result.stats.states == 1_864_564
 
 
 def test_findings_are_reported_once_per_kind_and_place(result: CheckResult) -> None:
