@@ -5,10 +5,9 @@
         tim3check(version="v1", expect={"positions-match-supply": "VIOLATED"})
         tim3check.holds("positions-match-supply", version="v3", fault=["unlock-fail"])
 
-Options are those of ``checker.interfaces.loader.config_from_options`` (``version``, ``users``,
-``ops``, ``amounts``, ``collateral``, ``max_supply``, ``params``, ``network``,
-``faults`` or ``fault``, ``max_faults``, ``adversary_messages``, ``max_depth``,
-``max_states``, ``timeout``). A failing check calls ``pytest.fail`` with the verdict
+Options are those of ``checker.interfaces.loader.config_from_options`` (the spec's
+parameters by name, ``params``, ``network``, ``faults`` or ``fault``, ``max_faults``,
+``adversary_messages``, ``max_depth``, ``max_states``, ``timeout``). A failing check calls ``pytest.fail`` with the verdict
 table and the rendered counterexample of every unexpected violation. No files are written.
 """
 
