@@ -62,12 +62,13 @@ class Option:
     def convert(self, value: Any) -> Any:
         """``value`` checked as the command line checks it (typed values pass through
         click's type); ``UsageError`` naming the flag."""
-        if value is None or self.type is None:
+        if value is None:
             return value
+        typ = self.type
         try:
             if self.multiple:
-                return tuple(self.type.convert(v, None, None) for v in _as_list(value))
-            return self.type.convert(value, None, None)
+                return tuple(typ.convert(v, None, None) if typ is not None else v for v in _as_list(value))
+            return typ.convert(value, None, None) if typ is not None else value
         except click.BadParameter as e:
             raise UsageError(f"{self.main_flag}: {e.format_message()}") from None
 
