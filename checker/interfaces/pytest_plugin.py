@@ -4,14 +4,14 @@
         tim3check(version="v3")                       # fails on any VIOLATED / UNKNOWN
         tim3check(version="v1", expect={"positions-match-supply": "VIOLATED", ...})
         tim3check.holds("positions-match-supply", version="v3", fault=["unlock-fail"])
-        tim3check(engine="bmc", depth=8, users=1)     # every option of `tim3check check`
+        tim3check(engine="bmc", depth=8, ops=1)       # every option of `tim3check check`
 
 The keywords are the command line's options under their Python names (the same option set,
 ``checker.interfaces.options``: ``engine``, ``depth``, ``method``, ``max_shapes``, ``runs``,
 ``steps``, ``timeout``, ``max_states``, ``max_depth``, ``max_memory``, ``network``,
 ``faults``/``fault``, ``max_faults``, ``adversary_messages``, ``properties``/``property``,
-``symmetry``, ``conform``, ``params``, ``system``), and the spec's parameters by name or by
-flag name (``version=`` or ``coordinator=``, ``impl=``, ``aos=``, ...), with the command
+``symmetry``, ``conform``, ``params``, ``system``), and the spec's parameters by name (a
+``Param`` with ``flag=`` also by its flag's name, ``-`` written ``_``), with the command
 line's defaults and checks. ``expect`` maps property names to verdicts: a named property must
 have exactly that verdict (``HOLDS`` also accepts ``PROVED``); a property it does not name
 passes when it HOLDS, is PROVED or is EXPECTED-FAIL, and fails the test when VIOLATED or
@@ -171,8 +171,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     from checker.interfaces.report import tool_version
 
-    out = config.getoption("tim3check_out") or "each test's tmp_path"
-    timeout = config.getoption("tim3check_timeout")
+    out = config.getoption("tim3check_out", None) or "each test's tmp_path"
+    timeout = config.getoption("tim3check_timeout", None)
     limit = f"{timeout:g} s" if timeout is not None else "none"
     return f"tim3check {tool_version()}: counterexamples in {out}; default timeout {limit}"
 
@@ -180,6 +180,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 def tim3check(request: pytest.FixtureRequest, tmp_path: Path) -> Tim3Check:
     """Run tim3check from a test: ``tim3check(version="v3")``, ``tim3check.holds(prop, ...)``."""
-    out = request.config.getoption("tim3check_out")
-    timeout = request.config.getoption("tim3check_timeout")
+    # (default None: registered late by a conftest, the plugin's options do not exist)
+    out = request.config.getoption("tim3check_out", None)
+    timeout = request.config.getoption("tim3check_timeout", None)
     return Tim3Check(Path(out) if out else tmp_path / "tim3check", timeout)
