@@ -17,6 +17,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from checker.config import Limits
 from checker.engines.registry import EngineOptions, run_engine
 from checker.errors import UsageError, UserError
 from checker.interfaces.cli_audit import AuditLines, version_param
@@ -103,6 +104,7 @@ def _stdout() -> Console:
 # ------------------------------------------------------------------ shared options
 
 
+LABELS = {Engine.EXPLORE: "exploring", Engine.SIMULATE: "simulating", Engine.BMC: "bmc", Engine.PROVE: "proving"}
 QUIET = Option("quiet", "--quiet", False, "no progress display; text output is the verdict table only", is_flag=True)
 SCENARIO = (*SPEC_OPTIONS, *CONFIG_OPTIONS, *ENGINE_OPTIONS, QUIET)
 
@@ -216,7 +218,7 @@ def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet:
         given["faults"] = _faults(given["faults"])
     plan = plan_check(spec, given)
     config = plan.config
-    with progress_display(not quiet, limits=config.limits) as status:
+    with progress_display(not quiet, LABELS.get(plan.engine, "checking"), config.limits) as status:
         result = run_engine(spec, config, plan.engine, status.update if status.shown else None, plan.engine_options)
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
@@ -250,7 +252,8 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
         rest.pop(name)
     eopts = EngineOptions(rest.pop("depth") or 20, rest.pop("runs"), rest.pop("steps"), rest.pop("method"),
                           rest.pop("max_shapes"))
-    with progress_display(not quiet, "auditing") as status:
+    limits = Limits(timeout=rest["timeout"], max_states=rest["max_states"])  # every cell's
+    with progress_display(not quiet, "auditing", limits) as status:
         listener = AuditLines(status, _stderr_line) if not quiet else None
         matrix = run_audit(spec, {**rest, **named}, list(fault_sets), properties or None, engine,
                            None if z3_engine == "none" else z3_engine, progress=status.update if status.shown else None,
