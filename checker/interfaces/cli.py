@@ -254,7 +254,7 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
                           rest.pop("max_shapes"))
     limits = Limits(timeout=rest["timeout"], max_states=rest["max_states"])  # every cell's
     with progress_display(not quiet, "auditing", limits) as status:
-        listener = AuditLines(status, _stderr_line) if not quiet else None
+        listener = AuditLines(status, status.line) if not quiet else None
         matrix = run_audit(spec, {**rest, **named}, list(fault_sets), properties or None, engine,
                            None if z3_engine == "none" else z3_engine, progress=status.update if status.shown else None,
                            engine_options=eopts, listener=listener)
@@ -265,11 +265,6 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
     else:
         _stdout().print(render_audit(matrix))
     return matrix.exit_code
-
-
-def _stderr_line(text: str) -> None:
-    """One plain line on stderr (audit's rows as they finish)."""
-    click.echo(text, err=True)
 
 
 @main.command(cls=SpecCommand)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 from rich.console import Console
 from rich.status import Status as RichStatus
 
@@ -67,6 +68,13 @@ class Status:
             self.limits = limits
         if self._status is not None:
             self._status.update(f"{label}…")
+
+    def line(self, text: str) -> None:
+        """Print ``text`` as a line of its own on stderr (above the status line when drawn)."""
+        if self._status is not None:
+            self._status.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text, err=True)
 
     def update(self, s: Stats) -> None:
         if self._status is not None:
