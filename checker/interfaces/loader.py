@@ -191,6 +191,14 @@ def _check_params(spec: Spec) -> None:
         problem = _type_problem(p, p.default)
         if problem:
             raise SpecError(f"{src}: default of parameter {p.name!r} is {p.default!r}: {problem}; fix the Param default")
+    for command, scenarios in spec.command_scenarios.items():
+        for scenario in scenarios:
+            for name, value in scenario.items():
+                q = spec.param(name)
+                problem = f"no parameter {name!r}" if q is None else _type_problem(q, value)
+                if problem:
+                    raise SpecError(f"{src}: command_scenarios[{command!r}] sets {name}={value!r}: {problem}; "
+                                    "fix the scenario")
 
 
 def _type_problem(p: Param, v: Any) -> str:

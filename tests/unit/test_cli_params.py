@@ -191,3 +191,12 @@ def test_the_interfaces_and_the_registry_name_no_tim3_parameter() -> None:
     hits = [f"{f.relative_to(ROOT)}:{i}: {line.strip()}" for f in files
             for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1) if TIM3_WORDS.search(line)]
     assert hits == []
+
+
+def test_command_scenarios_are_checked_by_the_loader() -> None:
+    bad = dataclasses.replace(SPEC, command_scenarios={"audit": ({"users": 0},)})
+    with pytest.raises(SpecError, match=r"command_scenarios\['audit'\] sets users=0: must be at least 1"):
+        validate(bad)
+    unknown = dataclasses.replace(SPEC, command_scenarios={"prove": ({"people": 1},)})
+    with pytest.raises(SpecError, match="sets people=1: no parameter 'people'"):
+        validate(unknown)
