@@ -80,6 +80,7 @@ class Stats:
     coverage: dict[str, int] = field(default_factory=dict)
     reduction: str | None = None  # e.g. "symmetry over user": states are orbit representatives
     unit: str = "states"  # what ``states`` counts ("control shapes" for prove)
+    queue: int | None = None  # explore: states found but not yet expanded (progress display only)
 
     @property
     def states_per_second(self) -> float:

@@ -182,11 +182,13 @@ class _Explorer:
                 if self.progress is not None and now >= next_tick:
                     next_tick = now + PROGRESS_EVERY
                     self._stats(stats, transitions, start)
+                    stats.queue = len(states) - i
                     self.progress(stats)
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
         self._stats(stats, transitions, start)
+        stats.queue = None  # the result's statistics do not depend on when progress ticked
         for step in sem.steps():
             n = fired.get(id(step))
             if n and step.kind in HANDLER_STEPS:

@@ -25,19 +25,14 @@ from checker.model.spec import Spec
 ProgressFn = Callable[[Stats], None]
 
 
-BMC_DEPTH = 12  # reaches v3's deepest witness (a burn succeeds at depth 12)
-
-# The scenarios ``prove`` runs on when the user names neither ``users`` nor ``ops`` (for a
-# spec with both parameters): the ones the control-shape graph proves in seconds (README,
-# "What it says about TIM3 today"); 2 users x 2 ops takes about 10 minutes.
-PROVE_SCENARIOS: tuple[Mapping[str, int], ...] = ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})
+BMC_DEPTH = 12  # bmc's default depth (the shipped spec's deepest witness is at depth 12)
 
 
 @dataclass(frozen=True)
 class EngineOptions:
     """Settings of the non-default engines (``--depth``, ``--runs``, ``--steps``, ``--method``,
     ``--max-shapes``). ``prove_configs``: the scenarios ``prove`` runs on instead of the
-    check's own (its default scenarios, ``PROVE_SCENARIOS``), each property once per scenario."""
+    check's own (the spec's ``command_scenarios["prove"]``), each property once per scenario."""
 
     depth: int = BMC_DEPTH
     runs: int = 300
@@ -80,35 +75,46 @@ def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: Engine
 def _prove(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
     from checker.engines.symbolic.prove import prove
 
-    if o.method == "parametric":  # any number of users and operations (checker/engines/symbolic/parametric.py)
+    if o.method == "parametric":  # any number of processes and operations (checker/engines/symbolic/parametric.py)
         from checker.engines.symbolic.parametric import prove_parametric
 
         results = prove_parametric(spec, config)
-        scope = "any number of users and operations (the spec's parametric view)"
+        kinds = "/".join(spec.symmetric_kinds) or "symmetric"
+        scope = f"any number of {kinds} processes and operations (the spec's parametric view)"
         return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE, results, Stats())
     if not o.prove_configs:
         return prove(spec, config, method=o.method, max_shapes=o.max_shapes, progress=progress)
     parts = [prove(spec, c, method=o.method, max_shapes=o.max_shapes, progress=progress) for c in o.prove_configs]
-    return merge_scenarios(parts, "prove's default scenarios (no --users/--ops given)")
+    names = list(dict.fromkeys(n for s in spec.command_scenarios.get("prove", ()) for n in s))
+    flags = "/".join(p.option for n in names if (p := spec.param(n)) is not None)
+    note = f"prove's default scenarios (no {flags} given)" if flags else "prove's scenarios"
+    return merge_scenarios(parts, note, names or _differing(o.prove_configs))
 
 
-def scenario_label(config: CheckConfig, names: Sequence[str] = ("users", "ops")) -> str:
-    """``users 3, ops 1``: the values of ``names`` in ``config``."""
+def _differing(configs: Sequence[CheckConfig]) -> list[str]:
+    """The parameters whose values differ among ``configs``."""
+    first = configs[0].params
+    return [n for n in first if any(c.params.get(n) != first[n] for c in configs)]
+
+
+def scenario_label(config: CheckConfig, names: Sequence[str]) -> str:
+    """``clients 3, ops 1``: the values of the parameters ``names`` in ``config``."""
     return ", ".join(f"{n} {config.params[n]}" for n in names if n in config.params)
 
 
-def merge_scenarios(parts: Sequence[CheckResult], note: str) -> CheckResult:
+def merge_scenarios(parts: Sequence[CheckResult], note: str, names: Sequence[str]) -> CheckResult:
     """One result of the same engine run on several scenarios: every property once per
-    scenario, its bound prefixed by ``[users 3, ops 1]``; statistics summed."""
+    scenario, its bound prefixed by the scenario's values of ``names`` (``[clients 3, ops 1]``);
+    statistics summed."""
     first = parts[0]
-    results = [dataclasses.replace(r, bound=f"[{scenario_label(part.config)}] {r.bound}",
+    results = [dataclasses.replace(r, bound=f"[{scenario_label(part.config, names)}] {r.bound}",
                                    trace_config=r.trace_config or part.config)
                for part in parts for r in part.results]
     limits = [p.stats.limit_hit for p in parts if p.stats.limit_hit]
     stats = dataclasses.replace(first.stats, states=sum(p.stats.states for p in parts),
                                 transitions=sum(p.stats.transitions for p in parts),
                                 seconds=sum(p.stats.seconds for p in parts), limit_hit=limits[0] if limits else None)
-    scenario = f"{note}: " + " | ".join(f"[{scenario_label(p.config)}] {p.scenario}" for p in parts)
+    scenario = f"{note}: " + " | ".join(f"[{scenario_label(p.config, names)}] {p.scenario}" for p in parts)
     return CheckResult(first.spec_name, first.spec_source, scenario, first.config, first.engine, results, stats)
 
 
@@ -126,7 +132,7 @@ ENGINES: Mapping[Engine, EngineEntry] = MappingProxyType({
     e.name: e for e in (
         EngineEntry(Engine.EXPLORE, _explore, "exhaustive BFS"),
         EngineEntry(Engine.SIMULATE, _simulate, "random runs"),
-        EngineEntry(Engine.BMC, _bmc, "z3, symbolic amounts"),
+        EngineEntry(Engine.BMC, _bmc, "z3, symbolic data"),
         EngineEntry(Engine.PROVE, _prove, "z3, unbounded"),
         EngineEntry(Engine.ALL, _all, "explore + bmc + prove"),
     )

@@ -8,21 +8,32 @@ any other unexpected exception is a tim3check bug and keeps its traceback.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from checker.config import NETWORKS
-from checker.engines.registry import BMC_DEPTH, ENGINES, PROVE_SCENARIOS, EngineOptions, engines_help, run_engine
+from checker.config import Limits
+from checker.engines.registry import EngineOptions, run_engine
 from checker.errors import UsageError, UserError
-from checker.interfaces.loader import config_from_options, load_spec
+from checker.interfaces.cli_audit import AuditLines, version_param
+from checker.interfaces.cli_params import SpecCommand, add_options, given_options, loaded_spec
+from checker.interfaces.loader import load_spec
+from checker.interfaces.options import (
+    CONFIG_OPTIONS,
+    CONFORM_OPTION,
+    ENGINE_OPTIONS,
+    FAULT_OPTION,
+    SPEC_OPTIONS,
+    Option,
+    plan_check,
+    split_params,
+)
+from checker.interfaces.progress import progress_display
 from checker.interfaces.report import render_check, result_json, verdict_table
 from checker.result import (
     EXIT_OK,
@@ -33,7 +44,6 @@ from checker.result import (
     VIOLATED,
     CheckResult,
     Engine,
-    Stats,
 )
 from checker.model.spec import Spec
 
@@ -94,59 +104,9 @@ def _stdout() -> Console:
 # ------------------------------------------------------------------ shared options
 
 
-def scenario_options(f: F) -> F:
-    """Spec, scenario, network, fault budget and limit options shared by check and audit."""
-    opts = [
-        click.option("--spec", "spec_ref", metavar="REF", default=None,
-                     help="spec module (spec.tim3), file/package path, or a system manifest (.toml); default spec.tim3"),
-        click.option("--system", "system", metavar="TOML", default=None,
-                     help="check a team's Lua repository described by this manifest (tim3check.toml; docs/manifest.md)"),
-        click.option("--users", type=int, default=None, help="number of users"),
-        click.option("--ops", type=int, default=None, help="operations (mint or burn) per user"),
-        click.option("--amounts", metavar="1,2", default=None, help="amounts a user may mint or burn"),
-        click.option("--collateral", type=int, default=None, help="initial free collateral per user"),
-        click.option("--max-supply", "max_supply", type=int, default=None, help="Token Manager's max-supply cap"),
-        click.option("--impl", type=str, default=None, metavar="IMPL",
-                     help="the spec parameter 'impl': python (the model) or lua (the aos Lua processes; TIM3)"),
-        click.option("--aos", "aos", type=str, default=None, metavar="VARIANT",
-                     help="the aos behaviour Lua processes run with (the spec parameter 'aos': default, "
-                          "require-json, normalized-tags)"),
-        click.option("--param", "params", metavar="NAME=VALUE", multiple=True,
-                     help="any spec parameter (repeatable), for specs other than TIM3"),
-        click.option("--network", type=click.Choice(NETWORKS), default="unordered", show_default=True,
-                     help="message ordering between processes"),
-        click.option("--max-faults", "max_faults", type=click.IntRange(min=0), default=1, show_default=True,
-                     help="fault choices (losses, handler errors, spec faults) allowed per run"),
-        click.option("--adversary-messages", "adversary_messages", type=click.IntRange(min=0), default=1,
-                     show_default=True, help="messages the adversary may inject"),
-        click.option("--property", "properties", metavar="NAME", multiple=True,
-                     help="check only these properties (repeatable or comma list)"),
-        click.option("--max-depth", "max_depth", type=click.IntRange(min=0), default=None, help="depth limit"),
-        click.option("--max-states", "max_states", type=click.IntRange(min=1), default=None, help="distinct-state limit"),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-                     help="time limit"),
-        click.option("--max-memory", "max_memory", type=click.IntRange(min=1), default=None, metavar="MB",
-                     help="peak-memory limit (checked every 4096 states)"),
-        click.option("--symmetry/--no-symmetry", default=True, show_default=True,
-                     help="explore one world per orbit of interchangeable users (sound; see README)"),
-        click.option("--engine", type=click.Choice([e.value for e in ENGINES]), default="explore", show_default=True,
-                     help=engines_help()),
-        click.option("--depth", type=click.IntRange(min=1), default=None,
-                     help=f"bmc: steps to unroll [default: {BMC_DEPTH} for check (v3's deepest witness), 20 for "
-                          "audit's small scenario]; cost grows steeply, pair with --timeout"),
-        click.option("--max-shapes", "max_shapes", type=click.IntRange(min=1), default=20_000, show_default=True,
-                     help="prove: limit on the control shapes of the proof graph (beyond it: UNKNOWN)"),
-        click.option("--runs", type=click.IntRange(min=1), default=300, show_default=True,
-                     help="simulate: random runs per property"),
-        click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
-                     help="simulate: steps per run"),
-        click.option("--method", type=click.Choice(("auto", "kind", "reach", "chc", "parametric")), default="auto", show_default=True,
-                     help="prove: 1-induction with declared invariants (kind), exact symbolic reachability (reach), CHC/Spacer (chc), or each in turn (auto)"),
-        click.option("--quiet", is_flag=True, help="no progress display; text output is the verdict table only"),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+LABELS = {Engine.EXPLORE: "exploring", Engine.SIMULATE: "simulating", Engine.BMC: "bmc", Engine.PROVE: "proving"}
+QUIET = Option("quiet", "--quiet", False, "no progress display; text output is the verdict table only", is_flag=True)
+SCENARIO = (*SPEC_OPTIONS, *CONFIG_OPTIONS, *ENGINE_OPTIONS, QUIET)
 
 
 CHECK_FORMATS = ("text", "json", "sarif", "junit", "markdown")
@@ -189,51 +149,8 @@ def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None
             click.echo(annotations, nl=False, err=fmt in ("json", "sarif", "junit"))
 
 
-def _spec_option_defaults(spec: Spec, options: dict[str, Any], faults: tuple[str, ...]) -> tuple[str, ...]:
-    """Apply the spec's own option defaults (a manifest's ``[limits]``) to every option
-    the user did not give on the command line; returns the faults to use."""
-    ctx = click.get_current_context()
-    for name, value in spec.option_defaults.items():
-        if name == "faults":
-            if ctx.get_parameter_source("faults") == click.core.ParameterSource.DEFAULT:
-                faults = tuple(value)
-        elif name in options and ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
-            options[name] = value
-    return faults
-
-
-def _prove_defaults_apply(spec: Spec, options: dict[str, Any]) -> bool:
-    """``prove`` runs on its default scenarios (``PROVE_SCENARIOS``): the spec has every
-    parameter they set and the user set none of them (flag, ``--param`` or the spec's defaults)."""
-    names = {n for scenario in PROVE_SCENARIOS for n in scenario}
-    given = {str(x).partition("=")[0].strip().replace("-", "_") for x in options.get("params", ())}
-    return all(spec.param(n) is not None and options.get(n) is None and n not in given for n in names)
-
-
 def _faults(values: Sequence[str]) -> list[str]:
     return [x.strip() for v in values for x in v.split(",") if x.strip()]
-
-
-@contextmanager
-def progress_display(enabled: bool, label: str = "exploring") -> Iterator[Callable[[Stats], None] | None]:
-    """A rich status line on stderr (states, depth, states/s) when stderr is a terminal."""
-    console = Console(stderr=True)
-    if not enabled or not console.is_terminal:
-        yield None
-        return
-    with console.status(f"{label}…") as status:
-        current = {"label": label}
-
-        def update(s: Stats) -> None:
-            if s.unit != "states":  # prove: building the graph of control shapes
-                status.update(f"{current['label']}: {s.states:,} {s.unit}, {s.transitions:,} edges, {s.seconds:.1f} s")
-                return
-            status.update(
-                f"{current['label']}: {s.states:,} states, depth {s.max_depth}, "
-                f"{s.states_per_second:,.0f} states/s, {s.seconds:.1f} s"
-            )
-
-        yield update
 
 
 def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path,
@@ -280,44 +197,29 @@ def main() -> None:
     """
 
 
-@main.command()
-@click.option("--coordinator", "version", metavar="VERSION", default=None,
-              help="coordinator version (the spec parameter 'version'; TIM3: v1, v2, v3)")
-@click.option("--fault", "faults", metavar="NAME", multiple=True,
-              help="enable a fault (repeatable or comma list): the spec's faults, loss, handler-error, adversary")
+@main.command(cls=SpecCommand)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="counterexample directory [default: counterexamples/<spec name>/]")
 @click.option("--no-save", is_flag=True, help="do not write counterexample files")
 @click.option("--save-expected", is_flag=True,
               help="also write the traces of expected-fail properties (by default only violations and findings)")
-@click.option("--conform", is_flag=True,
-              help="explore: check every step of the implementation (--impl lua) against the model's step "
-                   "(refinement; property conforms-to-model)")
-@scenario_options
+@add_options((FAULT_OPTION, CONFORM_OPTION, *SCENARIO))
 @format_option(CHECK_FORMATS)
-def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
-          save_expected: bool, conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
-    """Check every property of the spec (default: spec.tim3, coordinator v3).
+def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet: bool, **options: Any) -> int:
+    """Check every property of the spec (default: spec.tim3, its release candidate).
 
-    Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
+    The spec's parameters are flags of their own, listed first below (for another spec,
+    add its --spec REF). Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was
+    reached (UNKNOWN).
     """
-    system = options.pop("system")
-    if system is not None and spec_ref is not None:
-        raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
-    spec, module = load_spec(system or spec_ref)
-    faults = _spec_option_defaults(spec, options, faults)
-    eopts = EngineOptions(options.pop("depth") or BMC_DEPTH, options.pop("runs"), options.pop("steps"),
-                          options.pop("method"), options.pop("max_shapes"))
-    config = config_from_options(spec, version=version, faults=_faults(faults),
-                                 properties=properties or None, conform=conform, **options)
-    if engine in (Engine.PROVE, Engine.ALL) and _prove_defaults_apply(spec, options):
-        eopts = dataclasses.replace(eopts, prove_configs=tuple(
-            config_from_options(spec, version=version, faults=_faults(faults), properties=properties or None,
-                                **{**options, **scenario}) for scenario in PROVE_SCENARIOS))
-    if conform and engine != Engine.EXPLORE:
-        raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
-    with progress_display(not quiet) as progress:
-        result = run_engine(spec, config, engine, progress, eopts)
+    spec, module = loaded_spec()
+    given = given_options(options)
+    if "faults" in given:
+        given["faults"] = _faults(given["faults"])
+    plan = plan_check(spec, given)
+    config = plan.config
+    with progress_display(not quiet, LABELS.get(plan.engine, "checking"), config.limits) as status:
+        result = run_engine(spec, config, plan.engine, status.update if status.shown else None, plan.engine_options)
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
                              save_expected)
@@ -325,16 +227,17 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     return result.exit_code
 
 
-@main.command()
-@click.option("--z3", "z3_engine", type=click.Choice((Engine.BMC.value, Engine.PROVE.value, "none")), default="bmc", show_default=True,
-              help="z3 engine for the second verdict of every cell (bmc uses --depth)")
+@main.command(cls=SpecCommand, skip_params=lambda spec: [p] if (p := version_param(spec)) else [])
+@click.option("--z3", "z3_engine", type=click.Choice((Engine.BMC.value, Engine.PROVE.value, "none")), default="bmc",
+              show_default=True, help="z3 engine for the second verdict of every cell (bmc uses --depth)")
 @click.option("--fault-set", "fault_sets", metavar="F1,F2|none", multiple=True,
               help="fault settings to audit (repeatable); default: none, each spec fault, loss, handler-error, adversary")
-@scenario_options
+@add_options(SCENARIO)
 @format_option(AUDIT_FORMATS)
-def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
+def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, quiet: bool,
           properties: tuple[str, ...], **options: Any) -> int:
-    """Check every coordinator version under every fault setting and print the matrix.
+    """Check every version (the choices of the spec's version parameter) under every fault
+    setting and print the matrix, each cell's row as it finishes (stderr).
 
     Exit 0 when the release candidate (the last version) holds every property (but the
     expected-fail ones) under no fault, each spec fault and the adversary; 1 if it violates
@@ -343,12 +246,18 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     """
     from checker.interfaces.cli_audit import audit_json, audit_markdown, render_audit, run_audit
 
-    spec, module = load_spec(options.pop("system") or spec_ref)
-    eopts = EngineOptions(options.pop("depth") or 20, options.pop("runs"), options.pop("steps"), options.pop("method"),
-                          options.pop("max_shapes"))
-    with progress_display(not quiet, "auditing") as progress:
-        matrix = run_audit(spec, options, list(fault_sets), properties or None, engine,
-                           None if z3_engine == "none" else z3_engine, progress=progress, engine_options=eopts)
+    spec, module = loaded_spec()
+    named, rest = split_params(options)
+    for name in ("spec_ref", "system"):
+        rest.pop(name)
+    eopts = EngineOptions(rest.pop("depth") or 20, rest.pop("runs"), rest.pop("steps"), rest.pop("method"),
+                          rest.pop("max_shapes"))
+    limits = Limits(timeout=rest["timeout"], max_states=rest["max_states"])  # every cell's
+    with progress_display(not quiet, "auditing", limits) as status:
+        listener = AuditLines(status, status.line) if not quiet else None
+        matrix = run_audit(spec, {**rest, **named}, list(fault_sets), properties or None, engine,
+                           None if z3_engine == "none" else z3_engine, progress=status.update if status.shown else None,
+                           engine_options=eopts, listener=listener)
     if fmt == "json":
         click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
     elif fmt == "markdown":
@@ -358,15 +267,10 @@ def audit(spec_ref: str | None, z3_engine: str, fault_sets: tuple[str, ...], eng
     return matrix.exit_code
 
 
-@main.command()
-@click.option("--coordinator", "version", metavar="VERSION", default=None,
-              help="coordinator version (the spec parameter 'version'; TIM3: v1, v2, v3)")
-@click.option("--fault", "faults", metavar="NAME", multiple=True,
-              help="enable a fault (repeatable or comma list): the spec's faults, loss, handler-error, adversary")
+@main.command(cls=SpecCommand)
 @click.option("--dot", is_flag=True, help="print Graphviz DOT instead of a Mermaid flowchart")
-@scenario_options
-def flow(spec_ref: str | None, version: str | None, faults: tuple[str, ...], dot: bool, engine: str, quiet: bool,
-         properties: tuple[str, ...], **options: Any) -> int:
+@add_options((FAULT_OPTION, *SCENARIO))
+def flow(dot: bool, quiet: bool, **options: Any) -> int:
     """Draw the message-flow graph of the explored scenario (the seed's Process Flow Diagram).
 
     Explores every transition (up to --max-states, default 200,000 states) and prints a
@@ -376,17 +280,14 @@ def flow(spec_ref: str | None, version: str | None, faults: tuple[str, ...], dot
     """
     from checker.interfaces.flow import message_flow, to_dot, to_mermaid
 
-    if engine != Engine.EXPLORE:
+    spec, _ = loaded_spec()
+    given = given_options(options)
+    if "faults" in given:
+        given["faults"] = _faults(given["faults"])
+    plan = plan_check(spec, given)
+    if plan.engine != Engine.EXPLORE:
         raise UsageError("--engine: flow explores the scenario; it runs with --engine explore only")
-    system = options.pop("system")
-    if system is not None and spec_ref is not None:
-        raise UsageError("--system and --spec: pass one (a manifest is a spec of its own)")
-    spec, _ = load_spec(system or spec_ref)
-    faults = _spec_option_defaults(spec, options, faults)
-    for name in ("depth", "runs", "steps", "method", "max_shapes"):
-        options.pop(name)
-    config = config_from_options(spec, version=version, faults=_faults(faults), properties=properties or None,
-                                 **options)
+    config = plan.config
     max_states = config.limits.max_states or 200_000
     graph = message_flow(spec, config, max_states=max_states)
     comment = "//" if dot else "%%"

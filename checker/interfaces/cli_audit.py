@@ -1,4 +1,4 @@
-"""``tim3check audit``: every coordinator version × fault setting × property.
+"""``tim3check audit``: every version × fault setting × property.
 
 The versions are the choices of the spec parameter ``version`` (or, failing that, of the
 first parameter with choices); the last choice is the release candidate. The default
@@ -11,16 +11,18 @@ those made only of spec faults and the adversary. Settings with ``loss`` or
 survives them, so they are shown but never gate. Exit 0 gate passed, 1 a required cell is
 VIOLATED, 3 none violated but a required cell is UNKNOWN.
 
-Unless ``--users`` / ``--ops`` are given, the audit uses the small scenario
-``AUDIT_DEFAULTS`` (1 user, 2 operations: one mint-then-burn sequence and every failure
-path) so that the whole matrix, adversary included, runs in seconds.
+Unless the user sets one of its parameters, the audit runs on the spec's small scenario
+``Spec.command_scenarios["audit"]`` (TIM3: 1 user, 2 operations: one mint-then-burn
+sequence and every failure path) so that the whole matrix, adversary included, runs in
+seconds. ``run_audit`` tells a listener (``AuditLines``: one line per cell on stderr, and
+the status line) when each cell starts and finishes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -29,7 +31,8 @@ from rich.text import Text
 from checker.config import CheckConfig
 from checker.engines.registry import EngineOptions, ProgressFn, runner as engine_runner
 from checker.errors import UsageError
-from checker.interfaces.loader import config_from_options
+from checker.interfaces.loader import config_from_options, given_params
+from checker.interfaces.progress import Status, seconds_text
 from checker.interfaces.report import JSON_SCHEMA_VERSION, TOOL, VERDICT_LABEL, VERDICT_STYLE, tool_version
 from checker.result import (
     EXIT_OK,
@@ -46,7 +49,6 @@ from checker.result import (
 )
 from checker.model.spec import Spec
 
-AUDIT_DEFAULTS: Mapping[str, int] = {"users": 1, "ops": 2}
 INFORMATIONAL_FAULTS = frozenset({"loss", "handler-error"})
 SYMBOL = {HOLDS: "✓", PROVED: "✓✓", VIOLATED: "✗", UNKNOWN: "?", EXPECTED_FAIL: "xf"}
 
@@ -139,44 +141,107 @@ def version_param(spec: Spec) -> str | None:
     return next((q.name for q in spec.params if q.choices), None)
 
 
+class AuditListener(Protocol):
+    """Told when each cell of the matrix starts and finishes (``k`` of ``n``, from 1)."""
+
+    def start(self, m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> None: ...
+
+    def done(self, m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> None: ...
+
+
 def run_audit(spec: Spec, options: Mapping[str, Any], fault_sets: Sequence[str],
               properties: Sequence[str] | None, engine: Engine | str | Runner = Engine.EXPLORE,
               z3: Engine | str | None = None, *, progress: ProgressFn | None = None,
-              engine_options: EngineOptions | None = None) -> AuditMatrix:
+              engine_options: EngineOptions | None = None, listener: AuditListener | None = None) -> AuditMatrix:
     """Run ``engine`` (a name in ``checker.engines.registry.ENGINES``, or any runner) on every
     (version, setting) cell with the scenario ``options`` (the keyword options of
-    ``config_from_options`` except faults/version/properties), and the z3 engine ``z3``
-    too when given: the z3 column of every cell. ``progress`` and ``engine_options`` go
-    to the engines."""
+    ``config_from_options`` except faults/properties; spec parameters by name), and the z3
+    engine ``z3`` too when given: the z3 column of every cell. ``progress`` and
+    ``engine_options`` go to the engines; ``listener`` hears of every cell, in order."""
     run = engine if callable(engine) else engine_runner(engine, progress, engine_options)
     run_z3 = engine_runner(z3, progress, engine_options) if z3 is not None else None
     settings = parse_settings(spec, fault_sets)
     opts = dict(options)
-    given = {str(s).partition("=")[0].strip().replace("-", "_") for s in opts.get("params", ())}
-    notes = []
-    for name, value in AUDIT_DEFAULTS.items():
-        if spec.param(name) is not None and opts.get(name) is None and name not in given:
-            opts[name] = value
-            notes.append(f"--{name} {value}")
     vp = version_param(spec)
+    note = ""
+    scenario = tuple(spec.command_scenarios.get("audit", ()))[:1]
+    if scenario and all(spec.param(n) is not None for n in scenario[0]):
+        given = given_params(spec, {k: v for k, v in opts.items() if spec.param(k) is not None}, opts.get("params", ()))
+        if not given & set(scenario[0]):
+            opts.update(scenario[0])
+            flags = " ".join(f"{spec.param(n).option} {v}" for n, v in scenario[0].items())  # type: ignore[union-attr]
+            note = f"audit default scenario ({flags}; pass them to change)"
     choice = spec.param(vp) if vp else None
     versions = list(choice.choices or ()) if choice is not None else ["(default)"]
     selected = list(properties) if properties else None
     base = config_from_options(spec, properties=selected, **opts)  # validates the options once
     props = list(base.properties) if base.properties is not None else [p.name for p in spec.properties]
-    note = f"audit default scenario ({' '.join(notes)}; pass them to change)" if notes else ""
     matrix = AuditMatrix(spec, vp, versions, settings, props, scenario_note=note,
                          z3_engine=str(z3) if z3 is not None else None)
+    n, k = len(versions) * len(settings), 0
     for v in versions:
         params = list(opts.get("params", ()))
         if vp is not None:
             params = [p for p in params if p.partition("=")[0].strip() != vp] + [f"{vp}={v}"]
         for s in settings:
+            k += 1
+            if listener is not None:
+                listener.start(matrix, k, n, v, s)
             cfg = config_from_options(spec, **{**opts, "params": params}, faults=s.faults, properties=selected)
             matrix.cells[(v, s.name)] = run(spec, cfg)
             if run_z3 is not None:
                 matrix.z3cells[(v, s.name)] = run_z3(spec, cfg)
+            if listener is not None:
+                listener.done(matrix, k, n, v, s)
     return matrix
+
+
+def cell_symbols(m: AuditMatrix, version: str, setting: str) -> str:
+    """``✓ ✓ ✗ xf`` (one symbol per property, in the matrix's order) of a finished cell, then
+    ``| bmc ✓ ✓ ✗ xf`` for its z3 column."""
+    parts = []
+    for cells, tag in ((m.cells, ""), (m.z3cells, f"| {m.z3_engine} ")):
+        cell = cells.get((version, setting))
+        if cell is None:
+            continue
+        by_name = {r.name: r.verdict for r in cell.results}
+        parts.append(tag + " ".join(SYMBOL.get(by_name[p], "?") if p in by_name else "—" for p in m.properties))
+    return " ".join(parts)
+
+
+def cell_line(m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> str:
+    """``[ 3/18] v1 × mint-fail: ✓ ✓ ✗ ✓ xf ✓ ✓ (1,234 states, 0.4 s)``: a finished cell."""
+    cell = m.cells[(version, setting.name)]
+    z3 = m.z3cells.get((version, setting.name))
+    seconds = cell.stats.seconds + (z3.stats.seconds if z3 is not None else 0.0)
+    star = "*" if setting.informational else ""
+    width = len(str(n))
+    return (f"[{k:>{width}}/{n}] {version} × {setting.name}{star}: {cell_symbols(m, version, setting.name)} "
+            f"({cell.stats.states:,} {cell.stats.unit}, {seconds_text(seconds)})")
+
+
+def cell_label(m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> str:
+    """``auditing cell 3/18 (version v1, mint-fail)``: the status line's label."""
+    what = f"{m.version_param} {version}" if m.version_param else version
+    return f"auditing cell {k}/{n} ({what}, {setting.name})"
+
+
+class AuditLines:
+    """The audit's listener on the command line: the status line names the running cell;
+    each finished cell is one line through ``emit`` (the properties named once, first)."""
+
+    def __init__(self, status: Status, emit: Callable[[str], None]) -> None:
+        self.status = status
+        self.emit = emit
+
+    def start(self, m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> None:
+        self.status.relabel(cell_label(m, k, n, version, setting))
+
+    def done(self, m: AuditMatrix, k: int, n: int, version: str, setting: Setting) -> None:
+        if k == 1:
+            self.emit(f"audit: {n} cells ({len(m.versions)} versions × {len(m.settings)} settings); "
+                      f"each row: {', '.join(m.properties)}")
+        self.emit(cell_line(m, k, n, version, setting))
 
 
 def _cell(r_verdict: Verdict) -> Text:
@@ -224,13 +289,18 @@ def render_audit(m: AuditMatrix) -> RenderableType:
         parts.append(t)
     legend = Text("legend ", style="dim")
     if m.z3_engine is not None:
-        legend.append(f"each cell: explore verdict, then {m.z3_engine} (z3, any amounts/collateral/max supply); ")
+        legend.append(f"each cell: explore verdict, then {m.z3_engine} (z3{_symbolic(m.spec)}); ")
     legend.append(", ".join(f"{sym} {VERDICT_LABEL[k]}" for k, sym in SYMBOL.items()))
     legend.append("; * informational (loss/handler-error: no design without acknowledgements and retries "
                   "survives them; not part of the release gate)")
     parts.append(legend)
     parts.append(_gate_text(m))
     return Group(*parts)
+
+
+def _symbolic(spec: Spec) -> str:
+    """``, any value of budget, max_size`` (the spec's symbolic parameters) or ''."""
+    return f", any value of {', '.join(spec.symbolic_params)}" if spec.symbolic_params else ""
 
 
 def audit_markdown(m: AuditMatrix) -> str:

@@ -177,7 +177,13 @@ def _check_params(spec: Spec) -> None:
     names = [p.name for p in spec.params]
     if len(set(names)) != len(names):
         raise SpecError(f"{src}: parameter {_first_dup(names)!r} is declared twice; give each Param a unique name")
+    flags = [p.option for p in spec.params]
+    if len(set(flags)) != len(flags):
+        raise SpecError(f"{src}: two parameters have the flag {_first_dup(flags)}; give one a flag= of its own")
     for p in spec.params:
+        if p.flag is not None and not (p.flag[:1].isalpha() and p.flag.replace("-", "").isalnum()):
+            raise SpecError(f"{src}: parameter {p.name!r} has flag {p.flag!r}; use letters, digits and '-' "
+                            "(without the leading --)")
         if p.type not in ("int", "str", "ints"):
             raise SpecError(f"{src}: parameter {p.name!r} has type {p.type!r}; use 'int', 'str' or 'ints'")
         if p.default is None:
@@ -185,6 +191,14 @@ def _check_params(spec: Spec) -> None:
         problem = _type_problem(p, p.default)
         if problem:
             raise SpecError(f"{src}: default of parameter {p.name!r} is {p.default!r}: {problem}; fix the Param default")
+    for command, scenarios in spec.command_scenarios.items():
+        for scenario in scenarios:
+            for name, value in scenario.items():
+                q = spec.param(name)
+                problem = f"no parameter {name!r}" if q is None else _type_problem(q, value)
+                if problem:
+                    raise SpecError(f"{src}: command_scenarios[{command!r}] sets {name}={value!r}: {problem}; "
+                                    "fix the scenario")
 
 
 def _type_problem(p: Param, v: Any) -> str:
@@ -259,7 +273,7 @@ def _check_fields(spec: Spec, defaults: Params) -> None:
 
 
 def _fields(sem: Any) -> str:
-    """``fields of coordinator: pending; fields of user1, user2: issued, requests; ...``"""
+    """``fields of server: queue; fields of client1, client2: sent, answers; ...``"""
     groups: dict[str, tuple[list[str], list[str]]] = {}
     for inst in sem.instances:
         t = type(inst.init)
@@ -300,27 +314,20 @@ def parse_param(p: Param, raw: Any, flag: str) -> Any:
         raise UsageError(f"{flag}: unknown value {v!r}; choose one of {', '.join(p.choices)}")
     problem = _type_problem(p, v)
     if problem:
-        raise UsageError(f"{flag}: {problem} (got {raw!r})")
+        raise UsageError(f"{flag}: {problem} (got {raw if isinstance(raw, str) else repr(raw)})")
     return v
 
 
-def _flag(name: str) -> str:
-    """The command-line flag of parameter ``name`` (``version`` is ``--coordinator``:
-    ``--version`` prints the tool's version)."""
-    return "--coordinator" if name == "version" else "--" + name.replace("_", "-")
+def flag_of(spec: Spec, name: str) -> str:
+    """The command-line flag of parameter ``name`` (its ``Param.option``; ``--name`` for
+    a name the spec does not declare)."""
+    p = spec.param(name)
+    return p.option if p is not None else "--" + name.replace("_", "-")
 
 
 def config_from_options(
     spec: Spec,
     *,
-    version: Any = None,
-    users: Any = None,
-    ops: Any = None,
-    amounts: Any = None,
-    collateral: Any = None,
-    max_supply: Any = None,
-    impl: Any = None,
-    aos: Any = None,
     params: Sequence[str] | Mapping[str, Any] = (),
     network: str = "unordered",
     faults: Iterable[str] = (),
@@ -333,15 +340,16 @@ def config_from_options(
     symmetry: bool = True,
     max_memory: int | None = None,
     conform: bool = False,
+    **named: Any,
 ) -> CheckConfig:
     """A validated ``CheckConfig`` from user values (``None`` = the spec default).
 
-    ``params`` is ``name=value`` strings (``--param``) or a mapping; the named options
-    set the parameter of the same name. ``faults`` entries may be comma lists. Derived
-    defaults are filled by ``spec.resolve``. Raises ``UsageError``.
+    Every other keyword (``named``) sets the spec parameter of that name (a string as
+    typed on the command line, or a typed value; ``None``: not given); ``params`` is
+    ``name=value`` strings (``--param``) or a mapping. ``faults`` entries may be comma
+    lists. Derived defaults are filled by ``spec.resolve``. Raises ``UsageError`` naming
+    the flag.
     """
-    named = dict(version=version, users=users, ops=ops, amounts=amounts, collateral=collateral, max_supply=max_supply,
-                 impl=impl, aos=aos)
     values = scenario_values(spec, named, params)
     if network not in NETWORKS:
         raise UsageError(f"--network: unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
@@ -363,18 +371,20 @@ def config_from_options(
 
 
 def scenario_values(spec: Spec, named: Mapping[str, Any], params: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
-    """Every parameter's value: its default, or the value of the named option of the same
-    name (``None``: not given), or of ``--param name=value`` (strings or a mapping)."""
+    """Every parameter's value: its default, or the value of the named option (a parameter's
+    name or its flag's name, ``None``: not given), or of ``--param name=value`` (strings or a
+    mapping)."""
     values: dict[str, Any] = {p.name: p.default for p in spec.params}
     for name, raw in named.items():
         if raw is None:
             continue
-        p = spec.param(name)
+        p = param_named(spec, name)
         if p is None:
             raise UsageError(
-                f"{_flag(name)}: spec {spec.name!r} has no parameter {name!r}; its parameters: {_param_names(spec)}"
+                f"{flag_of(spec, name)}: spec {spec.name!r} has no parameter {name!r}; "
+                f"its parameters: {_param_names(spec)}"
             )
-        values[name] = parse_param(p, raw, _flag(name))
+        values[p.name] = parse_param(p, raw, p.option)
     items = params.items() if isinstance(params, Mapping) else (_split_param(s) for s in params)
     for name, raw in items:
         p = spec.param(name) or spec.param(name.replace("-", "_"))
@@ -382,6 +392,26 @@ def scenario_values(spec: Spec, named: Mapping[str, Any], params: Sequence[str] 
             raise UsageError(f"--param {name}: unknown parameter; spec {spec.name!r} has: {_param_names(spec)}")
         values[p.name] = parse_param(p, raw, f"--param {name}")
     return values
+
+
+def param_named(spec: Spec, name: str) -> Param | None:
+    """The parameter called ``name``, or whose flag is ``--name`` (``-`` or ``_``)."""
+    found = spec.param(name)
+    if found is not None:
+        return found
+    flag = "--" + name.replace("_", "-")
+    return next((p for p in spec.params if p.option == flag), None)
+
+
+def given_params(spec: Spec, named: Mapping[str, Any], params: Sequence[str] | Mapping[str, Any]) -> set[str]:
+    """The names of the parameters the user set (named options not ``None``, ``--param``)."""
+    out = {p.name for n, v in named.items() if v is not None and (p := param_named(spec, n)) is not None}
+    keys = params.keys() if isinstance(params, Mapping) else (str(x).partition("=")[0].strip() for x in params)
+    for k in keys:
+        p = spec.param(k) or spec.param(k.replace("-", "_"))
+        if p is not None:
+            out.add(p.name)
+    return out
 
 
 def resolve_params(spec: Spec, values: Mapping[str, Any]) -> Params:

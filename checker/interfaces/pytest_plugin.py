@@ -2,82 +2,105 @@
 
     def test_release_candidate(tim3check):
         tim3check(version="v3")                       # fails on any VIOLATED / UNKNOWN
-        tim3check(version="v1", expect={"positions-match-supply": "VIOLATED"})
+        tim3check(version="v1", expect={"positions-match-supply": "VIOLATED", ...})
         tim3check.holds("positions-match-supply", version="v3", fault=["unlock-fail"])
+        tim3check(engine="bmc", depth=8, ops=1)       # every option of `tim3check check`
 
-Options are those of ``checker.interfaces.loader.config_from_options`` (``version``, ``users``,
-``ops``, ``amounts``, ``collateral``, ``max_supply``, ``params``, ``network``,
-``faults`` or ``fault``, ``max_faults``, ``adversary_messages``, ``max_depth``,
-``max_states``, ``timeout``). A failing check calls ``pytest.fail`` with the verdict
-table and the rendered counterexample of every unexpected violation. No files are written.
+The keywords are the command line's options under their Python names (the same option set,
+``checker.interfaces.options``: ``engine``, ``depth``, ``method``, ``max_shapes``, ``runs``,
+``steps``, ``timeout``, ``max_states``, ``max_depth``, ``max_memory``, ``network``,
+``faults``/``fault``, ``max_faults``, ``adversary_messages``, ``properties``/``property``,
+``symmetry``, ``conform``, ``params``, ``system``), and the spec's parameters by name (a
+``Param`` with ``flag=`` also by its flag's name, ``-`` written ``_``), with the command
+line's defaults and checks. ``expect`` maps property names to verdicts: a named property must
+have exactly that verdict (``HOLDS`` also accepts ``PROVED``); a property it does not name
+passes when it HOLDS, is PROVED or is EXPECTED-FAIL, and fails the test when VIOLATED or
+UNKNOWN.
+
+A failing call fails the test with a short message: each property not as expected, its
+meaning, the steps of its counterexample and a ``tim3check replay FILE`` command for the
+counterexample saved under the test's ``tmp_path`` (``--tim3check-out DIR``: there instead).
+``--tim3check-timeout SECONDS`` is the time limit of every call that sets none (reaching it
+is UNKNOWN: a failure, never a pass).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Verdict
+from checker.errors import UserError
 from checker.model.spec import Spec
+from checker.result import HOLDS, PROVED, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Verdict
 
 VERDICTS = tuple(Verdict)
+DEFAULT_SPEC = "spec.tim3"
 
 
 class Tim3Check:
-    """The callable the ``tim3check`` fixture returns (stateless apart from nothing)."""
+    """The callable the ``tim3check`` fixture returns: counterexamples go to ``out``;
+    ``timeout`` is the time limit of calls that set none."""
+
+    def __init__(self, out: Path | None = None, timeout: float | None = None) -> None:
+        self.out = out
+        self.timeout = timeout
 
     def __call__(
         self,
-        spec: str = "spec.tim3",
+        spec: str | None = None,
         *,
         properties: Iterable[str] | None = None,
-        engine: Engine | str = Engine.EXPLORE,
         expect: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CheckResult:
-        """Run the checker; ``pytest.fail`` unless every verdict is as expected.
-
-        Properties named in ``expect`` must have exactly that verdict; every other
-        property must not be VIOLATED or UNKNOWN (EXPECTED-FAIL is accepted).
-        """
+        """Run the checker; ``pytest.fail`` unless every verdict is as expected (see the
+        module docstring for the options and for what ``expect`` means)."""
         from checker.engines.registry import run_engine
-        from checker.interfaces.loader import config_from_options, load_spec
+        from checker.interfaces.loader import load_spec
+        from checker.interfaces.options import plan_check
 
         expect = dict(expect or {})
         for name, verdict in expect.items():
             if verdict not in VERDICTS:
                 raise ValueError(f"expect[{name!r}] = {verdict!r}; use one of {', '.join(VERDICTS)}")
-        if "fault" in options:
-            options["faults"] = list(options.get("faults", ())) + _as_list(options.pop("fault"))
-        if "faults" in options:
-            options["faults"] = _as_list(options["faults"])
-        loaded, module = load_spec(spec)
+        system = options.pop("system", None)
+        if system is not None and spec is not None:
+            raise ValueError("tim3check(spec=..., system=...): pass one (a manifest is a spec of its own)")
+        if self.timeout is not None and options.get("timeout") is None:
+            options["timeout"] = self.timeout
         props = list(properties) if properties is not None else None
         if props is not None and expect:
             props += [p for p in expect if p not in props]
-        config = config_from_options(loaded, properties=props, **options)
-        result = run_engine(loaded, config, engine)
+        if props is not None:
+            options["properties"] = props
+        try:
+            loaded, module = load_spec(str(system) if system is not None else spec or DEFAULT_SPEC)
+            plan = plan_check(loaded, options)
+        except UserError as e:
+            bad = str(e)  # failed below, outside the handler: one line, no chained traceback
+        else:
+            bad = ""
+        if bad:
+            pytest.fail(f"tim3check: {bad}", pytrace=False)
+        result = run_engine(loaded, plan.config, plan.engine, None, plan.engine_options)
         problems = _problems(result, expect)
         if problems:
-            pytest.fail(failure_message(result, problems, loaded, module), pytrace=False)
+            pytest.fail(failure_message(result, problems, loaded, module, self.out), pytrace=False)
         return result
 
-    def holds(self, prop: str, spec: str = "spec.tim3", **options: Any) -> PropertyResult:
+    def holds(self, prop: str, spec: str | None = None, **options: Any) -> PropertyResult:
         """Assert that ``prop`` HOLDS (or is PROVED) in the given scenario; return its result."""
         options.pop("expect", None)
         result = self(spec, properties=[prop], expect={}, **options)
         return result.result(prop)
 
-    def violates(self, prop: str, spec: str = "spec.tim3", **options: Any) -> PropertyResult:
+    def violates(self, prop: str, spec: str | None = None, **options: Any) -> PropertyResult:
         """Assert that ``prop`` is VIOLATED in the given scenario; return its result (with trace)."""
         result = self(spec, properties=[prop], expect={prop: VIOLATED}, **options)
         return result.result(prop)
-
-
-def _as_list(v: Any) -> list[str]:
-    return [v] if isinstance(v, str) else list(v)
 
 
 def _problems(result: CheckResult, expect: Mapping[str, str]) -> list[tuple[PropertyResult, str]]:
@@ -98,40 +121,66 @@ def _problems(result: CheckResult, expect: Mapping[str, str]) -> list[tuple[Prop
     return out
 
 
-def failure_message(result: CheckResult, problems: list[tuple[PropertyResult, str]], spec: Spec, module: str) -> str:
-    """The verdict table plus the counterexample of every problem that has a trace."""
-    from checker.interfaces.report import check_text
-
-    lines = ["tim3check: " + "; ".join(f"{r.name}: {why}" for r, why in problems), "", check_text(result)]
-    for r, _ in problems:
+def failure_message(result: CheckResult, problems: Sequence[tuple[PropertyResult, str]], spec: Spec, module: str,
+                    out: Path | None) -> str:
+    """One block per problem: the property, why, its meaning and bound, the steps of its
+    trace and the replay command of the file saved in ``out`` (not saved when ``None``)."""
+    lines = [f"tim3check: {len(problems)} of {len(result.results)} properties not as expected "
+             f"({result.engine}; {result.scenario})"]
+    for r, why in problems:
+        prop = spec.prop(r.name)
+        lines += ["", f"{r.name}: {why}"]
+        if prop is not None:
+            lines.append(f"  meaning: {prop.meaning}")
+        lines.append(f"  bound:   {r.bound}")
         if r.trace is not None:
-            lines += ["", render_trace(result, r, spec, module)]
+            lines += _trace_lines(result, r, spec, module, out)
     return "\n".join(lines)
 
 
-def render_trace(result: CheckResult, r: PropertyResult, spec: Spec, module: str) -> str:
-    """The Markdown counterexample of ``r`` (a compact step list if rendering fails)."""
-    from checker.interfaces.counterexample import counterexample_data
-    from checker.interfaces.render import render_markdown
+def _trace_lines(result: CheckResult, r: PropertyResult, spec: Spec, module: str, out: Path | None) -> list[str]:
+    """The step table of ``r``'s trace and, when saved, its replay command."""
+    from checker.interfaces.counterexample import counterexample_data, write_counterexample
+    from checker.interfaces.render import step_rows
     from checker.model.semantics import Semantics
 
-    try:
-        return render_markdown(counterexample_data(result, r, Semantics(spec, result.config), module))
-    except Exception as e:  # rendering must never hide the verdict itself
-        return f"(could not render the counterexample: {type(e).__name__}: {e})\n" + _compact(r)
+    data = counterexample_data(result, r, Semantics(spec, r.trace_config or result.config), module)
+    lines = [f"  steps ({len(data['steps'])}):", *("  " + row for row in step_table(step_rows(data)))]
+    if out is not None:
+        path = write_counterexample(data, out)
+        lines.append(f"  replay:  tim3check replay {path.resolve()}")
+    return lines
 
 
-def _compact(r: PropertyResult) -> str:
-    assert r.trace is not None
-    out = [f"counterexample for {r.name} ({len(r.trace)} steps):"]
-    for i, (step, _) in enumerate(r.trace.steps, start=1):
-        msg = step.msg.describe() if step.msg is not None else ""
-        sent = "; ".join(m.describe() for m in step.sends)
-        out.append(f"  {i:>3}. {step.kind} {step.pid} {step.handler or ''} {msg} -> {sent or 'nothing'}")
-    return "\n".join(out)
+def step_table(rows: Sequence[Sequence[str]], width: int = 44) -> list[str]:
+    """``rows`` as aligned text columns under a header (cells cut at ``width`` characters)."""
+    head = ("step", "process", "handler", "message", "sent", "what changed")
+    cut = [[c if len(c) <= width else c[: width - 1] + "…" for c in row] for row in (head, *rows)]
+    widths = [max(len(row[i]) for row in cut) for i in range(len(head))]
+    return [" | ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cut]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tim3check")
+    group.addoption("--tim3check-out", metavar="DIR", default=None,
+                    help="tim3check: write counterexamples here (default: each test's tmp_path)")
+    group.addoption("--tim3check-timeout", metavar="SECONDS", type=float, default=None,
+                    help="tim3check: time limit of each check that sets none (reaching it fails the test)")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from checker.interfaces.report import tool_version
+
+    out = config.getoption("tim3check_out", None) or "each test's tmp_path"
+    timeout = config.getoption("tim3check_timeout", None)
+    limit = f"{timeout:g} s" if timeout is not None else "none"
+    return f"tim3check {tool_version()}: counterexamples in {out}; default timeout {limit}"
 
 
 @pytest.fixture
-def tim3check() -> Tim3Check:
+def tim3check(request: pytest.FixtureRequest, tmp_path: Path) -> Tim3Check:
     """Run tim3check from a test: ``tim3check(version="v3")``, ``tim3check.holds(prop, ...)``."""
-    return Tim3Check()
+    # (default None: registered late by a conftest, the plugin's options do not exist)
+    out = request.config.getoption("tim3check_out", None)
+    timeout = request.config.getoption("tim3check_timeout", None)
+    return Tim3Check(Path(out) if out else tmp_path / "tim3check", timeout)

@@ -210,6 +210,8 @@ class Param:
     ``type`` is ``int``, ``str`` or ``ints`` (a tuple of ints, written ``1,2`` on the
     command line). ``choices`` restricts str values; ints must be >= ``minimum``. A
     default of ``None`` means "derived from the other parameters" (see ``Spec.resolve``).
+    ``flag`` is the command-line flag's name without ``--`` (default: ``name`` with ``_``
+    written ``-``); every command-line flag of a parameter comes from here.
     """
 
     name: str
@@ -218,6 +220,12 @@ class Param:
     help: str
     choices: tuple[str, ...] | None = None
     minimum: int | None = None
+    flag: str | None = None
+
+    @property
+    def option(self) -> str:
+        """The command-line flag: ``--max-size`` (name ``max_size``), or ``--`` + ``flag`` when given."""
+        return "--" + (self.flag or self.name.replace("_", "-"))
 
 
 @dataclass(frozen=True)
@@ -302,6 +310,10 @@ class Spec:
     # defaults of command-line options this spec chooses (a manifest's [limits]):
     # option name -> value, used where the user gave no flag
     option_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # the scenarios a command runs when the user sets none of the parameters they name:
+    # "audit" -> (one small scenario for the whole matrix,), "prove" -> the scenarios
+    # prove runs instead of the default one (each property once per scenario)
+    command_scenarios: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

@@ -20,7 +20,8 @@ from spec.tim3.states import LockState, PositionState, TokenState, UserState
 from spec.tim3.users import USER, request_id
 
 PARAMS = (
-    Param("version", "str", "v3", "coordinator version: v1 (deployed), v2 (seed fix), v3 (corrected)", choices=tuple(COORDINATORS)),
+    Param("version", "str", "v3", "coordinator version: v1 (deployed), v2 (seed fix), v3 (corrected)",
+          choices=tuple(COORDINATORS), flag="coordinator"),  # --version prints the tool's version
     Param("users", "int", 2, "number of users", minimum=1),
     Param("ops", "int", 2, "operations (mint or burn) per user", minimum=1),
     Param("amounts", "ints", (1,), "amounts a user may mint or burn (e.g. 1,2; each extra amount multiplies the state space)", minimum=1),
@@ -107,4 +108,6 @@ SPEC = Spec(
     symbolic_params=("collateral", "max_supply"),
     reference=lambda p: p.set("impl", "python"),  # --conform: the model the Lua must refine
     invariants=INVARIANTS,  # strengthening invariants, each proved by `prove`, never assumed
+    # audit's small matrix scenario; prove's scenarios (each proved in seconds; 2 users x 2 ops takes minutes)
+    command_scenarios={"audit": ({"users": 1, "ops": 2},), "prove": ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})},
 )

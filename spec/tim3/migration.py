@@ -53,7 +53,7 @@ NEW_VERSIONS = ("v2", "v3")
 
 PARAMS = (
     Param("version", "str", "v3", "the new coordinator: v2 (the seed's fix) or v3 (corrected); the old one is v1",
-          choices=NEW_VERSIONS),
+          choices=NEW_VERSIONS, flag="coordinator"),
     Param("plan", "str", "corrected", "the release plan: seed (as written), cutoff (backfill before a recorded "
           "cut-off), corrected (retire, drain, backfill the old coordinator's entries)", choices=PLANS),
     Param("users", "int", 1, "number of users", minimum=1),

@@ -7,9 +7,10 @@ import json
 
 from click.testing import CliRunner, Result
 
-from checker.interfaces.cli import _prove_defaults_apply, main
-from checker.engines.registry import BMC_DEPTH, PROVE_SCENARIOS, EngineOptions, run_engine
+from checker.interfaces.cli import main
+from checker.engines.registry import BMC_DEPTH, EngineOptions, run_engine
 from checker.interfaces.loader import config_from_options
+from checker.interfaces.options import command_scenario, plan_check
 from checker.result import PROVED
 from spec.tim3 import SPEC
 
@@ -26,10 +27,21 @@ def test_bmc_default_depth_reaches_v3s_deepest_witness() -> None:
 
 
 def test_prove_defaults_apply_only_when_no_scenario_size_is_given() -> None:
-    assert PROVE_SCENARIOS == ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})
-    assert _prove_defaults_apply(SPEC, {"users": None, "ops": None, "params": ()})
-    assert not _prove_defaults_apply(SPEC, {"users": 2, "ops": None, "params": ()})
-    assert not _prove_defaults_apply(SPEC, {"users": None, "ops": None, "params": ("ops=1",)})
+    scenarios = ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})
+    assert SPEC.command_scenarios["prove"] == scenarios  # the spec's knowledge, not the CLI's
+    assert command_scenario(SPEC, "prove", {"users": None, "ops": None}, ()) == (
+        scenarios, "--users 3 --ops 1 | --users 1 --ops 2")
+    assert command_scenario(SPEC, "prove", {"users": 2}, ()) == ((), "")
+    assert command_scenario(SPEC, "prove", {}, ("ops=1",)) == ((), "")
+    assert command_scenario(SPEC, "prove", {}, {"users": 1}) == ((), "")
+
+
+def test_the_plan_of_prove_runs_the_default_scenarios_unless_a_size_is_given() -> None:
+    plan = plan_check(SPEC, {"engine": "prove", "coordinator": "v2"})
+    sizes = [(c.params["users"], c.params["ops"], c.params["version"]) for c in plan.engine_options.prove_configs]
+    assert sizes == [(3, 1, "v2"), (1, 2, "v2")]
+    assert plan_check(SPEC, {"engine": "prove", "users": "1"}).engine_options.prove_configs == ()
+    assert plan_check(SPEC, {"engine": "explore"}).engine_options.prove_configs == ()
 
 
 def test_prove_over_several_scenarios_names_each() -> None:

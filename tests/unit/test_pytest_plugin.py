@@ -3,8 +3,15 @@ verdict table and the rendered counterexample in the message."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ("-p", "checker.interfaces.pytest_plugin")
 
 
@@ -34,16 +41,24 @@ def test_holds_helper(tim3check):
     r.assert_outcomes(passed=2)
 
 
-def test_violation_fails_with_table_and_counterexample(pytester: pytest.Pytester) -> None:
+def test_violation_fails_with_a_short_message_and_a_replayable_file(pytester: pytest.Pytester) -> None:
     r = _run(pytester, """
 def test_v1(tim3check):
     tim3check(version="v1", ops=1)
 """)
     r.assert_outcomes(failed=1)
     out = r.stdout.str()
-    assert "positions-match-supply: VIOLATED" in out
-    assert "HOLDS within bound" in out and "expected-fail observed" in out  # the verdict table
-    assert "sequenceDiagram" in out and "| step |" in out  # the Markdown counterexample
+    assert "tim3check: 3 of 7 properties not as expected" in out
+    assert "positions-match-supply: VIOLATED" in out and "update-follows-success: VIOLATED" in out
+    assert "meaning: no message in flight and nothing pending" in out  # the property's meaning
+    assert "step | process" in out and "sequenceDiagram" not in out  # the step table, not the whole page
+    assert "collateral-backs-supply" not in out  # properties that hold are not repeated
+    replays = re.findall(r"replay:  tim3check replay (\S+\.json)", out)
+    assert len(replays) == 3 and all(Path(p).is_file() for p in replays)
+    assert all(f"{os.sep}tim3check{os.sep}" in p for p in replays)  # under the test's tmp_path
+    done = subprocess.run([sys.executable, "-m", "checker", "replay", replays[0]], capture_output=True, text=True,
+                          check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1 and "still violates" in done.stdout, done.stdout + done.stderr
 
 
 def test_expected_verdicts_pass(pytester: pytest.Pytester) -> None:
