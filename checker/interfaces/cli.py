@@ -318,6 +318,8 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     with progress_display(not quiet) as progress:
         result = run_engine(spec, config, engine, progress, eopts)
+    if spec.statistics is not None:
+        result.spec_statistics = dict(spec.statistics(config))
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
                              save_expected)

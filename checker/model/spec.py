@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from checker.model.values import FrozenMap, Message
 
 if TYPE_CHECKING:
+    from checker.config import CheckConfig
     from checker.model.process import ProcessImpl
 
 Params = FrozenMap[str, Any]
@@ -302,6 +303,9 @@ class Spec:
     # defaults of command-line options this spec chooses (a manifest's [limits]):
     # option name -> value, used where the user gave no flag
     option_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # figures of its own that ``check`` prints under the statistics (text and JSON): the
+    # spec computes them for the check's configuration (name -> int, str, or [low, high])
+    statistics: Callable[[CheckConfig], Mapping[str, Any]] | None = None
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

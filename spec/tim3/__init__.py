@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checker.config import CheckConfig
 from checker.model.spec import Param, Params, ProcessInstance, Spec
 from checker.model.values import FrozenMap
 from spec.tim3.actions import ACTIONS
@@ -82,6 +83,14 @@ def domains(params: Params) -> dict[str, tuple[Any, ...]]:
     }
 
 
+def statistics(config: CheckConfig) -> dict[str, Any]:
+    """Messages per completed mint and burn of the checked version, and the longest chain
+    to an answer (``spec.tim3.migration_cost.check_statistics``): ``check`` prints them."""
+    from spec.tim3.migration_cost import check_statistics  # it imports this module
+
+    return check_statistics(config)
+
+
 def describe(params: Params) -> str:
     amounts = ",".join(str(a) for a in params["amounts"])
     lua = " (Lua)" if params.get("impl", "python") == "lua" else ""
@@ -107,4 +116,5 @@ SPEC = Spec(
     symbolic_params=("collateral", "max_supply"),
     reference=lambda p: p.set("impl", "python"),  # --conform: the model the Lua must refine
     invariants=INVARIANTS,  # strengthening invariants, each proved by `prove`, never assumed
+    statistics=statistics,
 )

@@ -105,12 +105,16 @@ def _chain(path: tuple[Step, ...]) -> int:
     return best
 
 
-def request_costs(version: str, fault: str = "none") -> list[RequestCost]:
-    """The cost of one request per (operation, outcome) for ``version`` under ``fault``."""
+def request_costs(version: str, fault: str = "none", faults: frozenset[str] | None = None) -> list[RequestCost]:
+    """The cost of one request per (operation, outcome) for ``version`` under at most one
+    fault: ``fault`` (``"none"``: no fault) or, when given, any one of ``faults``."""
     spec = cost_spec()
     params = TIM3.default_params().set("version", version).set("users", 1).set("ops", 1)
     params = params.set("collateral", 1).set("max_supply", 10)
-    faults = frozenset() if fault == "none" else frozenset({fault})
+    if faults is None:
+        faults = frozenset() if fault == "none" else frozenset({fault})
+    else:
+        fault = ",".join(sorted(faults)) or "none"
     sem = Semantics(spec, CheckConfig(params=params, faults=faults, max_faults=1))
     seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
     for path, world in _runs(sem):
@@ -127,6 +131,32 @@ def request_costs(version: str, fault: str = "none") -> list[RequestCost]:
             return (min(r[i] for r in rows), max(r[i] for r in rows))
 
         out.append(RequestCost(version, fault, op, outcome, span(0), span(1), span(2), len(rows)))
+    return out
+
+
+def _figure(span: tuple[int, int]) -> int | list[int]:
+    return span[0] if span[0] == span[1] else [span[0], span[1]]
+
+
+def check_statistics(config: CheckConfig) -> dict[str, Any]:
+    """``spec.tim3``'s ``Spec.statistics`` (printed by ``check``): the cost of one request
+    for the checked coordinator version, from every run of the model of one request of
+    one user under at most one of the check's spec faults (``request_costs``). Per
+    completed (``success``) or refused (``error``) mint and burn: the messages it causes
+    (request and answer included), how many are ``UpdatePosition``, the longest chain to
+    the answer; then the longest chain over all of them."""
+    version = str(config.params["version"])
+    faults = frozenset(config.faults) & frozenset(TIM3.faults)
+    costs = request_costs(version, faults=faults)
+    under = f"at most one fault of {', '.join(sorted(faults))}" if faults else "no fault"
+    out: dict[str, Any] = {"request costs": f"coordinator {version} (the model), one request of one user, {under}"}
+    for c in sorted(costs, key=lambda c: (c.op != "mint", c.outcome != "success")):
+        what = f"{'completed' if c.outcome == 'success' else 'refused'} {c.op}"
+        out[f"messages per {what}"] = _figure(c.messages)
+        out[f"UpdatePosition per {what}"] = _figure(c.updates)
+        out[f"longest chain from a {what} to its answer"] = _figure(c.chain)
+    if costs:
+        out["longest chain from a request to its answer"] = max(c.chain[1] for c in costs)
     return out
 
 
