@@ -1,0 +1,151 @@
+"""The migration with the Lua processes (``--impl lua``, issue 13 item 4).
+
+``old`` runs ``coordinator_v1.lua`` and ``new`` ``coordinator_v3.lua`` (or v2), each its
+own aos process; the managers are ``spec/tim3/lua/migration_*.lua``; the operator's
+``Configure`` / ``Retire-Coordinator`` / ... are real messages the Lua handles. Every
+explored step of the Lua conforms to the model (``--conform``), and each plan gets the
+Python model's verdicts, state counts and shortest counterexamples (pinned in
+``test_plans.py``) — the same numbers, since no message id tells two runs apart that the
+model does not (see docs/migration.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from checker.config import CheckConfig
+from checker.engines.explore import explore
+from checker.interfaces.cli import main
+from checker.model.process import impl_of
+from checker.model.spec import Spec
+from checker.result import HOLDS, VIOLATED, CheckResult
+from spec.tim3.migration import SPEC, build
+from spec.tim3.migration_lua import manager_file, with_sources
+from tests.migration.helpers import config, failures
+from tests.migration.test_plans import CUTOFF_V2, CUTOFF_V3, SEED_V2, SEED_V3
+
+SEED_SINGLE = {"release-positions-match-supply": 14, "no-double-count": 13, "no-request-lost": 8,
+               "rollback-old-keeps-working": 10, "rollback-positions-flagged": 7, "release-collateral-backs-supply": 10}
+
+
+def _conf(**params: Any) -> CheckConfig:
+    return dataclasses.replace(config(**params), conform=True)
+
+
+@cache
+def _lua(version: str, plan: str, auth: str = "set") -> CheckResult:
+    return explore(SPEC, _conf(impl="lua", version=version, plan=plan, auth=auth))
+
+
+@pytest.mark.parametrize(
+    ("version", "plan", "auth", "states", "expected"),
+    [
+        ("v3", "seed", "set", 1241, SEED_V3),
+        ("v2", "seed", "set", 1187, SEED_V2),
+        ("v3", "seed", "single", 9104, SEED_SINGLE),
+        ("v3", "cutoff", "set", 2003, CUTOFF_V3),
+        ("v2", "cutoff", "set", 1919, CUTOFF_V2),
+        ("v3", "corrected", "set", 14295, {}),
+        ("v2", "corrected", "set", 13851, {}),
+    ],
+)
+def test_lua_conforms_and_gets_the_models_verdicts(version: str, plan: str, auth: str, states: int,
+                                                   expected: dict[str, int]) -> None:
+    r = _lua(version, plan, auth)
+    assert r.result("conforms-to-model").verdict == HOLDS, r.result("conforms-to-model").detail
+    assert r.stats.limit_hit is None
+    assert r.stats.states == states
+    assert failures(r) == expected
+    assert r.exit_code == (1 if expected else 0)
+
+
+@pytest.mark.parametrize("prop", sorted(SEED_V3))
+def test_the_seed_plans_shortest_lua_trace_is_the_models(prop: str) -> None:
+    """Step for step (process, handler or initiative), the Lua's shortest counterexample
+    is the Python model's."""
+    lua = _lua("v3", "seed").result(prop).trace
+    model = explore(SPEC, config(plan="seed")).result(prop).trace
+    assert lua is not None and model is not None
+    assert [(s.kind, s.pid, s.handler) for s, _ in lua.steps] == [(s.kind, s.pid, s.handler) for s, _ in model.steps]
+
+
+@pytest.mark.parametrize(("auth", "prior"), [("set", 1), ("single", 1), ("set", 0)])
+def test_booted_lua_processes_are_the_models_initial_states(auth: str, prior: int) -> None:
+    """The boot messages (Configure, Add-Coordinator, Credit, Credit-Locked, Import-Mint)
+    give, through the observers, exactly the model's initial states."""
+    plan = "seed"
+    model = {i.pid: i.init for i in build(config(plan=plan, auth=auth, prior=prior).params)}
+    lua = build(config(impl="lua", plan=plan, auth=auth, prior=prior).params)
+    for inst in lua[:5]:
+        assert impl_of(inst.decl).observe(inst.init) == model[inst.pid], inst.pid
+    assert [i.pid for i in lua] == list(model)
+
+
+def _mutant(tmp_path: Path, pid: str, old: str, new: str) -> Spec:
+    path = manager_file(pid)
+    text = path.read_text()
+    assert text.count(old) == 1
+    target = tmp_path / path.name
+    target.write_text(text.replace(old, new))
+    return with_sources({pid: target})
+
+
+def test_a_token_manager_that_lets_a_retired_coordinator_burn_diverges(tmp_path: Path) -> None:
+    """The corrected plan relies on the Token Manager refusing a retired coordinator's
+    Burn; a Lua Token Manager that forgets it is caught as a divergence from the model."""
+    spec = _mutant(tmp_path, "token", 'if standing(msg) == "retired" then', "if false then")
+    r = explore(spec, _conf(impl="lua", plan="corrected"))
+    c = r.result("conforms-to-model")
+    assert c.verdict == VIOLATED and c.trace is not None
+    assert [(s.pid, s.handler) for s, _ in c.trace.steps] == [
+        ("operator", "switch"), ("operator", "retire"), ("token", "Retire-Coordinator"), ("user1", "send-request"),
+        ("old", "BurnTIM3"), ("token", "Burn")]
+    assert (c.detail or "").startswith("step 6: token on Burn from old: the code sent [Burn-Response(Amount=1, "
+                                       "Request='user1#0', Status='success') to old], the model [Burn-Response(Amount=1, "
+                                       "Request='user1#0', Status='error') to old]")
+
+
+def test_a_state_manager_that_overwrites_on_add_fails_the_corrected_plan(tmp_path: Path) -> None:
+    """Without --conform the properties judge the Lua alone: a Backfill that replaces the
+    positions where it should add erases the new coordinator's reports."""
+    spec = _mutant(tmp_path, "state", 'if msg.Tags.Mode == "overwrite" then', "if true then")
+    r = explore(spec, config(impl="lua", plan="corrected"))
+    assert failures(r) == {"release-positions-match-supply": 22}
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(main, ["check", "--spec", "spec.tim3.migration", "--impl", "lua", "--no-save", *args])
+
+
+def test_cli_runs_the_lua_migration() -> None:
+    r = _cli("--param", "plan=seed", "--conform", "--quiet")
+    assert r.exit_code == 1, r.output
+    assert re.search(r"conforms-to-model\s+│ step\s+│ HOLDS", r.stdout)
+    r = _cli("--conform", "--quiet")
+    assert r.exit_code == 0, r.output
+
+
+def test_two_users_with_symmetry_is_refused_cleanly() -> None:
+    """The history and the backfill travel as JSON in Data, which renaming users does not
+    rename: the runtime's commuting check refuses symmetry reduction (exit 2, one line)."""
+    r = _cli("--param", "plan=seed", "--users", "2")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    assert "symmetry reduction is unsound" in r.output and "--no-symmetry" in r.output
+
+
+@pytest.mark.slow
+def test_two_users_without_symmetry_match_the_model() -> None:
+    """2 users, seed plan, no symmetry reduction: the model's 246,097 states and its
+    shortest failures with 2 users (14 / 11 / 6 steps), every step conforming."""
+    r = explore(SPEC, dataclasses.replace(_conf(impl="lua", plan="seed", users=2), symmetry=False))
+    assert r.result("conforms-to-model").verdict == HOLDS
+    assert r.stats.states == 246_097
+    assert failures(r) == {"release-positions-match-supply": 14, "no-double-count": 11, "rollback-positions-flagged": 6}
