@@ -303,9 +303,9 @@ def lua_processes(params: Params, users: tuple[str, ...],
     version = str(params["version"])
     src = sources or {}
     return (
-        _process(OLD, src.get(OLD, lua_file("v1")), "Coordinator v1 (old, deployed; Lua)", params, users,
+        _process(OLD, src.get(OLD, lua_file("v1")), "Coordinator v1 (old, deployed, Lua)", params, users,
                  inspectable=True),
-        _process(NEW, src.get(NEW, lua_file(version)), f"Coordinator {version} (new; Lua)", params, users),
+        _process(NEW, src.get(NEW, lua_file(version)), f"Coordinator {version} (new, Lua)", params, users),
     ) + tuple(_process(pid, src.get(pid, manager_file(pid)), LABELS[pid], params, users) for pid in (LOCK, TOKEN, STATE))
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from checker.ao.impl import boot
+from checker.ao.runtime import AoMessage, AoProcess
 from checker.config import CheckConfig
 from checker.engines.explore import explore
 from checker.interfaces.cli import main
@@ -27,6 +29,7 @@ from checker.model.process import impl_of
 from checker.model.spec import Spec
 from checker.result import HOLDS, VIOLATED, CheckResult
 from spec.tim3.migration import SPEC, build
+from spec.tim3.lua_observe import lua_file
 from spec.tim3.migration_lua import manager_file, with_sources
 from tests.migration.helpers import config, failures
 from tests.migration.test_plans import CUTOFF_V2, CUTOFF_V3, SEED_V2, SEED_V3
@@ -124,10 +127,16 @@ def _cli(*args: str) -> Any:
     return CliRunner().invoke(main, ["check", "--spec", "spec.tim3.migration", "--impl", "lua", "--no-save", *args])
 
 
-def test_cli_runs_the_lua_migration() -> None:
-    r = _cli("--param", "plan=seed", "--conform", "--quiet")
+def test_cli_runs_the_lua_migration_and_its_counterexamples_replay(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["check", "--spec", "spec.tim3.migration", "--impl", "lua", "--param", "plan=seed",
+                                  "--conform", "--quiet", "--out", str(tmp_path)])
     assert r.exit_code == 1, r.output
     assert re.search(r"conforms-to-model\s+│ step\s+│ HOLDS", r.stdout)
+    saved = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert saved == [f"{p}--v3-amounts1-collateral1-impllua-ops1-planseed-prior1-users1-conform.json"
+                     for p in ("no-double-count", "release-positions-match-supply", "rollback-positions-flagged")]
+    replayed = CliRunner().invoke(main, ["replay", str(tmp_path / saved[0])])
+    assert replayed.exit_code == 1 and "still violates no-double-count: all 11 steps replay" in replayed.stdout
     r = _cli("--conform", "--quiet")
     assert r.exit_code == 0, r.output
 
@@ -149,3 +158,27 @@ def test_two_users_without_symmetry_match_the_model() -> None:
     assert r.result("conforms-to-model").verdict == HOLDS
     assert r.stats.states == 246_097
     assert failures(r) == {"release-positions-match-supply": 14, "no-double-count": 11, "rollback-positions-flagged": 6}
+
+
+@pytest.mark.parametrize("key", ["lock", "token", "state"])
+def test_the_shipped_managers_configure_replaces_the_coordinator_as_auth_single_says(key: str) -> None:
+    """``auth=single`` models the shipped managers (spec/tim3/lua/*_manager.lua): one
+    accepted id, replaced by the owner's Configure. After Configure(Coordinator=new), the
+    old coordinator's message matches no handler (the model: refused, no effect, no
+    answer); the new one's is handled. (The shipped managers keep no history and have no
+    Backfill, so the migration runs on migration_*.lua, which have the same Configure.)"""
+    action, tags = {
+        "lock": ("LockCollateral", (("Request", "r"), ("User", "user1"), ("Amount", "1"))),
+        "token": ("Burn", (("Request", "r"), ("User", "user1"), ("Amount", "1"))),
+        "state": ("UpdatePosition", (("User", "user1"), ("Amount", "1"))),
+    }[key]
+    rt = AoProcess(key, [lua_file(key)], owner="operator")
+    configure = [(("Action", "Configure"), ("Coordinator", c), ("MaxSupply", "10")) for c in ("old", "new")]
+    state = boot(rt, configure, "operator")  # deployed with old, then the switch's Configure(new)
+
+    def deliver(src: str) -> Any:
+        return rt.deliver(state, AoMessage(f"m-{src}", src, key, (("Action", action),) + tags, owner=src))
+
+    from_old, from_new = deliver("old"), deliver("new")
+    assert from_old.inbox and from_old.state == state and not from_old.sends
+    assert not from_new.inbox and from_new.error is None and [h.name for h in from_new.handlers] == [action]
