@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.model.spec import ActionDecl, Param, Params, ProcessInstance, Spec
 from checker.model.values import FrozenMap
@@ -176,6 +177,13 @@ def describe(params: Params) -> str:
     )
 
 
+def statistics(config: CheckConfig) -> dict[str, Any]:
+    """The request costs of the old and the new coordinator (``migration_cost``): ``check`` prints them."""
+    from spec.tim3.migration_cost import migration_statistics  # it imports this module
+
+    return migration_statistics(config)
+
+
 SPEC = Spec(
     name="tim3-migration",
     source=str(Path(__file__).resolve()),
@@ -194,4 +202,5 @@ SPEC = Spec(
     describe=describe,
     symmetric_kinds=("user",),
     reference=lambda p: p.set("impl", "python"),  # --conform: the model the Lua must refine
+    statistics=statistics,
 )

@@ -138,26 +138,37 @@ def _figure(span: tuple[int, int]) -> int | list[int]:
     return span[0] if span[0] == span[1] else [span[0], span[1]]
 
 
-def check_statistics(config: CheckConfig) -> dict[str, Any]:
-    """``spec.tim3``'s ``Spec.statistics`` (printed by ``check``): the cost of one request
-    for the checked coordinator version, from every run of the model of one request of
-    one user under at most one of the check's spec faults (``request_costs``). Per
-    completed (``success``) or refused (``error``) mint and burn: the messages it causes
-    (request and answer included), how many are ``UpdatePosition``, the longest chain to
-    the answer; then the longest chain over all of them."""
-    version = str(config.params["version"])
-    faults = frozenset(config.faults) & frozenset(TIM3.faults)
+def request_figures(version: str, faults: frozenset[str] = frozenset(), prefix: str = "") -> dict[str, Any]:
+    """The cost of one request of ``version`` (``request_costs`` under at most one of
+    ``faults``) as named figures: per completed (``success``) or refused (``error``) mint
+    and burn, the messages it causes (request and answer included), how many are
+    ``UpdatePosition``, the longest chain to the answer; then the longest chain over all.
+    Each name starts with ``prefix``."""
     costs = request_costs(version, faults=faults)
     under = f"at most one fault of {', '.join(sorted(faults))}" if faults else "no fault"
-    out: dict[str, Any] = {"request costs": f"coordinator {version} (the model), one request of one user, {under}"}
+    out: dict[str, Any] = {f"{prefix}request costs": f"coordinator {version} (the model), one request of one user, {under}"}
     for c in sorted(costs, key=lambda c: (c.op != "mint", c.outcome != "success")):
         what = f"{'completed' if c.outcome == 'success' else 'refused'} {c.op}"
-        out[f"messages per {what}"] = _figure(c.messages)
-        out[f"UpdatePosition per {what}"] = _figure(c.updates)
-        out[f"longest chain from a {what} to its answer"] = _figure(c.chain)
+        out[f"{prefix}messages per {what}"] = _figure(c.messages)
+        out[f"{prefix}UpdatePosition per {what}"] = _figure(c.updates)
+        out[f"{prefix}longest chain from a {what} to its answer"] = _figure(c.chain)
     if costs:
-        out["longest chain from a request to its answer"] = max(c.chain[1] for c in costs)
+        out[f"{prefix}longest chain from a request to its answer"] = max(c.chain[1] for c in costs)
     return out
+
+
+def check_statistics(config: CheckConfig) -> dict[str, Any]:
+    """``spec.tim3``'s ``Spec.statistics`` (printed by ``check``): ``request_figures`` of
+    the checked coordinator version under the check's spec faults."""
+    return request_figures(str(config.params["version"]), frozenset(config.faults) & frozenset(TIM3.faults))
+
+
+def migration_statistics(config: CheckConfig) -> dict[str, Any]:
+    """``spec.tim3.migration``'s ``Spec.statistics``: ``request_figures`` of the old
+    coordinator (v1) and of the new one, side by side (no faults: the release is
+    checked without)."""
+    return {**request_figures("v1", prefix="old: "),
+            **request_figures(str(config.params["version"]), prefix="new: ")}
 
 
 # ---------------------------------------------------------------- the operator's messages

@@ -3,6 +3,7 @@ in the seed) and of the release plans, counted from explored runs and pinned."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -108,8 +109,27 @@ def test_check_text_shows_the_costs_under_the_checks_faults() -> None:
     assert "longest chain from a request to its answer: 8" in text
 
 
-def test_a_spec_without_statistics_prints_none() -> None:
+def test_the_migration_prints_the_old_and_the_new_coordinators_costs() -> None:
     r = CliRunner().invoke(main, ["check", "--spec", "spec.tim3.migration", "--param", "plan=seed", "--no-save",
                                   "--format", "json"])
     assert r.exit_code == 1, r.output
-    assert json.loads(r.stdout)["spec_statistics"] == {}
+    stats = json.loads(r.stdout)["spec_statistics"]
+    assert {k: v for k, v in stats.items() if "messages per" in k or "UpdatePosition" in k} == {
+        "old: messages per completed mint": 6, "old: UpdatePosition per completed mint": 0,
+        "old: messages per completed burn": 6, "old: UpdatePosition per completed burn": 0,
+        "new: messages per completed mint": 7, "new: UpdatePosition per completed mint": 1,
+        "new: messages per completed burn": 7, "new: UpdatePosition per completed burn": 1,
+    }
+    assert stats["old: request costs"].startswith("coordinator v1") and stats["new: request costs"].startswith("coordinator v3")
+
+
+def test_a_spec_without_statistics_prints_none() -> None:
+    from checker.engines.explore import explore
+    from checker.interfaces.report import check_text, result_json
+    from spec.tim3 import SPEC
+    from tests.tim3_helpers import config
+
+    r = explore(dataclasses.replace(SPEC, statistics=None), config(users=1, ops=1))
+    assert r.spec_statistics == {}
+    assert result_json(r, "spec.tim3")["spec_statistics"] == {}
+    assert "spec statistics" not in check_text(r) and "handler coverage" in check_text(r)
