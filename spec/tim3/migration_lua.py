@@ -170,7 +170,12 @@ def _row(r: Any, path: str) -> tuple[str, str, int, str]:
 def history_tags(m: Message) -> Message:
     """The Token Manager's ``History`` with its JSON ``Data`` read back as the model's tags
     (``Prior`` by request id, ``Log`` in order, ``Cutoff``); its other tags kept."""
-    body = json.loads(str(m.get("Data", "")))
+    try:
+        body = json.loads(str(m.get("Data", "")))
+    except ValueError as e:
+        raise ObserveError(f"{m.src} sent History whose Data is not JSON ({e})") from e
+    if not isinstance(body, dict):
+        raise ObserveError(f"{m.src} sent History whose Data is {body!r}: expected a JSON object")
     prior = body.get("Prior", {})
     if not isinstance(prior, dict):
         raise ObserveError(f"History Prior = {prior!r}: expected a JSON object")
@@ -238,7 +243,7 @@ class MigrationLua:
             pending = self.inner.runtime.evaluate(state, "PendingRequests")
             ctx.send(msg.src, "Inspect-Response", Pending=len(pending))
             return Delivery("Inspect", state, None, "dryrun: PendingRequests")
-        if msg.action == "Backfill":
+        if msg.action == "Backfill" and "Positions" in dict(msg.tags):
             msg = backfill_data(msg)
         return self.inner.deliver(state, msg, _SeamCtx(ctx, msg.get("Request")))
 

@@ -182,3 +182,20 @@ def test_the_shipped_managers_configure_replaces_the_coordinator_as_auth_single_
     from_old, from_new = deliver("old"), deliver("new")
     assert from_old.inbox and from_old.state == state and not from_old.sends
     assert not from_new.inbox and from_new.error is None and [h.name for h in from_new.handlers] == [action]
+
+
+def test_history_data_is_read_back_as_the_models_tags_or_refused_in_one_line() -> None:
+    from checker.model.values import FrozenMap, make_message
+    from spec.tim3.lua_observe import ObserveError
+    from spec.tim3.migration_lua import history_tags
+
+    def history(data: str) -> Any:
+        return history_tags(make_message("token", "operator", "History", {"Data": data, "Id": "x"}))
+
+    m = history('{"Cutoff":-1,"Log":[["user1#0","user1",-1,"new"]]}')
+    assert m.tag("Prior") == FrozenMap() and m.tag("Log") == (("user1#0", "user1", -1, "new"),)
+    assert m.tag("Cutoff") == -1 and m.get("Id") == "x" and m.get("Data") is None
+    for bad, why in (("nope", "not JSON"), ('{"Cutoff":-1,"Log":[["r","u",1.5,"old"]]}', "delta (an integer)"),
+                     ('{"Log":[]}', "Cutoff = None")):
+        with pytest.raises(ObserveError, match=re.escape(why)):
+            history(bad)
