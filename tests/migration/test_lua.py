@@ -199,3 +199,13 @@ def test_history_data_is_read_back_as_the_models_tags_or_refused_in_one_line() -
                      ('{"Log":[]}', "Cutoff = None")):
         with pytest.raises(ObserveError, match=re.escape(why)):
             history(bad)
+
+
+@pytest.mark.slow
+def test_corrected_plan_with_two_operations_holds_on_the_lua() -> None:
+    """1 user × 2 operations, corrected plan, v3: the model's 499,707 states, every step
+    conforming, every property holding (about a minute)."""
+    r = explore(SPEC, _conf(impl="lua", plan="corrected", ops=2))
+    assert r.result("conforms-to-model").verdict == HOLDS
+    assert r.stats.states == 499_707 and r.stats.limit_hit is None
+    assert failures(r) == {} and r.exit_code == 0
