@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from typing import Any
 from checker.ao.impl import LuaProcess, boot, message_view
 from checker.ao.runtime import AoProcess
 from checker.ao.snapshot import Snapshot
+from checker.errors import SpecError
 from checker.model.process import Delivery
 from checker.model.spec import Ctx, Initiative, Params, ProcessInstance, Spec
 from checker.model.values import FrozenMap, Message, make_message
@@ -207,13 +209,57 @@ class _SeamCtx:
         self._ctx.emit(m)  # type: ignore[attr-defined]
 
 
+class _Tee:
+    """``ctx`` that records the messages a delivery sends; with ``forward`` they also go
+    on to ``ctx``, without (a re-run for the commuting check) nothing reaches it."""
+
+    def __init__(self, ctx: Ctx, forward: bool) -> None:
+        self._ctx = ctx
+        self._forward = forward
+        self.sent: list[Message] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def emit(self, m: Message) -> None:
+        self.sent.append(m)
+        if self._forward:
+            self._ctx.emit(m)  # type: ignore[attr-defined]
+
+    def send(self, dst: str, action: str, **tags: Any) -> None:
+        self.sent.append(make_message(self._ctx.self_id, dst, action, tags))
+        if self._forward:
+            self._ctx.send(dst, action, **tags)
+
+    def fault(self, name: str) -> bool:  # the migration declares no faults
+        return bool(self._ctx.fault(name)) if self._forward else False
+
+
+CHECKED_DELIVERIES = 200  # per process, as checker.ao.commute
+MAX_RENAMINGS = 4
+
+
 class MigrationLua:
     """A ``LuaProcess`` of the migration behind the seam, with the translations of the
-    module docstring; ``inspectable``: answers the owner's ``Inspect`` (a dryrun)."""
+    module docstring; ``inspectable``: answers the owner's ``Inspect`` (a dryrun).
 
-    def __init__(self, inner: LuaProcess, inspectable: bool = False) -> None:
+    Symmetry reduction: the runtime's commuting check (``checker.ao.commute``) renames
+    the messages as the Lua receives them, and a user id inside JSON ``Data`` is not
+    renamed. So for a process whose messages the seam translates (``translates``: the
+    Token and State Managers) this class runs the same check one level up, on the
+    model's messages: each of its first ``CHECKED_DELIVERIES`` distinct deliveries is
+    re-run on the renamed state and message for every renaming symmetry asked for, and
+    the handler, the error, the new state, what properties see of it and the messages
+    sent must be the renamed ones (``SpecError`` otherwise, naming ``--no-symmetry``).
+    """
+
+    def __init__(self, inner: LuaProcess, inspectable: bool = False, translates: bool = False) -> None:
         self.inner = inner
         self.inspectable = inspectable
+        self.translates = translates
+        self._renamings: list[dict[str, str]] = []
+        self._left = CHECKED_DELIVERIES
+        self._seen: set[tuple[Snapshot, Message]] = set()
 
     @property
     def kind(self) -> str:
@@ -237,6 +283,48 @@ class MigrationLua:
         return ()
 
     def deliver(self, state: Snapshot, msg: Message, ctx: Ctx) -> Delivery:
+        if not self._renamings or self._left <= 0 or (state, msg) in self._seen:
+            return self._deliver(state, msg, ctx)
+        self._seen.add((state, msg))
+        self._left -= 1
+        tee = _Tee(ctx, forward=True)
+        d = self._deliver(state, msg, tee)
+        for ren in self._renamings:
+            why = self._difference(state, msg, d, tee.sent, ren, ctx)
+            if why is not None:
+                swap = ", ".join(f"{a} → {b}" for a, b in sorted(ren.items()))
+                raise SpecError(f"{self.inner.pid}: symmetry reduction is unsound for this Lua process: renaming the users "
+                                f"({swap}) does not commute with its delivery of {msg.describe()} (handler {d.handler}): "
+                                f"{why}. The code treats one user differently from another; run with --no-symmetry")
+        return d
+
+    def _difference(self, state: Snapshot, msg: Message, d: Delivery, sent: list[Message], ren: dict[str, str],
+                    ctx: Ctx) -> str | None:
+        """What differs between delivering the renamed message to the renamed state and
+        the renamed delivery (None: nothing)."""
+        from checker.engines.symmetry import rename_value
+
+        rt = self.inner.runtime
+        other = _Tee(ctx, forward=False)
+        d2 = self._deliver(rt.rename(state, ren), rename_value(msg, ren), other)
+        if d.handler != d2.handler:
+            return f"the handler differs: {d.handler} vs {d2.handler} renamed"
+        if (d.error is None) != (d2.error is None):
+            return f"only {'the delivery' if d.error is not None else 'the renamed delivery'} raises ({d.error or d2.error})"
+        if d.error is not None:
+            return None
+        if rt.rename(d.state, ren) != d2.state:
+            return "the new state differs from the renamed new state"
+        if rename_value(self.observe(d.state), ren) != self.observe(d2.state):
+            return "what properties see of the renamed new state is not the renamed view"
+        mine = Counter(rename_value(m, ren) for m in sent)
+        if mine != Counter(other.sent):
+            extra = sorted(m.describe() for m in mine - Counter(other.sent))
+            missing = sorted(m.describe() for m in Counter(other.sent) - mine)
+            return f"the messages sent differ (renamed sends not sent by the renamed delivery: {extra}; sent instead: {missing})"
+        return None
+
+    def _deliver(self, state: Snapshot, msg: Message, ctx: Ctx) -> Delivery:
         if self.inspectable and msg.action == "Inspect":
             if msg.src != OPERATOR:
                 return Delivery(None, state)
@@ -257,7 +345,14 @@ class MigrationLua:
         return self.inner.describe_state(state)
 
     def rename_state(self, state: Snapshot, ren: Mapping[str, str]) -> Snapshot:
-        return self.inner.rename_state(state, ren)
+        """``state`` renamed (symmetry); arms the commuting check: the runtime's own, or
+        for a translating process this class's (see the class docstring)."""
+        if not self.translates:
+            return self.inner.rename_state(state, ren)
+        d = dict(ren)
+        if d and set(d) == set(d.values()) and d not in self._renamings and len(self._renamings) < MAX_RENAMINGS:
+            self._renamings.append(d)
+        return self.inner.runtime.rename(state, ren)
 
 
 # ------------------------------------------------------------------ boot and build
@@ -298,7 +393,7 @@ def _process(pid: str, path: Path, label: str, params: Params, users: tuple[str,
                       message_view=message_view(MIGRATION_ACTIONS, MIGRATION_INT_DOMAINS), id_tag="Request",
                       handled=frozenset(names), handler_names=names, root=path.parent)
     state = boot(runtime, boot_messages(params, users)[pid], OPERATOR)
-    return ProcessInstance(pid, MigrationLua(impl, inspectable), state)
+    return ProcessInstance(pid, MigrationLua(impl, inspectable, translates=pid in (TOKEN, STATE)), state)
 
 
 def lua_processes(params: Params, users: tuple[str, ...],

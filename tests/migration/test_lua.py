@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from checker.ao.impl import boot
 from checker.ao.runtime import AoMessage, AoProcess
 from checker.config import CheckConfig
+from checker.errors import SpecError
 from checker.engines.explore import explore
 from checker.interfaces.cli import main
 from checker.model.process import impl_of
@@ -141,13 +142,27 @@ def test_cli_runs_the_lua_migration_and_its_counterexamples_replay(tmp_path: Pat
     assert r.exit_code == 0, r.output
 
 
-def test_two_users_with_symmetry_is_refused_cleanly() -> None:
-    """The history and the backfill travel as JSON in Data, which renaming users does not
-    rename: the runtime's commuting check refuses symmetry reduction (exit 2, one line)."""
-    r = _cli("--param", "plan=seed", "--users", "2")
-    assert r.exit_code == 2, r.output
-    assert "Traceback" not in r.output
-    assert "symmetry reduction is unsound" in r.output and "--no-symmetry" in r.output
+def test_two_users_with_symmetry_reduction_match_the_model() -> None:
+    """2 users, seed plan, symmetry reduction on (the default): the model's 123,232 orbit
+    representatives and its shortest failures with 2 users (14 / 11 / 6), conforming."""
+    r = explore(SPEC, _conf(impl="lua", plan="seed", users=2))
+    assert r.result("conforms-to-model").verdict == HOLDS
+    assert r.stats.states == 123_232 and r.stats.reduction == "symmetry over user"
+    assert failures(r) == {"release-positions-match-supply": 14, "no-double-count": 11, "rollback-positions-flagged": 6}
+
+
+@pytest.mark.parametrize(("pid", "old", "new", "handler"), [
+    ("state", "      Positions[user] = (Positions[user] or 0) + total\n",
+     '      if user ~= "user1" then Positions[user] = (Positions[user] or 0) + total end\n', "Backfill"),
+    ("token", "    log[i] = row(e)\n", '    if e.user ~= "user1" then log[#log + 1] = row(e) end\n', "GetHistory"),
+])
+def test_a_manager_that_singles_out_a_user_in_json_data_is_refused_symmetry(tmp_path: Path, pid: str, old: str,
+                                                                            new: str, handler: str) -> None:
+    """The tables the seam sends as JSON Data are renamed at the model's level: code that
+    treats user1 apart there is caught (SpecError naming --no-symmetry), not explored."""
+    spec = _mutant(tmp_path, pid, old, new)
+    with pytest.raises(SpecError, match=rf"{pid}: symmetry reduction is unsound .*\(handler {handler}\).*--no-symmetry"):
+        explore(spec, config(impl="lua", plan="corrected" if pid == "state" else "seed", users=2))
 
 
 @pytest.mark.slow
