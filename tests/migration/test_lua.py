@@ -70,12 +70,19 @@ def test_lua_conforms_and_gets_the_models_verdicts(version: str, plan: str, auth
     assert r.exit_code == (1 if expected else 0)
 
 
-@pytest.mark.parametrize("prop", sorted(SEED_V3))
-def test_the_seed_plans_shortest_lua_trace_is_the_models(prop: str) -> None:
-    """Step for step (process, handler or initiative), the Lua's shortest counterexample
-    is the Python model's."""
-    lua = _lua("v3", "seed").result(prop).trace
-    model = explore(SPEC, config(plan="seed")).result(prop).trace
+@cache
+def _model(version: str, plan: str, auth: str = "set") -> CheckResult:
+    return explore(SPEC, config(version=version, plan=plan, auth=auth))
+
+
+@pytest.mark.parametrize(("plan", "auth", "prop"), [("seed", "set", p) for p in sorted(SEED_V3)]
+                         + [("seed", "single", p) for p in sorted(SEED_SINGLE)]
+                         + [("cutoff", "set", p) for p in sorted(CUTOFF_V3)])
+def test_each_shortest_lua_trace_is_the_models(plan: str, auth: str, prop: str) -> None:
+    """Step for step (kind, process, handler or initiative), each shortest counterexample
+    of the Lua is the Python model's."""
+    lua = _lua("v3", plan, auth).result(prop).trace
+    model = _model("v3", plan, auth).result(prop).trace
     assert lua is not None and model is not None
     assert [(s.kind, s.pid, s.handler) for s, _ in lua.steps] == [(s.kind, s.pid, s.handler) for s, _ in model.steps]
 
