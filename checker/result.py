@@ -115,6 +115,7 @@ class CheckResult:
     engine: Engine
     results: list[PropertyResult]
     stats: Stats
+    spec_statistics: dict[str, Any] = field(default_factory=dict)  # ``Spec.statistics`` of the check, if any
 
     @property
     def exit_code(self) -> int:

@@ -220,6 +220,8 @@ def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet:
     config = plan.config
     with progress_display(not quiet, LABELS.get(plan.engine, "checking"), config.limits) as status:
         result = run_engine(spec, config, plan.engine, status.update if status.shown else None, plan.engine_options)
+    if spec.statistics is not None:
+        result.spec_statistics = dict(spec.statistics(config))
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
                              save_expected)

@@ -150,6 +150,11 @@ def stats_text(result: CheckResult) -> Text:
     never = s.never_fired
     t.append("never fired ", style="bold")
     t.append(", ".join(never) if never else "none", style="yellow" if never else "green")
+    if result.spec_statistics:
+        t.append("\nspec statistics", style="bold")
+        for name, value in result.spec_statistics.items():
+            shown = f"{value[0]}–{value[1]}" if isinstance(value, (list, tuple)) else str(value)
+            t.append(f"\n  {name}: {shown}")
     return t
 
 
@@ -242,5 +247,6 @@ def result_json(result: CheckResult, spec_module: str | None) -> dict[str, Any]:
         "engine": result.engine,
         "results": [property_json(r) for r in result.results],
         "stats": result.stats.to_json(),
+        "spec_statistics": dict(result.spec_statistics),
         "exit_code": result.exit_code,
     }

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from checker.model.values import FrozenMap, Message
 
 if TYPE_CHECKING:
+    from checker.config import CheckConfig
     from checker.model.process import ProcessImpl
 
 Params = FrozenMap[str, Any]
@@ -314,6 +315,9 @@ class Spec:
     # "audit" -> (one small scenario for the whole matrix,), "prove" -> the scenarios
     # prove runs instead of the default one (each property once per scenario)
     command_scenarios: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # figures of its own that ``check`` prints under the statistics (text and JSON): the
+    # spec computes them for the check's configuration (name -> int, str, or [low, high])
+    statistics: Callable[[CheckConfig], Mapping[str, Any]] | None = None
 
     def action(self, name: str) -> ActionDecl | None:
         for a in self.actions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checker.config import CheckConfig
 from checker.model.spec import Param, Params, ProcessInstance, Spec
 from checker.model.values import FrozenMap
 from spec.tim3.actions import ACTIONS
@@ -83,6 +84,14 @@ def domains(params: Params) -> dict[str, tuple[Any, ...]]:
     }
 
 
+def statistics(config: CheckConfig) -> dict[str, Any]:
+    """Messages per completed mint and burn of the checked version, and the longest chain
+    to an answer (``spec.tim3.migration_cost.check_statistics``): ``check`` prints them."""
+    from spec.tim3.migration_cost import check_statistics  # it imports this module
+
+    return check_statistics(config)
+
+
 def describe(params: Params) -> str:
     amounts = ",".join(str(a) for a in params["amounts"])
     lua = " (Lua)" if params.get("impl", "python") == "lua" else ""
@@ -110,4 +119,5 @@ SPEC = Spec(
     invariants=INVARIANTS,  # strengthening invariants, each proved by `prove`, never assumed
     # audit's small matrix scenario; prove's scenarios (each proved in seconds; 2 users x 2 ops takes minutes)
     command_scenarios={"audit": ({"users": 1, "ops": 2},), "prove": ({"users": 3, "ops": 1}, {"users": 1, "ops": 2})},
+    statistics=statistics,
 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.model.spec import ActionDecl, Param, Params, ProcessInstance, Spec
 from checker.model.values import FrozenMap
@@ -64,6 +65,9 @@ PARAMS = (
           "single (one id, replaced by the operator's Configure, as spec/tim3/lua; plan seed only)",
           choices=("set", "single")),
     Param("collateral", "int", None, "free USDA per user at the start (default: ops × largest amount)", minimum=0),
+    Param("impl", "str", "python", "the coordinators and managers: python (the model) or lua (coordinator_v1.lua "
+          "and coordinator_<version>.lua beside each other, spec/tim3/lua/migration_*.lua managers)",
+          choices=("python", "lua")),
 )
 
 _ACTIONS_NEW = (
@@ -115,7 +119,8 @@ def resolve(params: Params) -> Params:
 
 
 def build(params: Params) -> tuple[ProcessInstance, ...]:
-    """old (v1), new, the three managers, the operator of ``plan``, the users."""
+    """old (v1), new, the three managers, the operator of ``plan``, the users; with
+    ``impl=lua`` the coordinators and managers are ``spec.tim3.migration_lua``'s."""
     users, prior = user_ids(params), params["prior"]
     single = params.get("auth", "set") == "single"
     auth: FrozenMap[str, str] = FrozenMap({OLD: "active"} if single else {OLD: "active", NEW: "active"})
@@ -123,6 +128,12 @@ def build(params: Params) -> tuple[ProcessInstance, ...]:
     held = FrozenMap({u: prior for u in users}) if prior else FrozenMap()
     history = FrozenMap({prior_id(u): Entry(prior_id(u), u, prior, OLD) for u in users}) if prior else FrozenMap()
     version = params["version"]
+    operator_and_users = (ProcessInstance(OPERATOR, OPERATORS[params["plan"]], OperatorState()),) + tuple(
+        ProcessInstance(u, MIGRATION_USER, MUserState(OLD, 0, 0, FrozenMap())) for u in users)
+    if params.get("impl", "python") == "lua":
+        from spec.tim3.migration_lua import lua_processes  # needs lupa only when asked for
+
+        return lua_processes(params, users) + operator_and_users
     return (
         ProcessInstance(OLD, tracked(COORDINATORS["v1"], "Coordinator v1 (old, deployed)", inspectable=True),
                         empty_coordinator()),
@@ -131,8 +142,7 @@ def build(params: Params) -> tuple[ProcessInstance, ...]:
                                                          auth, none)),
         ProcessInstance(TOKEN, MIGRATION_TOKEN, MTokenState(held, prior * len(users), history, (), auth, -1, none)),
         ProcessInstance(STATE, MIGRATION_STATE, MPositionState(FrozenMap(), False, False, FrozenMap(), auth)),
-        ProcessInstance(OPERATOR, OPERATORS[params["plan"]], OperatorState()),
-    ) + tuple(ProcessInstance(u, MIGRATION_USER, MUserState(OLD, 0, 0, FrozenMap())) for u in users)
+    ) + operator_and_users
 
 
 def domains(params: Params) -> dict[str, tuple[Any, ...]]:
@@ -163,7 +173,15 @@ def describe(params: Params) -> str:
         f"migration v1 → {params['version']}, plan {params['plan']}, {params['users']} users, "
         f"{params['ops']} ops each, amounts {{{amounts}}}, prior {params['prior']} per user, "
         f"collateral {params['collateral']}" + (", managers accept one coordinator" if params.get("auth") == "single" else "")
+        + (" (Lua)" if params.get("impl", "python") == "lua" else "")
     )
+
+
+def statistics(config: CheckConfig) -> dict[str, Any]:
+    """The request costs of the old and the new coordinator (``migration_cost``): ``check`` prints them."""
+    from spec.tim3.migration_cost import migration_statistics  # it imports this module
+
+    return migration_statistics(config)
 
 
 SPEC = Spec(
@@ -183,4 +201,6 @@ SPEC = Spec(
     resolve=resolve,
     describe=describe,
     symmetric_kinds=("user",),
+    reference=lambda p: p.set("impl", "python"),  # --conform: the model the Lua must refine
+    statistics=statistics,
 )

@@ -105,12 +105,16 @@ def _chain(path: tuple[Step, ...]) -> int:
     return best
 
 
-def request_costs(version: str, fault: str = "none") -> list[RequestCost]:
-    """The cost of one request per (operation, outcome) for ``version`` under ``fault``."""
+def request_costs(version: str, fault: str = "none", faults: frozenset[str] | None = None) -> list[RequestCost]:
+    """The cost of one request per (operation, outcome) for ``version`` under at most one
+    fault: ``fault`` (``"none"``: no fault) or, when given, any one of ``faults``."""
     spec = cost_spec()
     params = TIM3.default_params().set("version", version).set("users", 1).set("ops", 1)
     params = params.set("collateral", 1).set("max_supply", 10)
-    faults = frozenset() if fault == "none" else frozenset({fault})
+    if faults is None:
+        faults = frozenset() if fault == "none" else frozenset({fault})
+    else:
+        fault = ",".join(sorted(faults)) or "none"
     sem = Semantics(spec, CheckConfig(params=params, faults=faults, max_faults=1))
     seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
     for path, world in _runs(sem):
@@ -128,6 +132,43 @@ def request_costs(version: str, fault: str = "none") -> list[RequestCost]:
 
         out.append(RequestCost(version, fault, op, outcome, span(0), span(1), span(2), len(rows)))
     return out
+
+
+def _figure(span: tuple[int, int]) -> int | list[int]:
+    return span[0] if span[0] == span[1] else [span[0], span[1]]
+
+
+def request_figures(version: str, faults: frozenset[str] = frozenset(), prefix: str = "") -> dict[str, Any]:
+    """The cost of one request of ``version`` (``request_costs`` under at most one of
+    ``faults``) as named figures: per completed (``success``) or refused (``error``) mint
+    and burn, the messages it causes (request and answer included), how many are
+    ``UpdatePosition``, the longest chain to the answer; then the longest chain over all.
+    Each name starts with ``prefix``."""
+    costs = request_costs(version, faults=faults)
+    under = f"at most one fault of {', '.join(sorted(faults))}" if faults else "no fault"
+    out: dict[str, Any] = {f"{prefix}request costs": f"coordinator {version} (the model), one request of one user, {under}"}
+    for c in sorted(costs, key=lambda c: (c.op != "mint", c.outcome != "success")):
+        what = f"{'completed' if c.outcome == 'success' else 'refused'} {c.op}"
+        out[f"{prefix}messages per {what}"] = _figure(c.messages)
+        out[f"{prefix}UpdatePosition per {what}"] = _figure(c.updates)
+        out[f"{prefix}longest chain from a {what} to its answer"] = _figure(c.chain)
+    if costs:
+        out[f"{prefix}longest chain from a request to its answer"] = max(c.chain[1] for c in costs)
+    return out
+
+
+def check_statistics(config: CheckConfig) -> dict[str, Any]:
+    """``spec.tim3``'s ``Spec.statistics`` (printed by ``check``): ``request_figures`` of
+    the checked coordinator version under the check's spec faults."""
+    return request_figures(str(config.params["version"]), frozenset(config.faults) & frozenset(TIM3.faults))
+
+
+def migration_statistics(config: CheckConfig) -> dict[str, Any]:
+    """``spec.tim3.migration``'s ``Spec.statistics``: ``request_figures`` of the old
+    coordinator (v1) and of the new one, side by side (no faults: the release is
+    checked without)."""
+    return {**request_figures("v1", prefix="old: "),
+            **request_figures(str(config.params["version"]), prefix="new: ")}
 
 
 # ---------------------------------------------------------------- the operator's messages

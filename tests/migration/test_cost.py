@@ -3,7 +3,13 @@ in the seed) and of the release plans, counted from explored runs and pinned."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
+from click.testing import CliRunner, Result
+
+from checker.interfaces.cli import main
 
 from spec.tim3.migration_cost import _bounds, operator_costs, request_costs, request_table
 
@@ -63,3 +69,67 @@ def test_bounds_on_small_graphs() -> None:
     zero_loop = {"s": [("a", 1)], "a": [("b", 0)], "b": [("a", 0), ("d", 5)], "d": []}
     assert _bounds("s", zero_loop, lambda k: k == "d") == (6, 6)
     assert _bounds("a", dag, lambda k: k == "z") is None
+
+
+# ---------------------------------------------------------------- in `check`'s statistics
+
+
+def _check(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", "--users", "1", "--ops", "1", "--no-save", *args])
+
+
+@pytest.mark.parametrize(("version", "messages", "updates", "exit_code"), [("v1", 6, 0, 1), ("v2", 7, 1, 0), ("v3", 7, 1, 0)])
+def test_check_prints_the_cost_per_completed_request_in_json(version: str, messages: int, updates: int,
+                                                            exit_code: int) -> None:
+    """1 user, 1 op, no fault: v1 fails (no UpdatePosition); v2's bug needs unlock-fail."""
+    r = _check("--coordinator", version, "--format", "json")
+    assert r.exit_code == exit_code, r.output
+    stats = json.loads(r.stdout)["spec_statistics"]
+    assert stats == {
+        "request costs": f"coordinator {version} (the model), one request of one user, no fault",
+        "messages per completed mint": messages,
+        "UpdatePosition per completed mint": updates,
+        "longest chain from a completed mint to its answer": 6,
+        "messages per completed burn": messages,
+        "UpdatePosition per completed burn": updates,
+        "longest chain from a completed burn to its answer": 6,
+        "longest chain from a request to its answer": 6,
+    }
+
+
+def test_check_text_shows_the_costs_under_the_checks_faults() -> None:
+    """Under the check's spec faults the refused requests appear too; a span is low–high."""
+    r = _check("--fault", "mint-fail", "--fault", "unlock-fail")
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    assert "spec statistics" in text
+    assert "request costs: coordinator v3 (the model), one request of one user, at most one fault of mint-fail, unlock-fail" in text
+    assert "messages per refused mint: 8" in text
+    assert "messages per completed burn: 7–9" in text  # a refused unlock is retried (2 messages)
+    assert "longest chain from a request to its answer: 8" in text
+
+
+def test_the_migration_prints_the_old_and_the_new_coordinators_costs() -> None:
+    r = CliRunner().invoke(main, ["check", "--spec", "spec.tim3.migration", "--param", "plan=seed", "--no-save",
+                                  "--format", "json"])
+    assert r.exit_code == 1, r.output
+    stats = json.loads(r.stdout)["spec_statistics"]
+    assert {k: v for k, v in stats.items() if "messages per" in k or "UpdatePosition" in k} == {
+        "old: messages per completed mint": 6, "old: UpdatePosition per completed mint": 0,
+        "old: messages per completed burn": 6, "old: UpdatePosition per completed burn": 0,
+        "new: messages per completed mint": 7, "new: UpdatePosition per completed mint": 1,
+        "new: messages per completed burn": 7, "new: UpdatePosition per completed burn": 1,
+    }
+    assert stats["old: request costs"].startswith("coordinator v1") and stats["new: request costs"].startswith("coordinator v3")
+
+
+def test_a_spec_without_statistics_prints_none() -> None:
+    from checker.engines.explore import explore
+    from checker.interfaces.report import check_text, result_json
+    from spec.tim3 import SPEC
+    from tests.tim3_helpers import config
+
+    r = explore(dataclasses.replace(SPEC, statistics=None), config(users=1, ops=1))
+    assert r.spec_statistics == {}
+    assert result_json(r, "spec.tim3")["spec_statistics"] == {}
+    assert "spec statistics" not in check_text(r) and "handler coverage" in check_text(r)

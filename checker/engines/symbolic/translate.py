@@ -11,6 +11,7 @@ variables) and ``order_key`` are walks too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import z3
 from checker.errors import InternalError
 from checker.engines.symbolic.values import Oracle, SymBool, SymInt
 from checker.model.values import Message
-from checker.model.walk import Walk
+from checker.model.walk import Walk, record_fields
 
 Leaf = Callable[[SymInt, str], Any]
 
@@ -131,16 +132,21 @@ class _OrderKey(Walk):
         return (5, tuple([walk(x) for x in t]))
 
     def mapping(self, m: Any, path: str) -> Any:
-        raise InternalError(f"cannot order a {type(m).__name__}")
+        """Entries ordered by their keys' order keys (any mapping, whatever its iteration order)."""
+        walk = self.walk
+        return (6, tuple(sorted([(walk(k), walk(v)) for k, v in m.items()], key=itemgetter(0))))
 
     def array(self, items: list[Any], path: str) -> Any:
-        return self.mapping(items, path)
+        walk = self.walk
+        return (7, tuple([walk(x) for x in items]))
 
     def collection(self, items: set[Any] | frozenset[Any], path: str) -> Any:
-        return self.mapping(items, path)
+        walk = self.walk
+        return (8, tuple(sorted([walk(x) for x in items])))
 
     def record(self, obj: Any, path: str) -> Any:
-        return self.mapping(obj, path)
+        walk = self.walk
+        return (9, type(obj).__name__, tuple([walk(getattr(obj, n)) for n in record_fields(obj)]))
 
 
 _ORDER_KEY = _OrderKey()
@@ -148,5 +154,6 @@ _ORDER_KEY = _OrderKey()
 
 def order_key(v: Any) -> Any:
     """A deterministic total-order key for values that may hold symbolic leaves
-    (plain and symbolic leaves, messages, tuples)."""
+    (plain and symbolic leaves, messages, tuples, lists, maps, sets, records: a map or
+    set by its sorted entries, so equal values get equal keys)."""
     return _ORDER_KEY.walk(v)
