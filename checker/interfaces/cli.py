@@ -174,7 +174,9 @@ def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None
     from checker.interfaces import ci_formats
 
     if fmt == "json":
-        click.echo(json.dumps(result_json(result, module), indent=2, ensure_ascii=False))
+        from checker.interfaces.counterexample import json_text
+
+        click.echo(json_text(result_json(result, module)))
     elif fmt == "sarif":
         click.echo(json.dumps(ci_formats.sarif(result), indent=2, ensure_ascii=False))
     elif fmt == "junit":

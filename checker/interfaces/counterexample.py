@@ -29,6 +29,7 @@ for a plain field, or ``{"keys": {key: {"before": x, "after": y}}}`` for a mappi
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -65,6 +66,8 @@ class _Json(Walk):
     """``to_json`` as a walk over the value (``checker.model.walk``)."""
 
     def leaf(self, value: Any, path: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):  # (a Lua 0/0): JSON has no NaN
+            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         raise InternalError(f"cannot convert a {type(value).__name__} to JSON: {value!r}")
@@ -107,7 +110,8 @@ def to_json(value: Any) -> Any:
     Frozen dataclasses become dicts of their (public, init) fields in declaration order;
     ``FrozenMap`` and mappings become dicts (sorted keys; non-string keys are rendered with
     ``json.dumps`` of their converted form); tuples, lists and sets become lists (sets
-    sorted); ``Message`` becomes ``message_to_json``; bool/int/float/str/None stay.
+    sorted); ``Message`` becomes ``message_to_json``; bool/int/float/str/None stay, but a
+    non-finite float becomes the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
     """
     return _JSON.walk(value)
 
@@ -414,6 +418,24 @@ def dumps(data: Mapping[str, Any]) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     except (TypeError, ValueError) as e:
         raise InternalError(f"counterexample data is not JSON-serialisable: {e}") from e
+
+
+def finite(value: Any) -> Any:
+    """A copy of a JSON-able value with every non-finite float (NaN, ±Infinity) as ``None``:
+    JSON has no such numbers, and a document tim3check prints must parse anywhere."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def json_text(doc: Any) -> str:
+    """The text of a ``--format json`` document: indented, UTF-8, never ``NaN``/``Infinity``
+    (``finite``, then ``allow_nan=False`` as the guard)."""
+    return json.dumps(finite(doc), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def write_counterexample(data: Mapping[str, Any], out_dir: Path) -> Path:

@@ -301,6 +301,7 @@ def render_terminal(
     words are folded, never cut off); ``max_steps``/``max_cell`` as in ``step_rows``."""
     prop = data["property"]
     head = Text(overflow="fold")
+    head.append(title(data) + "\n", style="bold")  # in the text, not the panel's title: it wraps there
     head.append(f"{prop['name']}", style="bold")
     head.append(f" ({prop.get('shown_kind', prop['kind'])}): {prop['meaning']}\n")
     bad = data["verdict"] == Verdict.VIOLATED
@@ -313,7 +314,7 @@ def render_terminal(
     head.append(f"{cut(_options(data), max_cell)}\n")
     head.append("witness " if data.get("witness") is not None else "what is wrong ", style="dim")
     head.append(cut(_outcome(data), max_cell), style="bold")
-    panel = Panel(head, title=title(data), title_align="left")
+    panel = Panel(head)
     table = Table(show_lines=True, expand=False)
     for col, just in (("step", "right"), ("process", "left"), ("handler", "left"), ("message", "left"),
                       ("sent", "left"), ("what changed", "left")):
