@@ -434,27 +434,56 @@ def _load_trace(file: str, spec_ref: str | None) -> tuple[dict[str, Any], Spec, 
     """The counterexample in ``file``, the spec to replay it against, and which spec that is.
 
     Never imports the module a file names: the spec is ``--spec`` when given, else the
-    shipped spec when the file names it (module ``spec.tim3``), else the spec *file* the
-    trace records (``spec.path``, or ``spec.source`` relative to the repository holding the
-    trace, the current repository, the current directory or tim3check's own root) when
-    that file exists; otherwise a ``UsageError`` asking for ``--spec``."""
+    shipped spec when the file names it (``_shipped_module``: e.g. ``spec.tim3``), else the
+    spec *file* the trace records (``spec.path``, or ``spec.source`` relative to the
+    repository holding the trace, the current repository, the current directory or
+    tim3check's own root) when that file exists; otherwise a ``UsageError`` asking for
+    ``--spec``."""
     from checker.interfaces.counterexample import load_counterexample
-    from checker.interfaces.loader import DEFAULT_SPEC
 
     data = load_counterexample(file)
     if spec_ref is not None:
         spec, _ = load_spec(spec_ref)
         return data, spec, f"{spec_ref} (--spec)"
     module = data["spec"].get("module")
-    if module == DEFAULT_SPEC:
-        spec, _ = load_spec(DEFAULT_SPEC)
-        return data, spec, f"{DEFAULT_SPEC} (the shipped spec)"
+    shipped = _shipped_module(data["spec"])
+    if shipped is not None:
+        spec, _ = load_spec(shipped)
+        return data, spec, f"{shipped} (the shipped spec)"
     found = _recorded_spec_file(data["spec"], Path(file))
     if found is None:
         raise UsageError(f"{file}: the trace's spec (module {module!r}, source {data['spec'].get('source')!r}) is not "
                          "the shipped one and its file does not exist here; pass --spec FILE")
     spec, _ = load_spec(str(found))
     return data, spec, f"{_shown_path(found)} (the spec file recorded in the trace)"
+
+
+def _shipped_module(recorded: dict[str, Any]) -> str | None:
+    """The recorded module when it is one of the specs shipped with tim3check: its file,
+    ``<module path>.py`` or ``<module path>/__init__.py`` under tim3check's own root, exists
+    and is the recorded ``source``; else None."""
+    module, source = recorded.get("module"), recorded.get("source")
+    if not isinstance(module, str) or not isinstance(source, str) or not all(p.isidentifier() for p in module.split(".")):
+        return None
+    root = Path(__file__).resolve().parents[2]
+    top = module.split(".")[0]
+    if top == "checker" or not _ships(root, top):
+        return None
+    stem = module.replace(".", "/")
+    for rel in (f"{stem}.py", f"{stem}/__init__.py"):
+        if rel == source and (root / rel).is_file():
+            return module
+    return None
+
+
+def _ships(root: Path, top: str) -> bool:
+    """``top`` is a package of tim3check's own: in a checkout (``root`` holds pyproject.toml)
+    any package of it, else one the installed distribution provides (not any site-package)."""
+    if (root / "pyproject.toml").is_file():
+        return (root / top / "__init__.py").is_file()
+    from importlib.metadata import packages_distributions
+
+    return "tim3check" in packages_distributions().get(top, [])
 
 
 def _recorded_spec_file(recorded: dict[str, Any], trace: Path) -> Path | None:

@@ -199,3 +199,19 @@ def test_committed_traces_record_the_shipped_spec() -> None:
     root = Path(__file__).resolve().parents[2] / "counterexamples"
     modules = {json.loads(p.read_text())["spec"]["module"] for p in root.rglob("*.json")}
     assert modules == {"spec.tim3"}  # so that they replay against the shipped spec, never a named module
+
+
+def test_an_installed_module_is_not_a_shipped_spec(v1_file: Path, tmp_path: Path) -> None:
+    # "shipped" means a package of tim3check's own, not whatever the environment can import
+    path = tampered(v1_file, tmp_path, lambda d: d.update(spec={"name": "tim3", "module": "json",
+                                                                 "source": "json/__init__.py"}))
+    r = run("replay", str(path))
+    assert r.exit_code == 2 and "(module 'json', source 'json/__init__.py') is not the shipped one" in one_line(r)
+
+
+def test_the_shipped_migration_spec_is_found_by_its_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = sorted((Path(__file__).resolve().parents[1] / "migration" / "traces").glob("*.json"))[0]
+    monkeypatch.chdir(tmp_path)
+    r = run("replay", str(trace))
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines()[0] == "spec: spec.tim3.migration (the shipped spec)"
