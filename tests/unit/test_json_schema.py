@@ -27,6 +27,7 @@ def validator(name: str) -> Draft202012Validator:
 
 CHECK = validator("check-output")
 FILE = validator("counterexample")
+AUDIT = validator("audit-output")
 
 
 def errors(v: Draft202012Validator, doc: Any) -> list[str]:
@@ -99,8 +100,23 @@ def test_the_file_schema_rejects_broken_files(v1: tuple[dict[str, Any], dict[str
     assert [e.split(":")[0] for e in errors(FILE, data)] == [where]
 
 
-def test_the_two_schemas_share_one_config() -> None:
-    assert CHECK.schema["$defs"]["config"] == FILE.schema["$defs"]["config"]
+def test_the_schemas_share_one_config_and_one_stats() -> None:
+    assert CHECK.schema["$defs"]["config"] == FILE.schema["$defs"]["config"] == AUDIT.schema["$defs"]["config"]
+    assert CHECK.schema["$defs"]["stats"] == AUDIT.schema["$defs"]["stats"]
+
+
+@pytest.mark.parametrize("args, code", [
+    (("--fault-set", "none", "--z3", "none"), 0),
+    (("--fault-set", "none", "--fault-set", "adversary", "--z3", "bmc", "--depth", "6"), 3),  # bmc: witness too deep
+])
+def test_real_audit_outputs_validate(args: tuple[str, ...], code: int) -> None:
+    r = CliRunner().invoke(main, ["audit", "--users", "1", "--ops", "1", *args, "--format", "json", "--quiet"])
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["exit_code"]) == (code, code)
+    assert errors(AUDIT, doc) == []
+    assert doc_fields("`tim3check audit --format json`", "version_param") == props(AUDIT.schema)
+    assert set(doc) == set(props(AUDIT.schema))
+    assert set(doc["cells"][0]) == set(props(AUDIT.schema["$defs"]["cell"]))
 
 
 # ------------------------------------------------------------------ docs/json-format.md matches
