@@ -596,6 +596,9 @@ def validate(data: Any, name: str) -> None:
         if type(s["index"]) is not int or s["index"] != i:
             raise TraceFileError(f"{name}: steps[{i - 1}].index is {s['index']!r}, expected {i}: "
                                  "steps were removed, added or reordered")
+        problem = _step_problem(s)
+        if problem:
+            raise TraceFileError(f"{name}: steps[{i - 1}].{problem} (step {i})")
         try:
             if s["message"] is not None:
                 message_from_json(s["message"])
@@ -605,9 +608,45 @@ def validate(data: Any, name: str) -> None:
             raise TraceFileError(f"{name}: step {i}: {e}") from None
     try:
         config_from_json(data["config"])
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise TraceFileError(f"{name}: bad config: {e}") from None
     _check_length(data, name)
+
+
+def _step_problem(s: dict[str, Any]) -> str:
+    """What is mistyped in one step (``field: why``), '' if nothing: kind, pid, handler and
+    reason strings (handler, reason may be null), choices ``[[label, value], ...]``, sent a
+    list, changes ``{pid: {field: diff}}`` with each diff as the module docstring says."""
+    if not isinstance(s["kind"], str):
+        return "kind must be a string"
+    if not isinstance(s["pid"], str):
+        return "pid must be a string"
+    for f in ("handler", "reason"):
+        if s.get(f) is not None and not isinstance(s[f], str):
+            return f"{f} must be a string or null"
+    ch = s["choices"]
+    if not isinstance(ch, list) or not all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in ch):
+        return "choices must be a list of [label, value] pairs"
+    if not isinstance(s["sent"], list):
+        return "sent must be a list of messages"
+    changes = s["changes"]
+    if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
+        return "changes must be an object {pid: {field: change}}"
+    for pid, fields in changes.items():
+        for field, diff in fields.items():
+            if not _diff_ok(diff):
+                return f"changes.{pid}.{field} must be {{before, after}} or {{keys: {{key: {{before?, after?}}}}}}"
+    return ""
+
+
+def _diff_ok(diff: Any) -> bool:
+    if not isinstance(diff, dict):
+        return False
+    if "keys" in diff:
+        keys = diff["keys"]
+        return isinstance(keys, dict) and all(
+            isinstance(e, dict) and set(e) <= {"before", "after"} for e in keys.values())
+    return "before" in diff and "after" in diff
 
 
 def _check_length(data: dict[str, Any], name: str) -> None:

@@ -215,3 +215,19 @@ def test_the_shipped_migration_spec_is_found_by_its_module(tmp_path: Path, monke
     r = run("replay", str(trace))
     assert r.exit_code == 1, r.output
     assert r.stdout.splitlines()[0] == "spec: spec.tim3.migration (the shipped spec)"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["steps"][2].update(choices="x"), "steps[2].choices must be a list of [label, value] pairs (step 3)"),
+    (lambda d: d["steps"][1].update(kind=["deliver"]), "steps[1].kind must be a string (step 2)"),
+    (lambda d: d["steps"][2].update(changes=None), "steps[2].changes must be an object {pid: {field: change}}"),
+    (lambda d: d["steps"][0]["changes"]["user1"].update(issued=3), "steps[0].changes.user1.issued must be"),
+    (lambda d: d["steps"][0]["changes"]["user1"]["requests"].update(keys=[1]), "steps[0].changes.user1.requests"),
+    (lambda d: d["config"].update(limits=1.5), "bad config: 'float' object has no attribute 'get'"),
+])
+def test_mistyped_step_fields_are_one_line_exit_2(v1_file: Path, tmp_path: Path, edit: Any, message: str) -> None:
+    # found by mutating every field of a saved trace: each used to end in a traceback
+    path = tampered(v1_file, tmp_path, edit)
+    for command in ("replay", "show"):
+        r = run(command, str(path))
+        assert r.exit_code == 2 and message in one_line(r), (command, r.output)
