@@ -42,7 +42,7 @@ from checker.engines.conformance import find_property
 from checker.errors import HandlerError, SpecError, TraceFileError
 from checker.model.expectation import Form, expectation
 from checker.model.property_eval import goals_met, required_goals, violated_at
-from checker.interfaces.render import fmt_changes, fmt_choices, fmt_message
+from checker.interfaces.render import MAX_CELL, cut, fmt_changes, fmt_choices, fmt_message
 from checker.model.semantics import Semantics, Step, World
 from checker.model.spec import Param, Property, Spec, StepKind
 
@@ -207,9 +207,9 @@ def _final_mismatch(sem: Semantics, world: World, saved: dict[str, Any]) -> str:
         elif states[pid] != now:
             problems.append(f"{pid}: recorded {_j(states[pid])}, replayed {_j(now)}")
     if "in_flight" in saved:
-        now_flight = Counter(_j(message_to_json(m)) for m in sem.net.messages(world.net))
+        now_flight = Counter(json.dumps(message_to_json(m), sort_keys=True) for m in sem.net.messages(world.net))
         was = saved["in_flight"]
-        was_flight = Counter(_j(m) for m in was) if isinstance(was, list) else None
+        was_flight = Counter(json.dumps(m, sort_keys=True) for m in was) if isinstance(was, list) else None
         if was_flight != now_flight:
             problems.append(f"in flight: recorded {len(was) if isinstance(was, list) else _j(was)} message(s), "
                             f"replayed {sum(now_flight.values())}")
@@ -311,16 +311,18 @@ def _describe(key: dict[str, Any]) -> str:
         return "an adversary injection"
     what = {StepKind.DELIVER: f"handler {h}", StepKind.ERROR: f"handler {h} raising", StepKind.UNHANDLED: "no handler",
             StepKind.HANDLER_ERROR: f"handler-error fault in {h}", StepKind.LOSE: "loss"}.get(kind, kind)
-    return f"{fmt_message(m)} to {pid} via {what}{ch}"
+    return cut(f"{fmt_message(m)} to {pid} via {what}{ch}", MAX_CELL)
 
 
 def _msgs(ms: list[Any]) -> str:
-    return "[" + "; ".join(fmt_message(m) for m in ms) + "]" if ms else "nothing"
+    return cut("[" + "; ".join(fmt_message(m) for m in ms) + "]", MAX_CELL) if ms else "nothing"
 
 
 def _chg(changes: dict[str, Any], actor: str) -> str:
-    return "; ".join(fmt_changes(changes, actor)) or "no change"
+    return cut("; ".join(fmt_changes(changes, actor)), MAX_CELL) or "no change"
 
 
 def _j(v: Any) -> str:
-    return json.dumps(v, sort_keys=True, ensure_ascii=False)
+    """Compact JSON of a value from a file, ``cut`` at ``MAX_CELL`` characters (a message
+    line stays readable however large the file's values are)."""
+    return cut(json.dumps(v, sort_keys=True, ensure_ascii=False), MAX_CELL)

@@ -193,3 +193,13 @@ def test_finite_and_json_text() -> None:
     assert finite({"a": [1.5, math.inf, {"b": -math.inf}], "c": math.nan}) == {"a": [1.5, None, {"b": None}], "c": None}
     assert json_text({"x": math.nan}) == '{\n  "x": null\n}'
     assert to_json((math.nan, math.inf, -math.inf, 2.5)) == ["NaN", "Infinity", "-Infinity", 2.5]
+
+
+def test_replay_of_a_huge_value_says_so_in_a_bounded_line(v1_data: dict[str, Any], tmp_path: Path) -> None:
+    data = json.loads(json.dumps(v1_data))
+    data["steps"][0]["sent"][0]["tags"][0][1] = "x" * 1_000_000
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(data))
+    r = run("replay", str(path))
+    assert r.exit_code == 3 and "diverged at step 1: " in r.stdout and "expected it to send" in r.stdout
+    assert "more characters)" in r.stdout and len(r.stdout) < 10_000
