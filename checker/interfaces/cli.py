@@ -134,7 +134,9 @@ def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None
     from checker.interfaces import ci_formats
 
     if fmt == "json":
-        click.echo(json.dumps(result_json(result, module), indent=2, ensure_ascii=False))
+        from checker.interfaces.counterexample import json_text
+
+        click.echo(json_text(result_json(result, module)))
     elif fmt == "sarif":
         click.echo(json.dumps(ci_formats.sarif(result), indent=2, ensure_ascii=False))
     elif fmt == "junit":
@@ -150,38 +152,67 @@ def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None
 
 
 def _faults(values: Sequence[str]) -> list[str]:
-    return [x.strip() for v in values for x in v.split(",") if x.strip()]
+    """The fault names of repeated/comma-list ``--fault`` values; an empty name (``--fault ,``,
+    ``--fault a,,b``) is a ``UsageError``."""
+    names = [x.strip() for v in values for x in v.split(",")]
+    if any(not x for x in names):
+        shown = ", ".join(repr(v) for v in values)
+        raise UsageError(f"--fault: empty fault name in {shown}; give fault names separated by commas, "
+                         "e.g. --fault lock-fail,mint-fail")
+    return names
 
 
-def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path,
-                         save_expected: bool = False) -> None:
+def save_counterexamples(result: CheckResult, spec: Spec, module: str, out_dir: Path | None = None,
+                         save_expected: bool = False) -> list[str]:
     """Write a counterexample (JSON + Markdown) for every VIOLATED property and finding with a
     trace (and every EXPECTED-FAIL one when ``save_expected``) and record its path on the
-    result: a passing run writes no files unless asked. ``UsageError`` if ``out_dir`` is
-    unwritable."""
+    result: a passing run writes no files unless asked. ``out_dir`` defaults to
+    ``default_out_dir(spec)``. A file that cannot be written (read-only directory, disk
+    full: ``OSError``) is left unsaved and named in the one warning line printed on stderr
+    (returned as well); the verdicts and the exit code are untouched."""
     from checker.interfaces.counterexample import counterexample_data, write_counterexample
     from checker.model.semantics import Semantics
 
     kept = (VIOLATED, EXPECTED_FAIL) if save_expected else (VIOLATED,)
     todo = [r for r in result.results if r.verdict in kept and r.trace is not None]
     if not todo:
-        return
+        return []
+    out = out_dir if out_dir is not None else default_out_dir(spec)
+    failed: list[tuple[str, str]] = []
     for r in todo:
         sem = Semantics(spec, r.trace_config or result.config)
         data = counterexample_data(result, r, sem, module)
         try:
-            path = write_counterexample(data, out_dir)
+            path = write_counterexample(data, out)
         except OSError as e:
-            raise UsageError(f"--out {out_dir}: cannot write the counterexample: {e.strerror or e}; "
-                             "choose a writable directory or pass --no-save") from None
+            failed.append((r.name, e.strerror or str(e)))
+            continue
         r.counterexample_path = _shown_path(path)
+    if not failed:
+        return []
+    reasons = sorted({why for _, why in failed})
+    line = (f"could not save the counterexample{'s' if len(failed) > 1 else ''} of "
+            f"{', '.join(n for n, _ in failed)} to {_shown_path(out)}: {'; '.join(reasons)}; "
+            "choose a writable --out or pass --no-save")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"warning: {line}", style="bold yellow", markup=False)
+    return [line]
+
+
+def default_out_dir(spec: Spec, cwd: Path | None = None) -> Path:
+    """``counterexamples/<spec name>/`` under the repository root holding ``cwd`` (the nearest
+    ancestor with ``.git`` or ``pyproject.toml``), else under ``cwd`` itself."""
+    from checker.interfaces.counterexample import repo_root
+
+    here = (cwd or Path.cwd()).resolve()
+    return (repo_root(here) or here) / "counterexamples" / spec.name
 
 
 def _shown_path(path: Path) -> str:
+    """``path`` relative to the current directory when below it, else absolute."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        return str(path.resolve())
 
 
 # ------------------------------------------------------------------ commands
@@ -199,7 +230,8 @@ def main() -> None:
 
 @main.command(cls=SpecCommand)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="counterexample directory [default: counterexamples/<spec name>/]")
+              help="counterexample directory [default: counterexamples/<spec name>/ at the repository root "
+                   "(nearest ancestor with .git or pyproject.toml), else in the current directory]")
 @click.option("--no-save", is_flag=True, help="do not write counterexample files")
 @click.option("--save-expected", is_flag=True,
               help="also write the traces of expected-fail properties (by default only violations and findings)")
@@ -223,8 +255,7 @@ def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet:
     if spec.statistics is not None:
         result.spec_statistics = dict(spec.statistics(config))
     if not no_save:
-        save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
-                             save_expected)
+        save_counterexamples(result, spec, module, out, save_expected)
     print_check(result, module, fmt, quiet)
     return result.exit_code
 
@@ -302,51 +333,113 @@ def flow(dot: bool, quiet: bool, **options: Any) -> int:
     return EXIT_OK
 
 
-def _load_trace(file: str, spec_ref: str | None) -> tuple[dict[str, Any], Spec]:
-    """The counterexample in ``file`` and the spec it names (or ``--spec``)."""
+def _load_trace(file: str, spec_ref: str | None) -> tuple[dict[str, Any], Spec, str]:
+    """The counterexample in ``file``, the spec to replay it against, and which spec that is.
+
+    Never imports the module a file names: the spec is ``--spec`` when given, else the
+    shipped spec when the file names it (``_shipped_module``: e.g. ``spec.tim3``), else the
+    spec *file* the trace records (``spec.path``, or ``spec.source`` relative to the
+    repository holding the trace, the current repository, the current directory or
+    tim3check's own root) when that file exists; otherwise a ``UsageError`` asking for
+    ``--spec``."""
     from checker.interfaces.counterexample import load_counterexample
 
     data = load_counterexample(file)
-    ref = spec_ref or data["spec"].get("module")
-    if not isinstance(ref, str) or not ref:
-        source = data["spec"].get("source")
-        if not isinstance(source, str) or not Path(source).is_file():
-            raise UsageError(f"{file}: the trace names no importable spec module; pass --spec REF")
-        ref = source
-    spec, _ = load_spec(ref)
-    return data, spec
+    if spec_ref is not None:
+        spec, _ = load_spec(spec_ref)
+        return data, spec, f"{spec_ref} (--spec)"
+    module = data["spec"].get("module")
+    shipped = _shipped_module(data["spec"])
+    if shipped is not None:
+        spec, _ = load_spec(shipped)
+        return data, spec, f"{shipped} (the shipped spec)"
+    found = _recorded_spec_file(data["spec"], Path(file))
+    if found is None:
+        raise UsageError(f"{file}: the trace's spec (module {module!r}, source {data['spec'].get('source')!r}) is not "
+                         "the shipped one and its file does not exist here; pass --spec FILE")
+    spec, _ = load_spec(str(found))
+    return data, spec, f"{_shown_path(found)} (the spec file recorded in the trace)"
+
+
+def _shipped_module(recorded: dict[str, Any]) -> str | None:
+    """The recorded module when it is one of the specs shipped with tim3check: its file,
+    ``<module path>.py`` or ``<module path>/__init__.py`` under tim3check's own root, exists
+    and is the recorded ``source``; else None."""
+    module, source = recorded.get("module"), recorded.get("source")
+    if not isinstance(module, str) or not isinstance(source, str) or not all(p.isidentifier() for p in module.split(".")):
+        return None
+    root = Path(__file__).resolve().parents[2]
+    top = module.split(".")[0]
+    if top == "checker" or not _ships(root, top):
+        return None
+    stem = module.replace(".", "/")
+    for rel in (f"{stem}.py", f"{stem}/__init__.py"):
+        if rel == source and (root / rel).is_file():
+            return module
+    return None
+
+
+def _ships(root: Path, top: str) -> bool:
+    """``top`` is a package of tim3check's own: in a checkout (``root`` holds pyproject.toml)
+    any package of it, else one the installed distribution provides (not any site-package)."""
+    if (root / "pyproject.toml").is_file():
+        return (root / top / "__init__.py").is_file()
+    from importlib.metadata import packages_distributions
+
+    return "tim3check" in packages_distributions().get(top, [])
+
+
+def _recorded_spec_file(recorded: dict[str, Any], trace: Path) -> Path | None:
+    """The first existing file among the trace's recorded spec paths (see ``_load_trace``)."""
+    from checker.interfaces.counterexample import repo_root
+
+    candidates: list[Path] = []
+    path, source = recorded.get("path"), recorded.get("source")
+    if isinstance(path, str) and path:
+        candidates.append(Path(path))
+    if isinstance(source, str) and source:
+        src = Path(source)
+        if src.is_absolute():
+            candidates.append(src)
+        else:
+            roots = [repo_root(trace.resolve().parent), repo_root(Path.cwd()), Path.cwd(),
+                     Path(__file__).resolve().parents[2]]
+            candidates += [r / src for r in roots if r is not None]
+    return next((c.resolve() for c in candidates if c.is_file() or (c.is_dir() and (c / "__init__.py").is_file())),
+                None)
 
 
 @main.command()
 @click.argument("file")
-@click.option("--spec", "spec_ref", metavar="REF", default=None, help="replay against this spec instead")
+@click.option("--spec", "spec_ref", metavar="REF", default=None,
+              help="replay against this spec [default: the shipped spec when the trace names it, else the spec "
+                   "file the trace records]")
 def replay(file: str, spec_ref: str | None) -> int:
-    """Re-run a saved counterexample against today's spec.
+    """Re-run a saved counterexample against today's spec (nothing in the file is trusted).
 
-    Exit 1: it still violates its property (0 if that property is expected to fail);
-    0: every step replays but the property holds now (or a witness is still reached);
-    3: the trace diverges (or a witness is lost): today's spec cannot reproduce it, so
-    the trace proves nothing either way; 2: unreadable or malformed file.
+    Exit 1: it still violates its property at the recorded step (0 if that property is
+    expected to fail, or a witness is still reached); 3: it does not reproduce (a step
+    diverges, the end is not the recorded one, or the property no longer fails there):
+    inconclusive, a replay never shows that a property holds; 2: unreadable or malformed
+    file, or one that does not fit today's spec (unknown property, parameter or fault).
     """
-    from checker.interfaces.replay import DIVERGED, HOLDS_NOW, VIOLATES, WITNESSED, replay as do_replay
+    from checker.interfaces.replay import VIOLATES, WITNESSED, replay as do_replay
 
-    data, spec = _load_trace(file, spec_ref)
-    outcome = do_replay(spec, data)
-    prop = data["property"]
+    data, spec, loaded = _load_trace(file, spec_ref)
+    outcome = do_replay(spec, data, file)
     console = _stdout()
+    console.print(f"spec: {loaded}", markup=False, highlight=False)
+    prop = data["property"]
     if outcome.status == VIOLATES:
         expected = bool(prop.get("expected_to_fail"))
         console.print(f"[bold {'cyan' if expected else 'red'}]still violates[/] {prop['name']}: ", end="")
         console.print(outcome.message + (" (expected to fail: documented behaviour)" if expected else ""), markup=False)
         return EXIT_OK if expected else EXIT_VIOLATED
-    if outcome.status in (HOLDS_NOW, WITNESSED):
-        word = "holds now" if outcome.status == HOLDS_NOW else "still witnessed"
-        console.print(f"[bold green]{word}[/] {prop['name']}: ", end="")
-        console.print(outcome.message + ("; this trace no longer reproduces the bug" if outcome.status == HOLDS_NOW else ""),
-                      markup=False)
+    if outcome.status == WITNESSED:
+        console.print(f"[bold green]still witnessed[/] {prop['name']}: ", end="")
+        console.print(outcome.message, markup=False)
         return EXIT_OK
-    word = "diverged" if outcome.status == DIVERGED else outcome.status
-    console.print(f"[bold yellow]{word}[/] {prop['name']}: ", end="")
+    console.print(f"[bold yellow]does not reproduce[/] {prop['name']} ({outcome.status}): ", end="")
     console.print(outcome.message + "; inconclusive: re-run `tim3check check` to see whether the property fails today",
                   markup=False)
     return EXIT_UNKNOWN
@@ -377,18 +470,22 @@ def init(directory: Path, output: Path | None, force: bool) -> int:
 @main.command()
 @click.argument("file")
 @click.option("--markdown", is_flag=True, help="print the Markdown rendering instead")
-def show(file: str, markdown: bool) -> int:
-    """Print a saved counterexample readably."""
-    from checker.interfaces.counterexample import load_counterexample
-    from checker.interfaces.render import render_markdown, render_terminal
+@click.option("--max-steps", "max_steps", type=click.IntRange(min=0), default=200, show_default=True,
+              help="steps shown (the first ones; 0 = all); each cell is cut at 2,000 characters, saying so")
+def show(file: str, markdown: bool, max_steps: int) -> int:
+    """Print a saved counterexample readably (cells wrap; a long trace is cut, saying where)."""
+    from checker.interfaces.counterexample import load_counterexample, repo_relative
+    from checker.interfaces.render import MAX_CELL, render_markdown, render_terminal
 
     data = load_counterexample(file)
+    limit = max_steps or None
     try:
         if markdown:
-            click.echo(render_markdown(data), nl=False)
+            click.echo(render_markdown(data, replay_path=repo_relative(Path(file)), max_steps=limit,
+                                       max_cell=MAX_CELL), nl=False)
         else:
-            _stdout().print(render_terminal(data))
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+            _stdout().print(render_terminal(data, max_steps=limit, max_cell=MAX_CELL))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
         raise UsageError(f"{file}: malformed counterexample: cannot render it ({type(e).__name__}: {e})") from None
     return EXIT_OK
 

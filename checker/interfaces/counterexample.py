@@ -6,13 +6,20 @@ with its Markdown rendering beside it, atomically; ``load_counterexample`` reads
 and raises ``TraceFileError`` (one line naming the file) for anything malformed.
 
 Top-level fields of schema version 1 (see ``REQUIRED_FIELDS``): ``schema_version``,
-``tool``, ``spec`` {name, module, source}, ``scenario``, ``config`` (``CheckConfig.to_json``),
+``tool``, ``spec`` {name, module, source, path}, ``scenario``, ``config`` (``CheckConfig.to_json``),
 ``config_label``, ``engine``, ``property`` {name, kind, meaning, expected_to_fail},
 ``verdict``, ``bound``, ``detail``, ``processes`` [{pid, kind, label}], ``initial``
 {states {pid: state}, faults_left, injections_left}, ``steps`` [{index, kind, pid,
 handler, message, choices, reason, sent, changes}], ``final`` {quiescent, in_flight,
 states, obligations}, ``violation`` (one line, or null for a witness), ``witness``
-({goal: step index} for a ``sometimes`` witness, else null).
+({goal: step index} for a ``sometimes`` witness, else null), ``length`` (the number of
+steps; absent in files written before it existed). ``spec.source`` is the spec file
+relative to its repository root (the nearest ancestor holding ``.git`` or
+``pyproject.toml``), or absolute outside one; ``spec.path`` is its absolute path. The
+JSON Schema is ``docs/schema/counterexample.schema.json``.
+
+Loading refuses a file larger than ``MAX_FILE_BYTES``, nested deeper than ``MAX_NESTING``,
+or whose steps are not numbered 1, 2, … up to its ``length``.
 
 A state change is ``{pid: {field: diff}}`` where a diff is ``{"before": x, "after": y}``
 for a plain field, or ``{"keys": {key: {"before": x, "after": y}}}`` for a mapping field
@@ -22,6 +29,7 @@ for a plain field, or ``{"keys": {key: {"before": x, "after": y}}}`` for a mappi
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -43,6 +51,8 @@ from checker.model.walk import Node, Walk, node_of, record_fields
 
 SCHEMA_VERSION = 1
 TOOL = "tim3check"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a counterexample larger than this is refused, not parsed
+MAX_NESTING = 200  # JSON arrays/objects nested deeper than this are refused (TIM3's: < 10)
 REQUIRED_FIELDS: tuple[str, ...] = (
     "schema_version", "tool", "spec", "scenario", "config", "config_label", "engine", "property",
     "verdict", "bound", "processes", "initial", "steps", "final", "violation",
@@ -56,6 +66,8 @@ class _Json(Walk):
     """``to_json`` as a walk over the value (``checker.model.walk``)."""
 
     def leaf(self, value: Any, path: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):  # (a Lua 0/0): JSON has no NaN
+            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         raise InternalError(f"cannot convert a {type(value).__name__} to JSON: {value!r}")
@@ -98,7 +110,8 @@ def to_json(value: Any) -> Any:
     Frozen dataclasses become dicts of their (public, init) fields in declaration order;
     ``FrozenMap`` and mappings become dicts (sorted keys; non-string keys are rendered with
     ``json.dumps`` of their converted form); tuples, lists and sets become lists (sets
-    sorted); ``Message`` becomes ``message_to_json``; bool/int/float/str/None stay.
+    sorted); ``Message`` becomes ``message_to_json``; bool/int/float/str/None stay, but a
+    non-finite float becomes the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
     """
     return _JSON.walk(value)
 
@@ -210,8 +223,30 @@ def step_json(sem: Semantics, index: int, step: Step, before: World, after: Worl
 # ------------------------------------------------------------------ building the data
 
 
+def repo_root(start: Path) -> Path | None:
+    """The nearest ancestor of ``start`` (itself included) holding ``.git`` or
+    ``pyproject.toml``: the repository root, or ``None`` outside any repository."""
+    here = start.resolve()
+    for d in (here, *here.parents):
+        if (d / ".git").exists() or (d / "pyproject.toml").is_file():
+            return d
+    return None
+
+
+def repo_relative(path: Path) -> str:
+    """``path`` relative to its repository root (``repo_root``), else absolute; POSIX form."""
+    p = path.resolve()
+    root = repo_root(p.parent)
+    if root is not None:
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return p.as_posix()
+
+
 def spec_location(spec: Spec) -> tuple[str | None, str]:
-    """``(importable module, source path)`` of a spec, the path relative to the import root.
+    """``(importable module, source path)`` of a spec; the path is ``repo_relative``.
 
     The module is the (shortest-named) loaded module whose file is ``spec.source``, else
     derived from the ``sys.path`` entry containing it; ``None`` if neither works.
@@ -222,7 +257,7 @@ def spec_location(spec: Spec) -> tuple[str | None, str]:
         f = getattr(mod, "__file__", None)
         if name != "__main__" and f and Path(f).resolve() == src:
             names.append(name)
-    roots = []
+    modules = []
     for entry in sys.path:
         try:
             root = Path(entry or os.getcwd()).resolve()
@@ -233,14 +268,9 @@ def spec_location(spec: Spec) -> tuple[str | None, str]:
         if parts and parts[-1] == "__init__":
             parts = parts[:-1]
         if parts and all(p.isidentifier() for p in parts):
-            roots.append((".".join(parts), rel.as_posix()))
-    if names:
-        module = sorted(names, key=lambda n: (len(n), n))[0]
-        rel_src = next((r for m, r in roots if m == module), str(src))
-        return module, rel_src
-    if roots:
-        return sorted(roots, key=lambda mr: (len(mr[0]), mr[0]))[0]
-    return None, str(src)
+            modules.append(".".join(parts))
+    module = min(names or modules, key=lambda n: (len(n), n)) if names or modules else None
+    return module, repo_relative(src)
 
 
 def counterexample_data(
@@ -276,7 +306,8 @@ def counterexample_data(
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": TOOL,
-        "spec": {"name": sem.spec.name, "module": module, "source": source},
+        "spec": {"name": sem.spec.name, "module": module, "source": source,
+                 "path": Path(sem.spec.source).resolve().as_posix()},
         "scenario": sem.spec.describe(cfg.params) if prop.trace_config is not None else result.scenario,
         "config": cfg.to_json(),
         "config_label": label,
@@ -298,6 +329,7 @@ def counterexample_data(
             "injections_left": trace.initial.injections_left,
         },
         "steps": steps,
+        "length": len(steps),
         "final": final_json(sem, spec_prop, final),
         "violation": None,
         "witness": None,
@@ -388,21 +420,41 @@ def dumps(data: Mapping[str, Any]) -> str:
         raise InternalError(f"counterexample data is not JSON-serialisable: {e}") from e
 
 
+def finite(value: Any) -> Any:
+    """A copy of a JSON-able value with every non-finite float (NaN, ±Infinity) as ``None``:
+    JSON has no such numbers, and a document tim3check prints must parse anywhere."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def json_text(doc: Any) -> str:
+    """The text of a ``--format json`` document: indented, UTF-8, never ``NaN``/``Infinity``
+    (``finite``, then ``allow_nan=False`` as the guard)."""
+    return json.dumps(finite(doc), indent=2, ensure_ascii=False, allow_nan=False)
+
+
 def write_counterexample(data: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``<out_dir>/<stem>.json`` and ``<stem>.md``; return the JSON path.
 
-    Both texts are produced before anything is written, and each file is written to a
-    temporary file in ``out_dir``, fsynced and renamed over the target: a failure never
-    leaves a partial file or a temporary file behind, and never touches an existing one.
+    The ``.md``'s replay command names the JSON file by ``repo_relative`` (so it runs from
+    the repository root). Both texts are produced before anything is written, and each
+    file is written to a temporary file in ``out_dir``, fsynced and renamed over the
+    target: a failure (``OSError``) never leaves a partial file or a temporary file
+    behind, and never touches an existing one.
     """
     from checker.interfaces.render import render_markdown
 
-    text = dumps(data)
-    md = render_markdown(dict(data))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(data)
     json_path = out_dir / f"{stem}.json"
+    text = dumps(data)
+    md = render_markdown(dict(data), replay_path=repo_relative(json_path))
+    out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(json_path, text)
     atomic_write_text(out_dir / f"{stem}.md", md)
     return json_path
@@ -437,25 +489,77 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def load_counterexample(path: Path | str) -> dict[str, Any]:
-    """Read and validate a counterexample file; any problem is one ``TraceFileError`` line."""
+    """Read and validate a counterexample file; any problem is one ``TraceFileError`` line
+    (also a file over ``MAX_FILE_BYTES`` or nested deeper than ``MAX_NESTING``)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        size = p.stat().st_size
     except FileNotFoundError:
         raise TraceFileError(f"{p}: no such counterexample file") from None
+    except OSError as e:
+        raise TraceFileError(f"{p}: cannot read: {e.strerror or e}") from None
+    if size > MAX_FILE_BYTES:
+        raise TraceFileError(f"{p}: {size / 2**20:.0f} MB is too large for a counterexample "
+                             f"(the limit is {MAX_FILE_BYTES // 2**20} MB); is it the right file?")
+    try:
+        text = p.read_text(encoding="utf-8")
     except IsADirectoryError:
         raise TraceFileError(f"{p}: is a directory, not a counterexample file") from None
     except UnicodeDecodeError as e:
         raise TraceFileError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise TraceFileError(f"{p}: cannot read: {e.strerror or e}") from None
+    deep = _nesting_beyond(text, MAX_NESTING)
+    if deep is not None:
+        raise TraceFileError(f"{p}: JSON nested deeper than {MAX_NESTING} levels (at character {deep}); "
+                             "not a counterexample tim3check wrote")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise TraceFileError(f"{p}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except RecursionError:  # unreachable after the nesting check; kept as the last guard
+        raise TraceFileError(f"{p}: JSON nested too deeply to read") from None
+    except ValueError as e:  # NaN / Infinity (not JSON)
+        raise TraceFileError(f"{p}: not valid JSON: {e}") from None
     validate(data, str(p))
     assert isinstance(data, dict)
     return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_JSON_SPECIAL = re.compile(r'["\\\[\]{}]')  # what changes the nesting depth (or starts/ends a string)
+
+
+def _nesting_beyond(text: str, limit: int) -> int | None:
+    """The offset where ``[``/``{`` nesting first exceeds ``limit`` (strings skipped), else None.
+
+    A linear scan: deep nesting must be refused before ``json.loads`` (which recurses)."""
+    depth = 0
+    in_str = False
+    i, n = 0, len(text)
+    while True:
+        m = _JSON_SPECIAL.search(text, i)
+        if m is None:
+            return None
+        c, i = m.group(), m.end()
+        if in_str:
+            if c == "\\":
+                i += 1  # skip the escaped character
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+        if i >= n:
+            return None
 
 
 def validate(data: Any, name: str) -> None:
@@ -481,12 +585,20 @@ def validate(data: Any, name: str) -> None:
     _need(data, "initial", dict, name)
     _need(data["initial"], "states", dict, name, "initial.")
     _need(data, "steps", list, name)
+    _need(data, "final", dict, name)
+    _need(data["final"], "states", dict, name, "final.")
     for i, s in enumerate(data["steps"], start=1):
         if not isinstance(s, dict):
             raise TraceFileError(f"{name}: steps[{i - 1}] is not an object")
         for f in STEP_FIELDS:
             if f not in s:
                 raise TraceFileError(f"{name}: missing field 'steps[{i - 1}].{f}' (step {i})")
+        if type(s["index"]) is not int or s["index"] != i:
+            raise TraceFileError(f"{name}: steps[{i - 1}].index is {s['index']!r}, expected {i}: "
+                                 "steps were removed, added or reordered")
+        problem = _step_problem(s)
+        if problem:
+            raise TraceFileError(f"{name}: steps[{i - 1}].{problem} (step {i})")
         try:
             if s["message"] is not None:
                 message_from_json(s["message"])
@@ -496,8 +608,61 @@ def validate(data: Any, name: str) -> None:
             raise TraceFileError(f"{name}: step {i}: {e}") from None
     try:
         config_from_json(data["config"])
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise TraceFileError(f"{name}: bad config: {e}") from None
+    _check_length(data, name)
+
+
+def _step_problem(s: dict[str, Any]) -> str:
+    """What is mistyped in one step (``field: why``), '' if nothing: kind, pid, handler and
+    reason strings (handler, reason may be null), choices ``[[label, value], ...]``, sent a
+    list, changes ``{pid: {field: diff}}`` with each diff as the module docstring says."""
+    if not isinstance(s["kind"], str):
+        return "kind must be a string"
+    if not isinstance(s["pid"], str):
+        return "pid must be a string"
+    for f in ("handler", "reason"):
+        if s.get(f) is not None and not isinstance(s[f], str):
+            return f"{f} must be a string or null"
+    ch = s["choices"]
+    if not isinstance(ch, list) or not all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in ch):
+        return "choices must be a list of [label, value] pairs"
+    if not isinstance(s["sent"], list):
+        return "sent must be a list of messages"
+    changes = s["changes"]
+    if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
+        return "changes must be an object {pid: {field: change}}"
+    for pid, fields in changes.items():
+        for field, diff in fields.items():
+            if not _diff_ok(diff):
+                return f"changes.{pid}.{field} must be {{before, after}} or {{keys: {{key: {{before?, after?}}}}}}"
+    return ""
+
+
+def _diff_ok(diff: Any) -> bool:
+    if not isinstance(diff, dict):
+        return False
+    if "keys" in diff:
+        keys = diff["keys"]
+        return isinstance(keys, dict) and all(
+            isinstance(e, dict) and set(e) <= {"before", "after"} for e in keys.values())
+    return "before" in diff and "after" in diff
+
+
+def _check_length(data: dict[str, Any], name: str) -> None:
+    """The step count agrees with the recorded ``length`` and the witness's step indices."""
+    count = len(data["steps"])
+    if "length" in data and (type(data["length"]) is not int or data["length"] != count):
+        raise TraceFileError(f"{name}: the trace records length {data['length']!r} but holds {count} steps: "
+                             "steps were removed or added")
+    witness = data.get("witness")
+    if witness is None:
+        return
+    if not isinstance(witness, dict):
+        raise TraceFileError(f"{name}: field 'witness' must be a JSON object or null")
+    for goal, at in witness.items():
+        if at is not None and (type(at) is not int or not 0 <= at <= count):
+            raise TraceFileError(f"{name}: witness {goal!r} at step {at!r}, but the trace has steps 0..{count}")
 
 
 def _need(d: dict[str, Any], f: str, typ: type, name: str, prefix: str = "") -> None:

@@ -3,14 +3,18 @@
 * ``render_markdown(data)``: the ``.md`` file written beside the JSON: title, property and
   meaning, verdict and bound, scenario and options, what is wrong, a Mermaid
   ``sequenceDiagram`` and a per-step table of what changed;
-* ``render_terminal(data)``: a ``rich`` renderable for ``tim3check show``;
+* ``render_terminal(data)``: a ``rich`` renderable for ``tim3check show`` (cells wrap,
+  never cut);
 * ``render_text(data)``: plain text (pytest assertion messages, logs).
 
 All three work on the plain JSON data only, so they render files written by any engine.
+``max_steps`` (the first steps only) and ``max_cell`` (characters per cell) bound what a
+large file costs to render; whatever is cut is said in place (``cut``).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +25,15 @@ from rich.text import Text
 
 from checker.result import Verdict
 from checker.model.spec import StepKind
+
+MAX_CELL = 2000  # characters per rendered cell in ``tim3check show`` (the rest is cut, saying so)
+
+
+def cut(text: str, max_chars: int | None) -> str:
+    """``text``, or its first ``max_chars`` characters and ``… (N more characters)``."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    return f"{text[:max_chars]}… ({len(text) - max_chars:,} more characters)"
 
 # ------------------------------------------------------------------ value formatting
 
@@ -137,57 +150,69 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>") or " "
 
 
-def mermaid(data: Mapping[str, Any]) -> str:
-    """A Mermaid ``sequenceDiagram`` of the trace (participants in system order)."""
+def mermaid(data: Mapping[str, Any], max_steps: int | None = None, max_cell: int | None = None) -> str:
+    """A Mermaid ``sequenceDiagram`` of the trace (participants in system order; the first
+    ``max_steps`` steps, each text ``cut`` to ``max_cell``)."""
+    steps = data["steps"] if max_steps is None else data["steps"][:max_steps]
+
+    def mm(text: str) -> str:
+        return _mm(cut(text, max_cell))
+
     procs = [p["pid"] for p in data["processes"]]
-    used = {s["pid"] for s in data["steps"]} | {
-        m[k] for s in data["steps"] for m in ([s["message"]] if s["message"] else []) + s["sent"] for k in ("src", "dst")
+    used = {s["pid"] for s in steps} | {
+        m[k] for s in steps for m in ([s["message"]] if s["message"] else []) + s["sent"] for k in ("src", "dst")
     }
     procs += sorted(used - set(procs))
     labels = {p["pid"]: p.get("label", p["pid"]) for p in data["processes"]}
     lines = ["sequenceDiagram"]
     for pid in procs:
         lab = labels.get(pid, pid)
-        lines.append(f"    participant {pid} as {_mm(pid if lab == pid else f'{pid} ({lab})')}")
-    for s in data["steps"]:
+        lines.append(f"    participant {pid} as {mm(pid if lab == pid else f'{pid} ({lab})')}")
+    for s in steps:
         n, kind, pid, m = s["index"], s["kind"], s["pid"], s["message"]
         text = f"{n}. {fmt_message(m, with_route=False)}" if m else ""
         if kind == StepKind.DELIVER:
-            lines.append(f"    {m['src']}->>{m['dst']}: {_mm(text)}")
+            lines.append(f"    {m['src']}->>{m['dst']}: {mm(text)}")
             hits = [c for c in s["choices"] if c[1] is not False]
             if hits:
-                lines.append(f"    Note over {pid}: {_mm(fmt_choices(hits))}")
+                lines.append(f"    Note over {pid}: {mm(fmt_choices(hits))}")
         elif kind in (StepKind.ERROR, StepKind.HANDLER_ERROR, StepKind.UNHANDLED):
             arrow = "--x" if kind == StepKind.UNHANDLED else "-x"
-            lines.append(f"    {m['src']}{arrow}{m['dst']}: {_mm(text)}")
-            lines.append(f"    Note over {pid}: {_mm(step_what(s))}")
+            lines.append(f"    {m['src']}{arrow}{m['dst']}: {mm(text)}")
+            lines.append(f"    Note over {pid}: {mm(step_what(s))}")
         elif kind == StepKind.LOSE:
             span = m["src"] if m["src"] == m["dst"] else f"{m['src']},{m['dst']}"
-            lines.append(f"    Note over {span}: {_mm(f'{n}. lost: {fmt_message(m, with_route=False)}')}")
+            lines.append(f"    Note over {span}: {mm(f'{n}. lost: {fmt_message(m, with_route=False)}')}")
         elif kind == StepKind.INITIATIVE:
             ch = fmt_choices(s["choices"])
             note = f"{n}. {s['handler']}" + (f" ({ch})" if ch else "")
-            lines.append(f"    Note over {pid}: {_mm(note)}")
+            lines.append(f"    Note over {pid}: {mm(note)}")
         elif kind == StepKind.INJECT:
             sent = "; ".join(f"{fmt_message(x, with_route=False)} to {x['dst']}" for x in s["sent"])
-            lines.append(f"    Note over {pid}: {_mm(f'{n}. injects {sent}')}")
+            lines.append(f"    Note over {pid}: {mm(f'{n}. injects {sent}')}")
         else:
-            lines.append(f"    Note over {pid}: {_mm(f'{n}. {kind}')}")
+            lines.append(f"    Note over {pid}: {mm(f'{n}. {kind}')}")
     final = data.get("final") or {}
     left = final.get("in_flight") or []
     span = procs[0] if len(procs) == 1 else f"{procs[0]},{procs[-1]}"
+    if steps_cut(data, max_steps):
+        lines.append(f"    Note over {span}: {mm(steps_cut(data, max_steps))}")
     if left:
-        lines.append(f"    Note over {span}: {_mm('in flight at the end: ' + '; '.join(fmt_message(x) for x in left))}")
+        lines.append(f"    Note over {span}: {mm('in flight at the end: ' + '; '.join(fmt_message(x) for x in left))}")
     verdict = "witnessed" if data.get("witness") is not None else "violated"
     end = f"{verdict}: {data['property']['name']}"
-    lines.append(f"    Note over {span}: {_mm(end)}")
+    lines.append(f"    Note over {span}: {mm(end)}")
     return "\n".join(lines)
 
 
-def step_rows(data: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
-    """(step, process, handler, message, sent, what changed) for each step, as plain text."""
+def step_rows(
+    data: Mapping[str, Any], max_steps: int | None = None, max_cell: int | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(step, process, handler, message, sent, what changed) for each of the first
+    ``max_steps`` steps (all when None), as plain text, each cell ``cut`` to ``max_cell``."""
     rows = []
-    for s in data["steps"]:
+    steps = data["steps"] if max_steps is None else data["steps"][:max_steps]
+    for s in steps:
         m = s["message"]
         msg = fmt_message(m) if m else "—"
         if s["kind"] == StepKind.LOSE:
@@ -197,13 +222,29 @@ def step_rows(data: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, st
         what = step_what(s)
         if s["choices"] and s["kind"] in (StepKind.DELIVER, StepKind.INITIATIVE, StepKind.ERROR):
             what += f" [{fmt_choices(s['choices'])}]"
-        rows.append((str(s["index"]), str(s["pid"]), what, msg, sent, changed))
+        rows.append((str(s["index"]), cut(str(s["pid"]), max_cell), cut(what, max_cell), cut(msg, max_cell),
+                     cut(sent, max_cell), cut(changed, max_cell)))
     return rows
 
 
-def render_markdown(data: Mapping[str, Any]) -> str:
-    """The Markdown page for a counterexample (deterministic for equal data)."""
+def steps_cut(data: Mapping[str, Any], max_steps: int | None) -> str:
+    """The line saying how many steps ``max_steps`` leaves out ('' when none)."""
+    total = len(data["steps"])
+    if max_steps is None or total <= max_steps:
+        return ""
+    return f"… {total - max_steps:,} more steps not shown (steps {max_steps + 1}–{total}; `tim3check show --max-steps 0` shows all)"
+
+
+def render_markdown(
+    data: Mapping[str, Any], replay_path: str | None = None, max_steps: int | None = None, max_cell: int | None = None
+) -> str:
+    """The Markdown page for a counterexample (deterministic for equal arguments).
+
+    Its replay command names ``replay_path`` (the JSON file as written: relative to the
+    repository root, or absolute; default ``<stem>.json``). ``max_steps``/``max_cell`` as
+    in ``step_rows``."""
     prop = data["property"]
+    target = replay_path or f"{data['property']['name']}--{data['config_label']}.json"
     expected = " (expected to fail: documents accepted behaviour)" if prop.get("expected_to_fail") else ""
     out = [
         f"# {title(data)}",
@@ -218,12 +259,12 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "",
         f"**{'Witness' if data.get('witness') is not None else 'What is wrong'}** {_outcome(data)}",
         "",
-        f"Replay against today's spec: `tim3check replay {data['property']['name']}--{data['config_label']}.json`",
+        f"Replay against today's spec (from the repository root): `tim3check replay {shlex.quote(target)}`",
         "",
         "## Sequence",
         "",
         "```mermaid",
-        mermaid(data),
+        mermaid(data, max_steps, max_cell),
         "```",
         "",
         "## Steps",
@@ -231,54 +272,64 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "| step | process | handler | message | sent | what changed |",
         "|---:|---|---|---|---|---|",
     ]
-    for row in step_rows(data):
+    for row in step_rows(data, max_steps, max_cell):
         out.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    if steps_cut(data, max_steps):
+        out += ["", steps_cut(data, max_steps)]
     out += ["", "## Initial state", ""]
     for pid, st in data["initial"]["states"].items():
-        out.append(f"* `{pid}`: {_cell(fmt_value(st))}")
+        out.append(f"* `{pid}`: {_cell(cut(fmt_value(st), max_cell))}")
     final = data.get("final") or {}
     if final:
         out += ["", "## Final state", ""]
         for pid, st in (final.get("states") or {}).items():
-            out.append(f"* `{pid}`: {_cell(fmt_value(st))}")
+            out.append(f"* `{pid}`: {_cell(cut(fmt_value(st), max_cell))}")
         flight = "; ".join(fmt_message(x) for x in final.get("in_flight") or []) or "nothing"
-        out.append(f"* in flight: {_cell(flight)}")
+        out.append(f"* in flight: {_cell(cut(flight, max_cell))}")
         if final.get("obligations") is not None:
-            out.append(f"* open obligations: {_cell(fmt_value(final['obligations']))}")
+            out.append(f"* open obligations: {_cell(cut(fmt_value(final['obligations']), max_cell))}")
     return "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------------ terminal / text
 
 
-def render_terminal(data: Mapping[str, Any]) -> RenderableType:
-    """A header panel and a table of steps (``tim3check show``)."""
+def render_terminal(
+    data: Mapping[str, Any], max_steps: int | None = None, max_cell: int | None = None
+) -> RenderableType:
+    """A header panel and a table of steps (``tim3check show``): every cell wraps (long
+    words are folded, never cut off); ``max_steps``/``max_cell`` as in ``step_rows``."""
     prop = data["property"]
-    head = Text()
+    head = Text(overflow="fold")
+    head.append(title(data) + "\n", style="bold")  # in the text, not the panel's title: it wraps there
     head.append(f"{prop['name']}", style="bold")
     head.append(f" ({prop.get('shown_kind', prop['kind'])}): {prop['meaning']}\n")
     bad = data["verdict"] == Verdict.VIOLATED
     head.append("verdict ", style="dim")
     head.append(str(data["verdict"]), style="bold red" if bad else "bold yellow")
-    head.append(f" — {data['bound']}\n")
+    head.append(f" — {cut(str(data['bound']), max_cell)}\n")
     head.append("scenario ", style="dim")
-    head.append(f"{data['scenario']}\n")
+    head.append(f"{cut(str(data['scenario']), max_cell)}\n")
     head.append("options ", style="dim")
-    head.append(f"{_options(data)}\n")
+    head.append(f"{cut(_options(data), max_cell)}\n")
     head.append("witness " if data.get("witness") is not None else "what is wrong ", style="dim")
-    head.append(_outcome(data), style="bold")
-    panel = Panel(head, title=title(data), title_align="left")
+    head.append(cut(_outcome(data), max_cell), style="bold")
+    panel = Panel(head)
     table = Table(show_lines=True, expand=False)
     for col, just in (("step", "right"), ("process", "left"), ("handler", "left"), ("message", "left"),
                       ("sent", "left"), ("what changed", "left")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for row in step_rows(data):
-        table.add_row(*(Text(c) for c in row))
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for row in step_rows(data, max_steps, max_cell):
+        table.add_row(*(Text(c, overflow="fold") for c in row))
     final = data.get("final") or {}
     parts: list[RenderableType] = [panel, table]
+    more = steps_cut(data, max_steps)
+    if more:
+        parts.append(Text(more, style="bold yellow", overflow="fold"))
     left = final.get("in_flight") or []
     if left:
-        parts.append(Text("in flight at the end: " + "; ".join(fmt_message(x) for x in left), style="dim"))
+        flight = cut("; ".join(fmt_message(x) for x in left), max_cell)
+        parts.append(Text("in flight at the end: " + flight, style="dim", overflow="fold"))
     return Group(*parts)
 
 

@@ -129,15 +129,19 @@ def test_replay_diverged_exits_3(tmp_path: Path) -> None:
     assert "diverged" in r.stdout and "inconclusive" in r.stdout
 
 
-def test_replay_holds_now_exits_0(tmp_path: Path) -> None:
+def test_replay_of_a_cut_trace_never_holds_now(tmp_path: Path) -> None:
+    # (issue 9 item 5: a trace cut short used to replay as "holds now", exit 0)
     path = _saved(tmp_path)
     data = json.loads(path.read_text())
     data["steps"] = data["steps"][:-1]  # stop before quiescence: the property is not violated there
     other = tmp_path / "truncated.json"
     other.write_text(json.dumps(data))
     r = run("replay", str(other))
-    assert r.exit_code == 0, r.output
-    assert "holds now" in r.stdout
+    assert r.exit_code == 2 and "records length 7 but holds 6 steps" in r.output, r.output
+    del data["length"]
+    other.write_text(json.dumps(data))
+    r = run("replay", str(other))
+    assert r.exit_code == 3 and "does not reproduce" in r.stdout and "holds now" not in r.stdout, r.output
 
 
 def test_replay_of_expected_fail_exits_0(tmp_path: Path) -> None:

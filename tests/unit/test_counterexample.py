@@ -98,7 +98,10 @@ def test_state_diff_is_per_key_for_maps() -> None:
 def test_document_fields(data: dict[str, Any]) -> None:
     assert data["schema_version"] == SCHEMA_VERSION == 1
     assert data["tool"] == "tim3check"
-    assert data["spec"] == {"name": "tim3", "module": "spec.tim3", "source": "spec/tim3/__init__.py"}
+    root = Path(__file__).resolve().parents[2]
+    assert data["spec"] == {"name": "tim3", "module": "spec.tim3", "source": "spec/tim3/__init__.py",
+                            "path": (root / "spec" / "tim3" / "__init__.py").as_posix()}
+    assert data["length"] == len(data["steps"]) == 7
     assert data["engine"] == "explore"
     assert data["property"]["name"] == "positions-match-supply"
     assert data["property"]["kind"] == "at-quiescence"

@@ -10,10 +10,10 @@ import pytest
 
 from checker.config import CheckConfig
 from checker.interfaces.counterexample import counterexample_data, load_counterexample, write_counterexample
-from checker.errors import InternalError
+from checker.errors import InternalError, TraceFileError
 from checker.engines.explore import explore
 from checker.model.property_eval import goals_met, violated_at
-from checker.interfaces.replay import DIVERGED, HOLDS_NOW, VIOLATES, WITNESSED, replay, replay_file
+from checker.interfaces.replay import DIVERGED, NOT_REPRODUCED, VIOLATES, WITNESSED, replay, replay_file
 from checker.model.semantics import Semantics
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
@@ -73,13 +73,14 @@ def test_v2_unlock_fail_trace_violates_and_v3_diverges(tmp_path: Path) -> None:
     assert out.message.startswith(f"diverged at step {out.step}: ")
 
 
-def test_shortened_trace_holds_now(v1_trace: dict[str, Any]) -> None:
+def test_shortened_trace_does_not_reproduce(v1_trace: dict[str, Any]) -> None:
     d = copy.deepcopy(v1_trace)
     d["steps"] = d["steps"][:-1]  # the user's answer still in flight: not quiescent
+    del d["length"]  # (a file from before ``length``: the recorded final state still tells)
     out = replay(SPEC, d)
-    assert out.status == HOLDS_NOW
-    assert out.step == len(d["steps"])
-    assert "no longer violated" in out.message
+    assert (out.status, out.step) == (NOT_REPRODUCED, len(d["steps"]))
+    assert "final state is not the recorded one" in out.message
+    assert not out.still_fails
 
 
 def test_tampered_sends_diverge(v1_trace: dict[str, Any]) -> None:
@@ -115,22 +116,27 @@ def test_changed_initial_state_diverges_at_step_0(v1_trace: dict[str, Any]) -> N
     assert "lock.free" in out.message and "99" in out.message
 
 
-def test_unknown_version_or_property_diverges_at_step_0(v1_trace: dict[str, Any]) -> None:
+def test_unknown_version_or_property_is_a_file_error(v1_trace: dict[str, Any]) -> None:
     d = copy.deepcopy(v1_trace)
     d["config"]["params"]["version"] = "v9"
-    assert (replay(SPEC, d).status, replay(SPEC, d).step) == (DIVERGED, 0)
+    with pytest.raises(TraceFileError, match=r"config\.params\.version is \"v9\": not one of v1, v2, v3"):
+        replay(SPEC, d)
     d = copy.deepcopy(v1_trace)
     d["property"]["name"] = "no-such-property"
-    out = replay(SPEC, d)
-    assert (out.status, out.step) == (DIVERGED, 0) and "no-such-property" in out.message
+    with pytest.raises(TraceFileError, match="property.name 'no-such-property' is not a property of spec 'tim3'"):
+        replay(SPEC, d)
 
 
 def test_witness_replays_as_witnessed(tmp_path: Path) -> None:
     d = saved("mint-and-burn-reachable", config(**V1), tmp_path)
     out = replay(SPEC, d)
     assert out.status == WITNESSED and "mint succeeds" in out.message
+    moved = copy.deepcopy(d)
+    moved["witness"]["mint succeeds"] -= 1  # the goal is not met one step earlier
+    out = replay(SPEC, moved)
+    assert out.status == "unwitnessed" and "not witnessed where recorded" in out.message
     d["steps"] = d["steps"][:2]
-    assert replay(SPEC, d).status == "unwitnessed"
+    assert replay(SPEC, d).status == NOT_REPRODUCED
 
 
 # ------------------------------------------------------------------ property_eval
