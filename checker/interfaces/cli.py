@@ -8,7 +8,6 @@ any other unexpected exception is a tim3check bug and keeps its traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -132,13 +131,12 @@ def print_check(result: CheckResult, module: str, fmt: str, quiet: bool) -> None
     annotation per violation or finding (on stdout for text and markdown, on stderr for the
     machine-readable formats so that their documents stay valid)."""
     from checker.interfaces import ci_formats
+    from checker.interfaces.counterexample import json_text
 
     if fmt == "json":
-        from checker.interfaces.counterexample import json_text
-
         click.echo(json_text(result_json(result, module)))
     elif fmt == "sarif":
-        click.echo(json.dumps(ci_formats.sarif(result), indent=2, ensure_ascii=False))
+        click.echo(json_text(ci_formats.sarif(result)))
     elif fmt == "junit":
         click.echo(ci_formats.junit(result), nl=False)
     elif fmt == "markdown":
@@ -292,7 +290,9 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
                            None if z3_engine == "none" else z3_engine, progress=status.update if status.shown else None,
                            engine_options=eopts, listener=listener)
     if fmt == "json":
-        click.echo(json.dumps(audit_json(matrix, module), indent=2, ensure_ascii=False))
+        from checker.interfaces.counterexample import json_text
+
+        click.echo(json_text(audit_json(matrix, module)))
     elif fmt == "markdown":
         click.echo(audit_markdown(matrix), nl=False)
     else:
