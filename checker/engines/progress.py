@@ -24,8 +24,13 @@ from dataclasses import dataclass
 import networkx as nx
 
 from checker.errors import InternalError
+from checker.model.expectation import Form, expectation
 from checker.model.semantics import Key, Semantics, Step, World
-from checker.result import Trace
+from checker.model.spec import Property, Spec
+from checker.result import UNKNOWN, Engine, PropertyResult, Trace
+
+NOT_ON_PATHS = ("not checked by {engine}: a non-progress cycle is found on the explored state graph "
+                "(run --engine explore)")
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,27 @@ def lasso(sem: Semantics, stem: Trace, cycle: list[int], keys: Sequence[Key],
     return LassoTrace(stem.initial, stem.steps + tail, cycle_start=len(stem.steps) + len(pre))
 
 
-def judge_lasso(sem: Semantics, progress: Callable[[World], bool], worlds: Sequence[World],
-                cycle_start: int) -> str | None:
+def is_progress(p: Property) -> bool:
+    """Whether ``p`` is judged as non-progress cycles (``Form.PROGRESS``)."""
+    return expectation(p).form is Form.PROGRESS
+
+
+def unchecked(p: Property, engine: Engine, bound: str) -> PropertyResult:
+    """The UNKNOWN row of a progress property for an engine that does not look for cycles."""
+    return PropertyResult(p.name, p.shown_kind, p.meaning, UNKNOWN, bound, p.expected_to_fail,
+                          detail=NOT_ON_PATHS.format(engine=engine), engine=engine)
+
+
+def unchecked_named(spec: Spec, names: Sequence[str] | None, engine: Engine, bound: str) -> list[PropertyResult]:
+    """``unchecked`` rows for the progress properties the user named (``--property``);
+    none for the default selection, where such an engine lists only what it decides (as
+    ``prove`` leaves out ``sometimes`` properties)."""
+    if names is None:
+        return []
+    return [unchecked(p, engine, bound) for p in spec.properties if p.name in names and is_progress(p)]
+
+
+def judge_lasso(progress: Callable[[World], bool], worlds: Sequence[World], cycle_start: int) -> str | None:
     """``None`` if ``worlds`` (the initial world, then one per step) is a lasso whose cycle
     (the worlds from ``cycle_start`` on) has at least one step, closes (the last world
     equals the world at ``cycle_start``) and avoids every progress state; else why not."""

@@ -139,7 +139,7 @@ def _witness(sem: Semantics, prop: Property, worlds: list[World], saved: Any, la
 
 def _lasso(sem: Semantics, prop: Property, worlds: list[World], start: int, last: int) -> ReplayOutcome:
     """Judge a replayed non-progress cycle (``checker.engines.progress.judge_lasso``)."""
-    why = judge_lasso(sem, lambda w: check_holds(sem, prop, sem.view(w)), worlds, start)
+    why = judge_lasso(lambda w: check_holds(sem, prop, sem.view(w)), worlds, start)
     if why is None:
         return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and steps {start + 1}–{last} still close a "
                                              "cycle that never reaches a progress state")
