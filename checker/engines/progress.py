@@ -20,15 +20,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import networkx as nx
 
 from checker.errors import InternalError
 from checker.model.expectation import Form, expectation
-from checker.model.semantics import Key, Semantics, Step, World
+from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import Property, Spec
 from checker.result import UNKNOWN, Engine, PropertyResult, Trace
 
+W = TypeVar("W")  # a world (any value with equality, for replay's judge)
 NOT_ON_PATHS = ("not checked by {engine}: a non-progress cycle is found on the explored state graph "
                 "(run --engine explore)")
 
@@ -195,7 +197,7 @@ def unchecked_named(spec: Spec, names: Sequence[str] | None, engine: Engine, bou
     return [unchecked(p, engine, bound) for p in spec.properties if p.name in names and is_progress(p)]
 
 
-def judge_lasso(progress: Callable[[World], bool], worlds: Sequence[World], cycle_start: int) -> str | None:
+def judge_lasso(progress: Callable[[W], bool], worlds: Sequence[W], cycle_start: int) -> str | None:
     """``None`` if ``worlds`` (the initial world, then one per step) is a lasso whose cycle
     (the worlds from ``cycle_start`` on) has at least one step, closes (the last world
     equals the world at ``cycle_start``) and avoids every progress state; else why not."""

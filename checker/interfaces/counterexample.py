@@ -337,7 +337,7 @@ def lasso_cycle(data: Mapping[str, Any], name: str) -> int:
     start, length = c["start"], c["length"]
     if isinstance(start, bool) or not 0 <= start < n or start + length != n:
         raise TraceFileError(f"{name}: field 'cycle' ({start}, {length}) does not fit the {n} steps (start + length = steps)")
-    return start
+    return int(start)
 
 
 def processes_json(sem: Semantics) -> list[dict[str, str]]:

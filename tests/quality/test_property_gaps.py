@@ -74,7 +74,7 @@ def mint_cap_reached(s: TokenState, msg: Message, ctx: Ctx) -> TokenState:
 
 CAP_MUTANT = with_process("cap-forgets-amount", "token",
                           replaced(m.TOKEN_MANAGER, Handler("Mint", "Mint", mint_cap_reached, sender="coordinator")))
-CAP = dict(version="v3", users=1, ops=2, amounts=(1, 2), max_supply=2)  # a cap that binds
+CAP: dict[str, Any] = dict(version="v3", users=1, ops=2, amounts=(1, 2), max_supply=2)  # a cap that binds
 
 
 def test_the_cap_binds_and_v3_keeps_it() -> None:
@@ -184,7 +184,7 @@ def unlock_refuses_all_it_holds(s: LockState, msg: Message, ctx: Ctx) -> LockSta
 
 STUCK_RETRY = with_process("unlock-off-by-one", "lock", replaced(
     m.LOCK_MANAGER, Handler("UnlockCollateral", "UnlockCollateral", unlock_refuses_all_it_holds, sender="coordinator")))
-RETRY = dict(version="v3", users=1, ops=1, faults=("mint-fail",))  # a refused mint is rolled back by an unlock
+RETRY: dict[str, Any] = dict(version="v3", users=1, ops=1, faults=("mint-fail",))  # a refused mint is rolled back by an unlock
 
 
 @pytest.mark.parametrize("symmetry", [True, False])

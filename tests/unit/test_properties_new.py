@@ -31,8 +31,8 @@ def test_a_premise_is_folded_into_the_check() -> None:
     e = expectation(p)
     assert e.form is Form.INVARIANT and e.quiescent_only and e.premise is p.premise
     assert e.check is not None
-    assert [bool(e.check(v)) for v in ({"applies": True, "ok": True}, {"applies": True, "ok": False},
-                                       {"applies": False, "ok": False})] == [True, False, True]
+    views: list[Any] = [{"applies": True, "ok": True}, {"applies": True, "ok": False}, {"applies": False, "ok": False}]
+    assert [bool(e.check(v)) for v in views] == [True, False, True]
 
 
 def test_only_invariants_take_a_premise() -> None:
@@ -113,7 +113,7 @@ def test_judge_lasso_says_what_is_wrong() -> None:
 
 def test_explore_records_edges_only_when_a_progress_property_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[int] = []
-    real = explore_module.EdgeRecorder
+    real = EdgeRecorder
 
     def counting(*a: Any) -> Any:
         made.append(1)
