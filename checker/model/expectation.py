@@ -76,8 +76,9 @@ class Expectation:
     quiescent one; ``trigger``/``discharge`` (``OBLIGATIONS``) open and close obligations
     on each step; ``goals`` (``REACHABLE``) must each be witnessed, those named by
     ``required(params)`` when given; ``check`` (``PROGRESS``) tells the progress states.
-    ``premise`` (``INVARIANT``, optional) is the part of ``check`` that says whether a
-    state is one the property is about (``check`` already holds where it is false).
+    ``premise`` (``INVARIANT``, optional) says whether a state is one the property is
+    about; ``check`` includes it (holds where it is false): it only feeds the verdict's
+    count of the states the check was vacuous in.
     """
 
     name: str
@@ -128,14 +129,7 @@ Rule = Callable[[Property], Expectation]
 def _invariant(p: Property, quiescent_only: bool) -> Expectation:
     if p.check is None:
         raise PropertyError(f"property {p.name!r} ({p.kind}) has no check; pass check=lambda w: ...")
-    if p.premise is None:
-        return Expectation(p.name, p.kind, Form.INVARIANT, check=p.check, quiescent_only=quiescent_only)
-    premise, body = p.premise, p.check
-
-    def check(v: View) -> Any:  # holds where the premise does not
-        return not premise(v) or body(v)
-
-    return Expectation(p.name, p.kind, Form.INVARIANT, check=check, quiescent_only=quiescent_only, premise=premise)
+    return Expectation(p.name, p.kind, Form.INVARIANT, check=p.check, quiescent_only=quiescent_only, premise=p.premise)
 
 
 def _only_invariants_have_premises(rule: Rule) -> Rule:

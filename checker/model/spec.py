@@ -247,10 +247,10 @@ class Property:
       ``required(params)`` must be reachable.
     * ``progress``: ``check(view) -> bool`` says which states are progress states; no
       reachable cycle of states may avoid them all (a non-progress cycle, as SPIN's).
-    ``premise(view) -> bool`` (``always`` / ``at-quiescence`` only) is the part of the
-    check that says whether a state is one the property is about: the property holds
-    where the premise is false; the explorer says in the verdict how many (quiescent)
-    states it skipped that way, so a premise that is never met does not pass silently.
+    ``premise(view) -> bool`` (``always`` / ``at-quiescence`` only) says whether a state
+    is one the property is about; ``check`` must include it (``not premise(v) or ...``):
+    the premise only lets the explorer say in the verdict in how many (quiescent) states
+    the check held vacuously, so a premise that is rarely or never met is not silent.
     ``expected_to_fail`` marks a property that documents a known, accepted behaviour.
     ``explain(view) -> str`` (optional) says in one line what the values are in a state
     where the property fails (shown in counterexamples).
