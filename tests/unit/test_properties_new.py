@@ -5,19 +5,22 @@ treats a progress property (explore judges it; bmc, prove and simulate say they 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 import checker.engines.explore as explore_module
 from checker.engines.explore import explore
-from checker.engines.progress import EdgeRecorder, _cyclic_core, judge_lasso, non_progress_cycle
+from checker.config import CheckConfig
+from checker.engines.progress import EdgeRecorder, LassoTrace, _cyclic_core, judge_lasso, non_progress_cycle
 from checker.engines.simulate import simulate
 from checker.engines.symbolic.bmc import bmc
 from checker.engines.symbolic.prove import prove
 from checker.model.expectation import Form, PropertyError, expectation
-from checker.model.spec import Property
-from checker.result import HOLDS, UNKNOWN
+from checker.model.spec import ActionDecl, Handler, Initiative, ProcessDecl, ProcessInstance, Property, Spec
+from checker.model.values import FrozenMap
+from checker.result import HOLDS, UNKNOWN, VIOLATED
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
 
@@ -140,3 +143,54 @@ def test_z3_engines_and_simulation_do_not_judge_cycles() -> None:
     default = config(users=1, ops=1)
     assert PROGRESS not in {x.name for x in bmc(SPEC, default, 9).results}
     assert PROGRESS not in {x.name for x in prove(SPEC, default).results}
+
+
+# ------------------------------------------------------------------ a lasso under symmetry
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    n: int
+
+
+def _other(ctx: Any) -> str:
+    return str(next(u for u in ctx.pids("user") if u != ctx.self_id))
+
+
+def _pass_on(s: Count, msg: Any, ctx: Any) -> Count:
+    ctx.send(_other(ctx), "Ping")  # whoever sent it, the ball goes to the other user
+    return s
+
+
+def _throw_in(s: Count, ctx: Any) -> Count | None:
+    if s.n:
+        return None
+    ctx.send(ctx.choose("to", ctx.pids("user")), "Ping")
+    return Count(1)
+
+
+USER = ProcessDecl("user", "User", Count, (Handler("Ping", "Ping", _pass_on),))
+STARTER = ProcessDecl("starter", "Starter", Count, initiatives=(Initiative("throw-in", _throw_in),))
+QUIET = Property("settles", "progress", "the ball stops", check=lambda v: v.quiescent)
+BALL = Spec(
+    name="ball", source=__file__, actions=(ActionDecl("Ping"),), params=(), faults={},
+    process_decls=(STARTER, USER),
+    build=lambda p: (ProcessInstance("starter", STARTER, Count(0)), ProcessInstance("u1", USER, Count(0)),
+                     ProcessInstance("u2", USER, Count(0))),
+    domains=lambda p: {}, properties=(QUIET,), symmetric_kinds=("user",),
+)
+
+
+@pytest.mark.parametrize("symmetry", [True, False])
+def test_a_cycle_through_a_renaming_is_followed_until_the_concrete_world_repeats(symmetry: bool) -> None:
+    """Passing the ball u1 → u2 is, up to renaming the users, a step back to the same
+    state: a self-loop of representatives; the concrete lasso takes it twice."""
+    r = explore(BALL, CheckConfig(params=FrozenMap(), symmetry=symmetry))
+    res = r.result("settles")
+    assert res.verdict == VIOLATED
+    trace = res.trace
+    assert isinstance(trace, LassoTrace)
+    assert (trace.cycle_start, trace.cycle_length) == (2, 2)  # throw-in, first catch; then two passes
+    assert trace.steps[-1][1] == trace.steps[1][1]
+    assert trace.steps[2][1] != trace.steps[1][1]  # one pass alone does not close it concretely
+    assert r.stats.states == (3 if symmetry else 5)
