@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from checker.config import CheckConfig
 from checker.errors import InternalError
-from checker.model.expectation import Form, expectation
+from checker.model.expectation import Expectation, Form, expectation
 from checker.result import (
     EXPECTED_FAIL,
     HOLDS,
@@ -37,10 +37,11 @@ from checker.result import (
     Trace,
     Verdict,
 )
-from checker.model.property_eval import Judge, required_goals
+from checker.model.property_eval import CheckMemo, Judge, check_holds, required_goals
 from checker.model.process import FINDING_KINDS, Finding
 from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
+from checker.engines.progress import EdgeRecorder, lasso, non_progress_cycle
 from checker.engines.symmetry import canonicaliser
 
 ProgressFn = Callable[[Stats], None]
@@ -91,6 +92,9 @@ class _Explorer:
         self.diverged: tuple[int, Step] | None = None
         # findings from execution: first occurrence (source index, step, finding) per key
         self.found: dict[str, tuple[int, Step, Finding]] = {}
+        # progress properties (non-progress cycles): judged on the graph ``recorder`` records
+        self.cycles = [p for p in props if self.expect[p.name].form is Form.PROGRESS]
+        self.recorder: EdgeRecorder | None = None
 
     def _check(self, idx: int, key: Key) -> None:
         found = [t for t in self.pending if t[2](key)]
@@ -123,8 +127,10 @@ class _Explorer:
         fired: dict[int, int] = {}
         fired_get = fired.get
         transitions = 0
-        canon = self.canon
-        expand = sem.expand
+        # a progress property is judged on the explored graph: only then are edges recorded
+        rec = self.recorder = EdgeRecorder(sem.expand, self.canon, index) if self.cycles else None
+        canon = self.canon if rec is None or self.canon is None else rec.canon
+        expand = sem.expand if rec is None else rec.expand
         lookup = index.get
         stop_early = limits.stop_at_first_violation
         divergent = sem.divergent  # filled by Semantics under --conform only
@@ -286,6 +292,8 @@ class _Explorer:
             if stats.limit_hit is None:
                 return mk(VIOLATED, bound, detail=f"no reachable state witnesses: {', '.join(missing)}")
             return mk(UNKNOWN, bound, detail=f"not yet witnessed: {', '.join(missing)}")
+        if form is Form.PROGRESS:
+            return self._progress_verdict(p, stats, mk)
         if form is Form.CONFORMANCE:
             if self.diverged is not None:
                 trace = self._diverging_trace(*self.diverged)
@@ -298,10 +306,41 @@ class _Explorer:
             trace = self.trace_to(idx)
             return mk(EXPECTED_FAIL if p.expected_to_fail else VIOLATED,
                       bound=f"shortest counterexample: {len(trace)} steps", trace=trace)
+        note = premise_note(sem, self.expect[p.name], self.keys)
         if stats.limit_hit is not None:
-            return mk(UNKNOWN, bound)
+            return mk(UNKNOWN, bound, detail=note)
         detail = "expected to fail, but holds in this scenario" if p.expected_to_fail else ""
-        return mk(HOLDS, bound, detail=detail)
+        return mk(HOLDS, bound, detail="; ".join(x for x in (detail, note) if x))
+
+    def _progress_verdict(self, p: Property, stats: Stats, mk: Callable[..., PropertyResult]) -> PropertyResult:
+        """A non-progress cycle on the recorded graph (``checker.engines.progress``)."""
+        assert self.recorder is not None
+        test = CheckMemo(self.sem, lambda v: check_holds(self.sem, p, v))
+        keys = self.keys
+        cycle = non_progress_cycle(self.recorder.succ, lambda i: test(keys[i]), self.depth)
+        if cycle is None:
+            return mk(UNKNOWN if stats.limit_hit is not None else HOLDS, bound_text(self.sem, stats))
+        trace = lasso(self.sem, self.trace_to(cycle[0]), cycle, keys, self.canon)
+        return mk(VIOLATED, f"lasso: stem {trace.cycle_start} steps, cycle {trace.cycle_length} steps", trace=trace,
+                  detail=f"steps {trace.cycle_start + 1}–{len(trace)} repeat forever and never reach a progress state")
+
+
+def premise_note(sem: Semantics, exp: Expectation, keys: list[Key]) -> str:
+    """For an invariant with a premise: how many of the explored (quiescent, for an
+    at-quiescence one) states the premise excluded, so that a premise that is rarely or
+    never met is said in the verdict; "" when it excluded none."""
+    if exp.premise is None:
+        return ""
+    premise = exp.premise
+    memo = CheckMemo(sem, lambda v: bool(premise(v)))
+    n = sem.nprocs
+    judged = [k for k in keys if not k[n]] if exp.quiescent_only else keys
+    skipped = sum(1 for k in judged if not memo(k))
+    if not skipped:
+        return ""
+    where = "quiescent states" if exp.quiescent_only else "states"
+    return (f"vacuous in {skipped:,} of {len(judged):,} {where} (its premise is false there; "
+            f"checked in {len(judged) - skipped:,})")
 
 
 def peak_rss_mb() -> float:

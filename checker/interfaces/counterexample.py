@@ -12,7 +12,8 @@ Top-level fields of schema version 1 (see ``REQUIRED_FIELDS``): ``schema_version
 {states {pid: state}, faults_left, injections_left}, ``steps`` [{index, kind, pid,
 handler, message, choices, reason, sent, changes}], ``final`` {quiescent, in_flight,
 states, obligations}, ``violation`` (one line, or null for a witness), ``witness``
-({goal: step index} for a ``sometimes`` witness, else null), ``length`` (the number of
+({goal: step index} for a ``sometimes`` witness, else null); a ``progress``
+counterexample (a lasso) adds ``cycle`` {start, length} and marks its steps ``cycle``; ``length`` (the number of
 steps; absent in files written before it existed). ``spec.source`` is the spec file
 relative to its repository root (the nearest ancestor holding ``.git`` or
 ``pyproject.toml``), or absolute outside one; ``spec.path`` is its absolute path. The
@@ -336,10 +337,39 @@ def counterexample_data(
     }
     if expectation(spec_prop).form is Form.REACHABLE:
         data["witness"] = witness_steps(sem, spec_prop, trace.initial, [w for _, w in trace.steps])
+    elif expectation(spec_prop).form is Form.PROGRESS:
+        data.update(lasso_fields(trace, steps))
     else:
         last = sem.divergent.get(id(trace.steps[-1][0])) if trace.steps else None
         data["violation"] = explain_violation(sem, spec_prop, final, last or prop.detail)
     return data
+
+
+def lasso_fields(trace: Any, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A non-progress cycle's fields (``checker.engines.progress.LassoTrace``): ``cycle``
+    {start, length} (the world after the last step is the world after step ``start``) and
+    ``violation``; each step of the cycle is marked ``"cycle": true``."""
+    start = getattr(trace, "cycle_start", None)
+    if not isinstance(start, int):
+        raise InternalError("a progress property's counterexample must be a lasso (LassoTrace)")
+    for s in steps[start:]:
+        s["cycle"] = True
+    n = len(steps)
+    return {"cycle": {"start": start, "length": n - start},
+            "violation": f"lasso: after steps 1–{start} (the stem), steps {start + 1}–{n} lead back to the state "
+                         f"after step {start} and repeat forever; no state on the cycle is a progress state"}
+
+
+def lasso_cycle(data: Mapping[str, Any], name: str) -> int:
+    """The ``cycle.start`` of a saved lasso, validated; ``TraceFileError`` if missing or malformed."""
+    c = data.get("cycle")
+    n = len(data["steps"])
+    if not isinstance(c, dict) or not isinstance(c.get("start"), int) or not isinstance(c.get("length"), int):
+        raise TraceFileError(f"{name}: a progress counterexample needs a field 'cycle' {{start, length}} (integers)")
+    start, length = c["start"], c["length"]
+    if isinstance(start, bool) or not 0 <= start < n or start + length != n:
+        raise TraceFileError(f"{name}: field 'cycle' ({start}, {length}) does not fit the {n} steps (start + length = steps)")
+    return int(start)
 
 
 def processes_json(sem: Semantics) -> list[dict[str, str]]:

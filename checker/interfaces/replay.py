@@ -17,7 +17,9 @@ ways of not reproducing, each inconclusive (exit 3: a replay never shows that a 
 holds): ``diverged`` (a step is not possible any more or has a different effect; ``step``
 says which, 0 = the initial state or configuration), ``not-reproduced`` (every step
 replays but the end is not what the file records: the final state differs, or the
-property no longer fails there), ``unwitnessed`` (a goal is not met where recorded).
+property no longer fails there), ``unwitnessed`` (a goal is not met where recorded). A
+non-progress cycle (a lasso, field ``cycle``) violates when its cycle still closes and
+avoids every progress state; otherwise it is ``diverged`` at the cycle's start.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import NETWORKS, CheckConfig
+from checker.engines.progress import judge_lasso
 from checker.interfaces.counterexample import (
     config_from_json,
     explain_violation,
+    lasso_cycle,
     load_counterexample,
     message_to_json,
     step_key_json,
@@ -41,7 +45,7 @@ from checker.interfaces.counterexample import (
 from checker.engines.conformance import find_property
 from checker.errors import HandlerError, SpecError, TraceFileError
 from checker.model.expectation import Form, expectation
-from checker.model.property_eval import goals_met, required_goals, violated_at
+from checker.model.property_eval import check_holds, goals_met, required_goals, violated_at
 from checker.interfaces.render import MAX_CELL, cut, fmt_changes, fmt_choices, fmt_message
 from checker.model.semantics import Semantics, Step, World
 from checker.model.spec import Param, Property, Spec, StepKind
@@ -119,6 +123,8 @@ def replay(spec: Spec, data: dict[str, Any], name: str = "the trace") -> ReplayO
         if hit:
             return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and step {last} still shows it: {hit[0].text}")
         return ReplayOutcome(NOT_REPRODUCED, last, f"all {last} steps replay, but step {last} does not show {prop_name}")
+    if exp.form is Form.PROGRESS:  # a lasso: the cycle must still close, avoiding progress states
+        return _lasso(sem, prop, worlds, lasso_cycle(data, prop_name), last)
     if exp.form is Form.CONFORMANCE:  # the last step must still leave the model
         why = sem.divergent.get(id(last_step)) if last_step is not None else None
         if why is not None:
@@ -243,6 +249,15 @@ def _witness(sem: Semantics, prop: Property, worlds: list[World], saved: Any, la
     others = [g for g in need if g not in claimed]
     note = f" (not covered by this trace: {', '.join(others)})" if others else ""
     return ReplayOutcome(WITNESSED, None, f"all {last} steps replay; witnessed: {where}{note}")
+
+
+def _lasso(sem: Semantics, prop: Property, worlds: list[World], start: int, last: int) -> ReplayOutcome:
+    """Judge a replayed non-progress cycle (``checker.engines.progress.judge_lasso``)."""
+    why = judge_lasso(lambda w: check_holds(sem, prop, sem.view(w)), worlds, start)
+    if why is None:
+        return ReplayOutcome(VIOLATES, None, f"all {last} steps replay and steps {start + 1}–{last} still close a "
+                                             "cycle that never reaches a progress state")
+    return ReplayOutcome(DIVERGED, last, f"all {last} steps replay, but the recorded lasso is not reproduced: {why}")
 
 
 def _initial_mismatch(sem: Semantics, world: World, saved: dict[str, Any]) -> str:

@@ -27,7 +27,8 @@ from checker.manifest.schema import Goal, Observable, PropertySpec
 from checker.model.spec import PROPERTY_KINDS, PropertyKind
 from checker.manifest.templates import TEMPLATES, answer_spec_error, expand, template_named
 
-_KINDS = tuple(k.value for k in PROPERTY_KINDS)  # the kinds a manifest declares
+# the kinds a manifest declares (a non-progress cycle has no form in the expression language)
+_KINDS = tuple(k.value for k in PROPERTY_KINDS if k is not PropertyKind.PROGRESS)
 _COMMON = ("name", "meaning", "expected_to_fail")
 _KIND_KEYS: Mapping[PropertyKind, tuple[str, ...]] = MappingProxyType(
     {

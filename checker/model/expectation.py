@@ -12,7 +12,10 @@ Every kind is one of five forms (``Form``), and engines dispatch on the form onl
 * ``CONFORMANCE``: every step of an implementation is a step of the model (judged on
   the steps an engine takes, ``checker.engines.conformance``): kind ``step``;
 * ``FINDING``: something wrong seen while executing the code (``checker.model.process.Finding``),
-  one result per finding: kind ``finding``.
+  one result per finding: kind ``finding``;
+* ``PROGRESS``: no reachable cycle of states avoids every state where ``check(view)``
+  holds (a non-progress cycle, judged on the explored graph by
+  ``checker.engines.progress``): kind ``progress``.
 
 A new kind is one rule, a function from a ``Property`` to its ``Expectation`` that
 raises ``PropertyError`` when the property lacks what the kind needs: an entry in
@@ -44,6 +47,7 @@ class Form(StrEnum):
     REACHABLE = "reachable"
     CONFORMANCE = "conformance"
     FINDING = "finding"
+    PROGRESS = "progress"
 
 
 class PropertyError(SpecError):
@@ -71,7 +75,10 @@ class Expectation:
     ``check`` (``INVARIANT``) must hold, in every world or (``quiescent_only``) in every
     quiescent one; ``trigger``/``discharge`` (``OBLIGATIONS``) open and close obligations
     on each step; ``goals`` (``REACHABLE``) must each be witnessed, those named by
-    ``required(params)`` when given.
+    ``required(params)`` when given; ``check`` (``PROGRESS``) tells the progress states.
+    ``premise`` (``INVARIANT``, optional) says whether a state is one the property is
+    about; ``check`` includes it (holds where it is false): it only feeds the verdict's
+    count of the states the check was vacuous in.
     """
 
     name: str
@@ -83,6 +90,7 @@ class Expectation:
     discharge: Callable[[StepInfo], Sequence[Any]] | None = None
     goals: Mapping[str, Check] = field(default_factory=dict)
     required: Callable[[Params], Sequence[str]] | None = None
+    premise: Check | None = None
 
     @property
     def at_worlds(self) -> bool:
@@ -121,7 +129,23 @@ Rule = Callable[[Property], Expectation]
 def _invariant(p: Property, quiescent_only: bool) -> Expectation:
     if p.check is None:
         raise PropertyError(f"property {p.name!r} ({p.kind}) has no check; pass check=lambda w: ...")
-    return Expectation(p.name, p.kind, Form.INVARIANT, check=p.check, quiescent_only=quiescent_only)
+    return Expectation(p.name, p.kind, Form.INVARIANT, check=p.check, quiescent_only=quiescent_only, premise=p.premise)
+
+
+def _only_invariants_have_premises(rule: Rule) -> Rule:
+    def checked(p: Property) -> Expectation:
+        if p.premise is not None:
+            raise PropertyError(f"property {p.name!r} ({p.kind}) has a premise; only always and at-quiescence "
+                                "properties take premise=")
+        return rule(p)
+
+    return checked
+
+
+def _progress(p: Property) -> Expectation:
+    if p.check is None:
+        raise PropertyError(f"progress property {p.name!r} has no check; pass check=lambda w: ... (the progress states)")
+    return Expectation(p.name, p.kind, Form.PROGRESS, check=p.check)
 
 
 def _response(p: Property) -> Expectation:
@@ -140,8 +164,9 @@ def _sometimes(p: Property) -> Expectation:
 _RULES: Mapping[str, Rule] = MappingProxyType({
     PropertyKind.ALWAYS: lambda p: _invariant(p, False),
     PropertyKind.AT_QUIESCENCE: lambda p: _invariant(p, True),
-    PropertyKind.RESPONSE: _response,
-    PropertyKind.SOMETIMES: _sometimes,
+    PropertyKind.RESPONSE: _only_invariants_have_premises(_response),
+    PropertyKind.SOMETIMES: _only_invariants_have_premises(_sometimes),
+    PropertyKind.PROGRESS: _only_invariants_have_premises(_progress),
     PropertyKind.STEP: lambda p: Expectation(p.name, p.kind, Form.CONFORMANCE),
     PropertyKind.FINDING: lambda p: Expectation(p.name, p.kind, Form.FINDING),
 })

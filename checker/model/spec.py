@@ -39,12 +39,14 @@ class PropertyKind(StrEnum):
     AT_QUIESCENCE = "at-quiescence"
     RESPONSE = "response"
     SOMETIMES = "sometimes"
+    PROGRESS = "progress"  # no reachable cycle avoids the progress states (SPIN's non-progress cycles)
     STEP = "step"  # conformance to the model (made by the engine under --conform)
     FINDING = "finding"  # a finding from execution (made by the engine)
 
 
 # the kinds a spec declares (step and finding properties are made by the engines)
-PROPERTY_KINDS = (PropertyKind.ALWAYS, PropertyKind.AT_QUIESCENCE, PropertyKind.RESPONSE, PropertyKind.SOMETIMES)
+PROPERTY_KINDS = (PropertyKind.ALWAYS, PropertyKind.AT_QUIESCENCE, PropertyKind.RESPONSE, PropertyKind.SOMETIMES,
+                  PropertyKind.PROGRESS)
 ENGINE_FAULTS: dict[str, str] = {
     "loss": "a message in flight is lost (the MU gave up); at most --max-faults per run",
     "handler-error": "a handler raises: its effects are discarded and it sends nothing",
@@ -252,6 +254,12 @@ class Property:
       closes them; every quiescent state must have none open.
     * ``sometimes``: ``goals`` maps a goal name to ``check(view) -> bool``; each goal in
       ``required(params)`` must be reachable.
+    * ``progress``: ``check(view) -> bool`` says which states are progress states; no
+      reachable cycle of states may avoid them all (a non-progress cycle, as SPIN's).
+    ``premise(view) -> bool`` (``always`` / ``at-quiescence`` only) says whether a state
+    is one the property is about; ``check`` must include it (``not premise(v) or ...``):
+    the premise only lets the explorer say in the verdict in how many (quiescent) states
+    the check held vacuously, so a premise that is rarely or never met is not silent.
     ``expected_to_fail`` marks a property that documents a known, accepted behaviour.
     ``explain(view) -> str`` (optional) says in one line what the values are in a state
     where the property fails (shown in counterexamples).
@@ -278,6 +286,7 @@ class Property:
     kind_label: str | None = None
     explain: Callable[[View], str] | None = None
     obligations_of: str | None = None
+    premise: Callable[[View], bool] | None = None
 
     @property
     def shown_kind(self) -> str:

@@ -1,10 +1,13 @@
-"""The TIM3 properties, exactly as named in DESIGN.md."""
+"""The TIM3 properties: the seven of DESIGN.md, and four that close gaps the mutants of
+issue 9 showed (``positions-match-per-user``, ``supply-within-cap``,
+``no-non-progress-cycle``, and ``positions-match-supply``'s premise, counted in its verdict)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from checker.model.logic import conj
 from checker.model.spec import Params, Property, StepInfo
 
 
@@ -35,6 +38,32 @@ def _inflight_balance(w: Any) -> bool:
     applied = w.token.applied
     unsent = sum(applied.get(r, 0) for r, p in w.coordinator.pending.items() if not p.update_sent)
     return w.token.supply == _positions(w) + in_flight + unsent  # type: ignore[no-any-return]
+
+
+def _within_cap(w: Any) -> bool:
+    return w.token.supply <= w.params["max_supply"]  # type: ignore[no-any-return]
+
+
+def _user_accounts(w: Any) -> dict[str, tuple[Any, Any, Any, Any]]:
+    """Per user id: (net supply change the Token Manager booked to it, its position at the
+    State Manager, Σ UpdatePosition amounts in flight for it, Σ supply changes of its open
+    requests whose UpdatePosition is not yet sent)."""
+    balances, positions, applied = w.token.balances, w.state.positions, w.token.applied
+    flight: dict[str, list[Any]] = {}
+    for m in w.in_flight_of("UpdatePosition"):
+        if m.src == "coordinator" and m.dst == "state":
+            flight.setdefault(m.tag("User"), []).append(m.tag("Amount"))
+    unsent: dict[str, list[Any]] = {}
+    for r, p in w.coordinator.pending.items():
+        if not p.update_sent:
+            unsent.setdefault(p.user, []).append(applied.get(r, 0))
+    users = sorted(set(balances) | set(positions) | set(flight) | set(unsent))
+    return {u: (balances.get(u, 0), positions.get(u, 0), sum(flight.get(u, ())), sum(unsent.get(u, ())))
+            for u in users}
+
+
+def _per_user_balance(w: Any) -> Any:
+    return conj(booked == pos + fly + owed for booked, pos, fly, owed in _user_accounts(w).values())
 
 
 def _collateral(w: Any) -> bool:
@@ -88,6 +117,17 @@ def _explain_inflight(w: Any) -> str:
     )
 
 
+def _explain_cap(w: Any) -> str:
+    return (f"total supply {w.token.supply} > max supply {w.params['max_supply']} "
+            f"(balances {_fmt_map(w.token.balances)})")
+
+
+def _explain_per_user(w: Any) -> str:
+    bad = [f"{u}: booked {b} ≠ position {p} + UpdatePosition in flight {f} + unsent {o}"
+           for u, (b, p, f, o) in _user_accounts(w).items() if b != p + f + o]
+    return "; ".join(bad) or "every user's account balances"
+
+
 def _explain_collateral(w: Any) -> str:
     locked = sum(w.lock.locked.values())
     rel = "must equal" if w.quiescent else "must be ≤"
@@ -116,6 +156,7 @@ PROPERTIES: tuple[Property, ...] = (
         "at-quiescence",
         "no message in flight and nothing pending ⇒ Σ positions = total supply",
         check=lambda w: not _nothing_pending(w) or _positions(w) == w.token.supply,
+        premise=_nothing_pending,  # the verdict counts the quiescent states where it is vacuous
         explain=_explain_positions,
     ),
     Property(
@@ -132,6 +173,21 @@ PROPERTIES: tuple[Property, ...] = (
         check=lambda w: _positions(w) == w.token.supply,
         expected_to_fail=True,
         explain=_explain_positions,
+    ),
+    Property(
+        "positions-match-per-user",
+        "always",
+        "for each user: the supply change booked to it at the Token Manager = its position + its UpdatePosition "
+        "deltas in flight + the supply changes of its open requests not yet sent",
+        check=_per_user_balance,
+        explain=_explain_per_user,
+    ),
+    Property(
+        "supply-within-cap",
+        "always",
+        "total supply ≤ the Token Manager's max-supply cap in every state",
+        check=_within_cap,
+        explain=_explain_cap,
     ),
     Property(
         "collateral-backs-supply",
@@ -158,5 +214,11 @@ PROPERTIES: tuple[Property, ...] = (
             "a request is refused": _user_outcome(None, "error"),
         },
         required=_required_goals,
+    ),
+    Property(
+        "no-non-progress-cycle",
+        "progress",
+        "no reachable cycle of states avoids quiescence (a retry loop that never settles; SPIN's non-progress cycles)",
+        check=lambda w: w.quiescent,
     ),
 )

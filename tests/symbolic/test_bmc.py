@@ -79,6 +79,9 @@ def test_explicit_and_bmc_agree(version: str, faults: tuple[str, ...], ops: int)
     same = bmc(SPEC, cfg, 40, symbolic_params=())
     full = bmc(SPEC, cfg, 40)
     for e in ex.results:
+        if e.kind == "progress":  # cycles are judged by the explorer only: bmc leaves them out
+            assert e.name not in {r.name for r in same.results}
+            continue
         b = same.result(e.name)
         assert b.verdict == e.verdict, (e.name, e.verdict, b.verdict)
         if e.verdict in (VIOLATED, EXPECTED_FAIL):

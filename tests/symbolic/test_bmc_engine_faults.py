@@ -23,6 +23,8 @@ def _agree(version: str, fault: str, ops: int, depth: int) -> None:
     ex = explore(SPEC, cfg)
     bm = bmc(SPEC, cfg, depth, symbolic_params=())
     for e in ex.results:
+        if e.kind == "progress":  # cycles are judged by the explorer only: bmc leaves them out
+            continue
         b = bm.result(e.name)
         if e.verdict in BAD:
             assert b.verdict == e.verdict, (e.name, e.verdict, b.verdict)

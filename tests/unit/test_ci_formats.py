@@ -23,7 +23,8 @@ def test_sarif_of_v1_in_lua_points_at_the_lua_line() -> None:
     run = log["runs"][0]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} == {p.name for p in SPEC.properties}
     failed = {x["ruleId"] for x in run["results"]}
-    assert failed == {"update-follows-success", "positions-match-supply", "positions-match-supply-inflight"}
+    assert failed == {"update-follows-success", "positions-match-supply", "positions-match-supply-inflight",
+                      "positions-match-per-user"}  # v1 never books a position: per user neither
     flow = run["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"]
     uris = {loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in flow}
     assert any(u.endswith("coordinator_v1.lua") for u in uris)
@@ -41,9 +42,9 @@ def test_sarif_of_a_finding_is_located_at_its_file_and_line() -> None:
 def test_junit_markdown_and_annotations() -> None:
     r = explore(SPEC, config(version="v1", users=1, ops=1))
     suite = ET.fromstring(junit(r))
-    assert suite.get("failures") == "3" and suite.get("errors") == "0"
+    assert suite.get("failures") == "4" and suite.get("errors") == "0"  # with positions-match-per-user
     assert len(suite.findall("testcase")) == len(SPEC.properties)
     md = markdown(r)
     assert "| `positions-match-supply` | at-quiescence | ❌ VIOLATED |" in md
     ann = github_annotations(r).splitlines()
-    assert len(ann) == 3 and all(a.startswith("::error file=") for a in ann)
+    assert len(ann) == 4 and all(a.startswith("::error file=") for a in ann)

@@ -38,7 +38,8 @@ def test_violations_are_saved_with_copyable_lines(tmp_path: Path) -> None:
     r = run("check", "--coordinator", "v1", "--ops", "1", "--out", str(tmp_path))
     assert r.exit_code == 1, r.output
     names = sorted(p.name.split("--", 1)[0] for p in tmp_path.glob("*.json"))
-    assert names == ["positions-match-supply", "positions-match-supply-inflight", "update-follows-success"]
+    assert names == ["positions-match-per-user", "positions-match-supply", "positions-match-supply-inflight",
+                     "update-follows-success"]
     lines = [x.strip() for x in r.stdout.splitlines()]
     for path in tmp_path.glob("*.json"):
         shown = next(x for x in lines if x.endswith(path.name) and not x.startswith("tim3check"))

@@ -49,12 +49,13 @@ def test_each_kind_has_one_form() -> None:
                                      discharge=lambda i: (), goals={"g": lambda v: True})).form
              for k in PropertyKind}
     assert forms == {"always": Form.INVARIANT, "at-quiescence": Form.INVARIANT, "response": Form.OBLIGATIONS,
-                     "sometimes": Form.REACHABLE, "step": Form.CONFORMANCE, "finding": Form.FINDING}
-    assert declarable_kinds() == PROPERTY_KINDS == ("always", "at-quiescence", "response", "sometimes")
+                     "sometimes": Form.REACHABLE, "progress": Form.PROGRESS, "step": Form.CONFORMANCE,
+                     "finding": Form.FINDING}
+    assert declarable_kinds() == PROPERTY_KINDS == ("always", "at-quiescence", "response", "sometimes", "progress")
 
 
 def test_an_unknown_kind_is_rejected_outside_its_block() -> None:
-    with pytest.raises(SpecError, match="has kind 'never'; use one of always, at-quiescence, response, sometimes"):
+    with pytest.raises(SpecError, match="has kind 'never'; use one of always, at-quiescence, response, sometimes, progress"):
         validate(WITH_NEVER)
     with kinds_extended({"never": never}):
         assert "never" in declarable_kinds()

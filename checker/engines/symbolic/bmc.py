@@ -32,6 +32,7 @@ from checker.model.expectation import Form, expectation
 from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
 from checker.model.semantics import ADVERSARY, Step
 from checker.model.spec import HANDLER_STEPS, Property, Spec
+from checker.engines.progress import is_progress, unchecked_named
 from checker.engines.symbolic.concrete import concrete_trace, violated_concretely
 from checker.engines.symbolic.semantics import SymSemantics, SymState
 from checker.engines.symbolic.translate import skeleton
@@ -63,7 +64,9 @@ class _Bmc:
         self.depth = depth
         self.progress = progress
         self.solver = make_solver(rlimit, timeout_ms)
-        self.props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
+        # progress properties (cycles) are not judged on paths: left out, or UNKNOWN when named
+        self.props = [p for p in spec.properties if (config.properties is None or p.name in config.properties)
+                      and not is_progress(p)]
         self.expect = {p.name: expectation(p) for p in self.props}
         self.resp_index = {p.name: i for i, p in enumerate(self.ss.response_props)}
         self.violation: dict[str, tuple[int, z3.ModelRef]] = {}
@@ -176,6 +179,7 @@ class _Bmc:
         if self.oracle.unknown is not None:
             stats.limit_hit = stats.limit_hit or f"solver unknown while branching: {self.oracle.unknown}"
         results = [self._verdict(p, depth_done, exhausted, stats) for p in self.props]
+        results += unchecked_named(self.ss.spec, cfg.properties, Engine.BMC, scope_text(self.ss))
         return CheckResult(spec_name=self.ss.spec.name, spec_source=self.ss.spec.source,
                            scenario=scope_text(self.ss), config=cfg, engine=Engine.BMC, results=results, stats=stats)
 

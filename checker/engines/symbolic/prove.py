@@ -27,6 +27,7 @@ from checker.config import CheckConfig
 from checker.model.expectation import Form, StateCheck, expectation, state_check
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
 from checker.model.spec import Property, Spec
+from checker.engines.progress import unchecked_named
 from checker.engines.symbolic.bmc import bmc, scope_text
 from checker.engines.symbolic.semantics import SymSemantics
 from checker.engines.symbolic.shapes import Edge, ShapeGraph, build_graph
@@ -314,8 +315,10 @@ def prove(spec: Spec, config: CheckConfig, properties: list[str] | None = None, 
     stats = _graph_stats(graphs, max_shapes, start)
     if stopped:
         stats.limit_hit = stopped[0]
+    named = list(properties) if properties is not None else config.properties
+    skipped = unchecked_named(spec, named, Engine.PROVE, scope)  # progress properties: named, so UNKNOWN
     return CheckResult(spec_name=spec.name, spec_source=spec.source, scenario=scope, config=config,
-                       engine=Engine.PROVE, results=[results[p.name] for p in wanted], stats=stats)
+                       engine=Engine.PROVE, results=[results[p.name] for p in wanted] + skipped, stats=stats)
 
 
 def provable(spec: Spec, config: CheckConfig, properties: list[str] | None) -> list[Property]:
