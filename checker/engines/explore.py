@@ -128,7 +128,7 @@ class _Explorer:
         fired_get = fired.get
         transitions = 0
         # a progress property is judged on the explored graph: only then are edges recorded
-        rec = self.recorder = EdgeRecorder(sem.expand, self.canon, index) if self.cycles else None
+        rec = self.recorder = EdgeRecorder(sem.expand, self.canon, index, depth) if self.cycles else None
         canon = self.canon if rec is None or self.canon is None else rec.canon
         expand = sem.expand if rec is None else rec.expand
         lookup = index.get
@@ -317,7 +317,10 @@ class _Explorer:
         assert self.recorder is not None
         test = CheckMemo(self.sem, lambda v: check_holds(self.sem, p, v))
         keys = self.keys
-        cycle = non_progress_cycle(self.recorder.succ, lambda i: test(keys[i]), self.depth)
+        rec = self.recorder
+        # no back edge between two non-progress states: no cycle of them (see EdgeRecorder)
+        candidates = any(not test(keys[i]) and not test(keys[j]) for i, j in rec.back)
+        cycle = non_progress_cycle(rec.graph(keys), lambda i: test(keys[i]), self.depth) if candidates else None
         if cycle is None:
             return mk(UNKNOWN if stats.limit_hit is not None else HOLDS, bound_text(self.sem, stats))
         trace = lasso(self.sem, self.trace_to(cycle[0]), cycle, keys, self.canon)

@@ -49,15 +49,22 @@ class LassoTrace(Trace):
 
 
 class EdgeRecorder:
-    """Wraps ``Semantics.expand`` (and the canonicaliser) so that the explorer records the
-    edges of its graph by state index: ``succ[i]`` lists the indices of the successors of
-    state ``i`` (their representatives under symmetry), duplicates kept. The index of a
-    successor is looked up after the explorer has stored it (on the generator's resumption)."""
+    """Wraps ``Semantics.expand`` (and the canonicaliser) while the explorer runs, keeping
+    only what a non-progress cycle needs, in memory proportional to the *back edges*: an
+    edge ``i -> j`` to a state already stored at a depth ``<= depth[i]``. Every cycle has
+    one (depths cannot grow all the way round), so no back edge between non-progress
+    states means no non-progress cycle, and the explorer's graph is never stored. Only
+    when such an edge exists does ``graph()`` rebuild ``succ[i]`` (the indices of the
+    successors of state ``i``, their representatives under symmetry, duplicates kept, in
+    expansion order) by expanding the explored states again (outcomes are memoised).
+    A successor's index is looked up after the explorer has stored it (on the generator's
+    resumption)."""
 
     def __init__(self, expand: Callable[[Key], Iterator[tuple[Step, Key]]],
-                 canon: Callable[[Key], Key] | None, index: Mapping[Key, int]) -> None:
-        self._expand, self._canon, self._index = expand, canon, index
-        self.succ: dict[int, list[int]] = {}
+                 canon: Callable[[Key], Key] | None, index: Mapping[Key, int], depth: Sequence[int]) -> None:
+        self._expand, self._canon, self._index, self._depth = expand, canon, index, depth
+        self.back: list[tuple[int, int]] = []  # (i, j): an edge to a state at depth <= depth[i]
+        self.expanded = 0  # states 0 .. expanded-1 were expanded (the explorer goes in index order)
         self._last: tuple[Key, Key] | None = None  # the explorer's last canon call (input, output)
 
     def canon(self, key: Key) -> Key:
@@ -67,19 +74,38 @@ class EdgeRecorder:
         self._last = (key, c)
         return c
 
+    def _index_of(self, k2: Key, remembered: bool) -> int | None:
+        j = self._index.get(k2)
+        if j is None and self._canon is not None:
+            last = self._last
+            j = self._index.get(last[1] if remembered and last is not None and last[0] is k2 else self._canon(k2))
+        return j
+
     def expand(self, key: Key) -> Iterator[tuple[Step, Key]]:
-        """``Semantics.expand(key)``, recording each successor's index."""
-        index = self._index
-        out = self.succ.setdefault(index[key], [])
+        """``Semantics.expand(key)``, noting each back edge."""
+        i = self._index[key]
+        if i != self.expanded:
+            raise InternalError("the explorer expanded its states out of index order")
+        self.expanded = i + 1
+        depth, back = self._depth, self.back
+        d = depth[i]
         for step, k2 in self._expand(key):
             self._last = None
             yield step, k2
-            j = index.get(k2)
-            if j is None and self._canon is not None:
-                last = self._last
-                j = index.get(last[1] if last is not None and last[0] is k2 else self._canon(k2))
-            if j is not None:
-                out.append(j)
+            j = self._index_of(k2, True)
+            if j is not None and depth[j] <= d:
+                back.append((i, j))
+
+    def graph(self, keys: Sequence[Key]) -> dict[int, list[int]]:
+        """``succ`` of every expanded state, rebuilt by expanding each once more."""
+        succ: dict[int, list[int]] = {}
+        for i in range(self.expanded):
+            out = succ[i] = []
+            for _, k2 in self._expand(keys[i]):
+                j = self._index_of(k2, False)
+                if j is not None:
+                    out.append(j)
+        return succ
 
 
 def non_progress_cycle(succ: Mapping[int, Sequence[int]], progress: Callable[[int], bool],

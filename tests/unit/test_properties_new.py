@@ -87,19 +87,43 @@ def test_successors_never_expanded_are_not_on_a_cycle() -> None:
     assert non_progress_cycle({0: [1], 1: [2]}, lambda i: False, depths(3)) is None
 
 
-def test_the_recorder_records_every_edge_by_index_once_the_explorer_stored_it() -> None:
+def test_the_recorder_keeps_only_back_edges_and_rebuilds_the_graph_on_demand() -> None:
     index: dict[Any, int] = {("a",): 0}
-    graph = {("a",): [("b",), ("a",)], ("b",): [("a",), ("c",)]}
+    depth = [0]
+    graph = {("a",): [("b",), ("a",)], ("b",): [("a",), ("c",)], ("c",): [("b",)]}
 
     def expand(k: Any) -> Any:
         for k2 in graph.get(k, []):
             yield None, k2
 
-    rec = EdgeRecorder(expand, None, index)
-    for key in (("a",), ("b",)):
+    rec = EdgeRecorder(expand, None, index, depth)
+    for key in (("a",), ("b",), ("c",)):
         for _, k2 in rec.expand(key):
-            index.setdefault(k2, len(index))  # what the explorer does with a new key
-    assert rec.succ == {0: [1, 0], 1: [0, 2]}
+            if k2 not in index:  # what the explorer does with a new key
+                index[k2] = len(index)
+                depth.append(depth[index[key]] + 1)
+    # a -> a (self loop), b -> a (depth 0 <= 1), c -> b (depth 1 <= 2); a -> b and b -> c go forward
+    assert rec.back == [(0, 0), (1, 0), (2, 1)]
+    assert rec.graph([("a",), ("b",), ("c",)]) == {0: [1, 0], 1: [0, 2], 2: [1]}
+
+
+def test_an_acyclic_graph_has_no_back_edge() -> None:
+    index: dict[Any, int] = {("a",): 0}
+    depth = [0]
+    graph = {("a",): [("b",), ("c",)], ("b",): [("c",)]}  # a diamond-ish DAG: b -> c is a cross edge forward
+
+    def expand(k: Any) -> Any:
+        for k2 in graph.get(k, []):
+            yield None, k2
+
+    rec = EdgeRecorder(expand, None, index, depth)
+    for key in (("a",), ("b",), ("c",)):
+        for _, k2 in rec.expand(key):
+            if k2 not in index:
+                index[k2] = len(index)
+                depth.append(depth[index[key]] + 1)
+    assert rec.back == [(1, 2)]  # c was stored at depth 1 = depth(b): a candidate, not a cycle
+    assert non_progress_cycle(rec.graph([("a",), ("b",), ("c",)]), lambda i: False, depth) is None
 
 
 def test_judge_lasso_says_what_is_wrong() -> None:
