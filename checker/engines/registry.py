@@ -3,7 +3,7 @@ and the pytest plugin.
 
 An engine is a function ``(spec, config, progress, options) -> CheckResult``; ``options``
 (``EngineOptions``) carries the settings only some engines read (``--depth`` for bmc,
-``--runs``/``--steps`` for simulate, ``--method`` for prove). A new engine is one entry
+``--runs``/``--steps``/``--seed`` for simulate, ``--method`` for prove). A new engine is one entry
 in ``ENGINES`` (and a member of ``checker.result.Engine``): the CLI's ``--engine``
 choices, its help text, ``audit`` and the plugin all come from here.
 
@@ -45,6 +45,7 @@ class EngineOptions:
     method: str = "auto"
     max_shapes: int = 20_000
     prove_configs: tuple[CheckConfig, ...] = ()
+    seed: int = 0  # simulate's --seed (checker.engines.simulate.DEFAULT_SEED)
 
 
 Run = Callable[[Spec, CheckConfig, ProgressFn | None, EngineOptions], CheckResult]
@@ -68,7 +69,7 @@ def _explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: En
 def _simulate(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
     from checker.engines.simulate import simulate
 
-    return simulate(spec, config, runs=o.runs, max_steps=o.steps)
+    return simulate(spec, config, runs=o.runs, max_steps=o.steps, seed=o.seed)
 
 
 def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
@@ -78,18 +79,9 @@ def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: Engine
 
 
 def _prove(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
-    from checker.engines.symbolic.prove import prove
+    from checker.engines.symbolic.prove import prove_engine
 
-    if o.method == "parametric":  # any number of users and operations (checker/engines/symbolic/parametric.py)
-        from checker.engines.symbolic.parametric import prove_parametric
-
-        results = prove_parametric(spec, config)
-        scope = "any number of users and operations (the spec's parametric view)"
-        return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE, results, Stats())
-    if not o.prove_configs:
-        return prove(spec, config, method=o.method, max_shapes=o.max_shapes, progress=progress)
-    parts = [prove(spec, c, method=o.method, max_shapes=o.max_shapes, progress=progress) for c in o.prove_configs]
-    return merge_scenarios(parts, "prove's default scenarios (no --users/--ops given)")
+    return prove_engine(spec, config, o.prove_configs, o.method, o.max_shapes, progress)
 
 
 def scenario_label(config: CheckConfig, names: Sequence[str] = ("users", "ops")) -> str:

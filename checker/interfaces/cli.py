@@ -19,12 +19,14 @@ from typing import Any
 import click
 from rich.console import Console
 
+from checker import stop
 from checker.config import NETWORKS
 from checker.engines.registry import BMC_DEPTH, ENGINES, PROVE_SCENARIOS, EngineOptions, engines_help, run_engine
 from checker.errors import UsageError, UserError
 from checker.interfaces.loader import config_from_options, load_spec
 from checker.interfaces.report import render_check, result_json, verdict_table
 from checker.result import (
+    EXIT_BY_SIGNAL,
     EXIT_OK,
     EXIT_UNKNOWN,
     EXIT_USAGE,
@@ -36,6 +38,7 @@ from checker.result import (
     Stats,
 )
 from checker.model.spec import Spec
+from checker.stop import HANDLER_BUDGET
 
 F = Callable[..., Any]
 
@@ -293,13 +296,20 @@ def main() -> None:
 @click.option("--conform", is_flag=True,
               help="explore: check every step of the implementation (--impl lua) against the model's step "
                    "(refinement; property conforms-to-model)")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="simulate: the seed of the random runs (printed in every verdict)")
+@click.option("--handler-timeout", "handler_timeout", type=click.FloatRange(min=0, min_open=True),
+              default=HANDLER_BUDGET, show_default=True, metavar="SECONDS",
+              help="without --timeout: a Python handler delivery running longer is a spec error (exit 2)")
 @scenario_options
 @format_option(CHECK_FORMATS)
 def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], out: Path | None, no_save: bool,
-          save_expected: bool, conform: bool, engine: str, fmt: str, quiet: bool, properties: tuple[str, ...], **options: Any) -> int:
+          save_expected: bool, conform: bool, seed: int, handler_timeout: float, engine: str, fmt: str, quiet: bool,
+          properties: tuple[str, ...], **options: Any) -> int:
     """Check every property of the spec (default: spec.tim3, coordinator v3).
 
-    Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN).
+    Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was reached (UNKNOWN);
+    130 / 143: stopped by Ctrl-C / SIGTERM (what was established is printed).
     """
     system = options.pop("system")
     if system is not None and spec_ref is not None:
@@ -307,7 +317,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
     spec, module = load_spec(system or spec_ref)
     faults = _spec_option_defaults(spec, options, faults)
     eopts = EngineOptions(options.pop("depth") or BMC_DEPTH, options.pop("runs"), options.pop("steps"),
-                          options.pop("method"), options.pop("max_shapes"))
+                          options.pop("method"), options.pop("max_shapes"), seed=seed)
     config = config_from_options(spec, version=version, faults=_faults(faults),
                                  properties=properties or None, conform=conform, **options)
     if engine in (Engine.PROVE, Engine.ALL) and _prove_defaults_apply(spec, options):
@@ -316,8 +326,13 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
                                 **{**options, **scenario}) for scenario in PROVE_SCENARIOS))
     if conform and engine != Engine.EXPLORE:
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
-    with progress_display(not quiet) as progress:
-        result = run_engine(spec, config, engine, progress, eopts)
+    with stop.guard(config.limits.timeout, handler_timeout), progress_display(not quiet) as progress:
+        try:
+            result = run_engine(spec, config, engine, progress, eopts)
+        except stop.Stopped as e:  # stopped where no engine could report (a second Ctrl-C)
+            _error_line(f"stopped: {e.reason}; nothing established")
+            return EXIT_BY_SIGNAL.get(stop.interrupted_by() or "", EXIT_UNKNOWN)
+    result.interrupted = stop.interrupted_by()
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
                              save_expected)

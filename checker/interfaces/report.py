@@ -87,7 +87,19 @@ def header(result: CheckResult) -> Text:
     for i, (k, v) in enumerate(rows):
         t.append(f"{k:<9}", style="dim")
         t.append(v + ("\n" if i < len(rows) - 1 else ""))
+    if result.interrupted is not None:
+        t.append("\n")
+        t.append(f"{'stopped':<9}", style="dim")
+        t.append(interrupted_text(result), style="bold yellow")
     return t
+
+
+def interrupted_text(result: CheckResult) -> str:
+    """What a run stopped by a signal established (the verdicts below are what it had)."""
+    s = result.stats
+    reached = f"{s.states:,} {s.unit} explored" + (f", depth {s.max_depth} reached" if s.max_depth else "")
+    return (f"interrupted by {result.interrupted} after {s.seconds:.1f} s ({reached}): verdicts found before "
+            f"the signal are kept, every other property is UNKNOWN")
 
 
 def verdict_table(result: CheckResult, paths: bool = True) -> Table:
@@ -242,5 +254,6 @@ def result_json(result: CheckResult, spec_module: str | None) -> dict[str, Any]:
         "engine": result.engine,
         "results": [property_json(r) for r in result.results],
         "stats": result.stats.to_json(),
+        "interrupted": result.interrupted,
         "exit_code": result.exit_code,
     }

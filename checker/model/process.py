@@ -19,6 +19,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from checker import stop
 from checker.errors import HandlerError, InternalError, SpecError, UserError
 from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl
 from checker.model.values import Message
@@ -178,6 +179,7 @@ class PythonProcess(SeenAsIs):
         h = self.match(msg)
         if h is None:
             return Delivery(None, state)
+        mark = stop.enter_handler(h.name, ctx.self_id, msg)  # the watchdog of a handler that never returns
         try:
             after = h.fn(state, msg, ctx)
         except HandlerError as e:
@@ -186,6 +188,8 @@ class PythonProcess(SeenAsIs):
             raise
         except Exception as e:  # the spec contract: a handler refuses with ctx.error, never raises
             raise HandlerRaised(raised_text(self.source, "handler", h.name, ctx.self_id, e, msg), e) from e
+        finally:
+            stop.leave_handler(mark)
         if after is None:
             raise SpecError(f"{self.source}: handler {h.name!r} of {ctx.self_id} returned None; return the new state")
         if type(after) is not type(state):

@@ -45,6 +45,7 @@ from typing import Any
 
 import z3
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.engines.parametric_check import Shape, check_scenarios, find_view, request_reach, scenario_configs
 from checker.model.parametric_spec import (
@@ -53,6 +54,7 @@ from checker.model.parametric_spec import (
 )
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
 from checker.model.spec import Spec
+from checker.engines.symbolic.solver import bounded, check_limits
 from checker.engines.symbolic.values import DEFAULT_RLIMIT
 
 Fn = Callable[..., Any]  # a field of a symbolic state: request (or user, or key) ↦ z3 term
@@ -119,6 +121,7 @@ class _Enc:
     def __init__(self, sys: ParametricSystem, reach: list[Shape]) -> None:
         self.sys, self.reach = sys, reach
         self.ctx = ctx = z3.Context()  # its own context: encoders share nothing
+        stop.interruptible(ctx)  # a stop request interrupts its solver calls
         self.Req = z3.DeclareSort("Req", ctx)
         self.User = z3.DeclareSort("User", ctx)
         self.Int = z3.IntSort(ctx)
@@ -150,6 +153,7 @@ class _Enc:
         """A plain solver in this encoder's context with a deterministic work limit."""
         s = z3.Solver(ctx=self.ctx)
         s.set("rlimit", rlimit)
+        s.set("ctrl_c", False)  # a stop request interrupts this context (checker.stop)
         return s
 
     def const(self, name: str, sort: z3.SortRef) -> Any:
@@ -430,7 +434,10 @@ def _query(s: z3.Solver, fs: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, z3.Mo
     s.push()
     try:
         s.add(*fs)
+        bounded(s)  # --timeout, --max-memory, stop requests: LimitReached
         r = s.check()
+        if r == z3.unknown:
+            check_limits()  # cut short by the deadline or a stop: the limit, not a solver unknown
         return r, (s.model() if r == z3.sat else None)
     finally:
         s.pop()
@@ -551,7 +558,10 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
     def unsat(what: str, fs: list[z3.BoolRef]) -> str | None:
         s = enc.solver(rlimit)
         s.add(enc.param_ok, *fs)
+        bounded(s)
         r = s.check()
+        if r == z3.unknown:
+            check_limits()
         if r == z3.unsat:
             return None
         return f"{what}: {'solver unknown (' + s.reason_unknown() + ')' if r == z3.unknown else 'fails'}"

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import z3
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.model.expectation import Form, StateCheck, expectation, state_check
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
@@ -30,7 +31,17 @@ from checker.model.spec import Property, Spec
 from checker.engines.symbolic.bmc import bmc, scope_text
 from checker.engines.symbolic.semantics import SymSemantics
 from checker.engines.symbolic.shapes import Edge, ShapeGraph, build_graph
-from checker.engines.symbolic.solver import LimitReached, answer, ask, assuming, limits, make_solver
+from checker.engines.symbolic.solver import (
+    LimitReached,
+    answer,
+    ask,
+    assuming,
+    check_limits,
+    limits,
+    make_solver,
+    share,
+    time_left,
+)
 from checker.engines.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 Cert = dict[int, z3.BoolRef]
@@ -365,6 +376,13 @@ def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: l
                 continue
             except LimitReached as e:
                 stopped.append(str(e))
+            except stop.Stopped as e:  # a handler stopped mid-delivery (checker.stop)
+                stopped.append(e.reason)
+            except z3.Z3Exception:  # a z3 call (simplify, a tactic) cut short by a stop request
+                reason = stop.requested()
+                if reason is None:
+                    raise
+                stopped.append(reason)
         results[p.name] = attempt._unknown("; ".join([*attempt.notes, f"stopped: {stopped[0]}"]))
     return results, list(graphs.built.values())
 
@@ -484,6 +502,7 @@ class _Attempt:
         else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
         p, depth = self.p, self.opts.bmc_depth
         cex = bmc(self.spec, dataclasses.replace(self.cfg, properties=(p.name,)), depth).result(p.name)
+        check_limits()  # a limit that stopped the BMC stops the proof (bmc reports it as UNKNOWN)
         if cex.verdict in (VIOLATED, EXPECTED_FAIL) and cex.trace is not None:
             return PropertyResult(**self.base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
                                   trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
@@ -508,4 +527,79 @@ def _too_big(g: ShapeGraph) -> str | None:
     if g.complete:
         return None
     return (f"the control-shape limit stopped the graph ({len(g.shapes):,} control shapes found, more remain): "
-            f"raise max_shapes or shrink the scenario")
+            f"raise --max-shapes or shrink the scenario")
+
+
+# --------------------------------------------------------------------- --engine prove
+
+PARAMETRIC_SHARE = 0.5  # of --timeout: what ``auto`` gives the parametric proof before the shape graph
+
+
+def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfig] = (), method: str = "auto",
+                 max_shapes: int = 20_000, progress: Callable[[Stats], None] | None = None) -> CheckResult:
+    """``--engine prove``: ``parametric`` alone; ``kind``/``reach``/``chc`` over the shape
+    graph of ``config`` (or of each of ``scenarios``, prove's defaults); ``auto`` first
+    the parametric proof when the spec declares a parametric view (seconds, any number of
+    users; at most ``PARAMETRIC_SHARE`` of ``--timeout``) and then, for each property it
+    did not decide, the shape-graph methods (kind, reach, chc) on the scenarios. A
+    property appears once per scenario it was tried on; ``--timeout`` bounds the whole."""
+    from checker.engines.parametric_check import find_view
+    from checker.engines.registry import merge_scenarios
+
+    lim = config.limits
+    with limits(lim.timeout, lim.max_memory_mb):
+        if method == "parametric":
+            results, stats, _ = _parametric(spec, config, None)
+            return CheckResult(spec.name, spec.source, PARAMETRIC_SCOPE, config, Engine.PROVE, results, stats)
+        decided: dict[str, PropertyResult] = {}
+        note = ""
+        if method == "auto" and find_view(spec) is not None:
+            results, _, note = _parametric(spec, config, PARAMETRIC_SHARE)
+            decided = {r.name: r for r in results if r.verdict in (PROVED, VIOLATED, EXPECTED_FAIL)}
+        names = [p.name for p in provable(spec, config, None) if p.name not in decided]
+        rest: CheckResult | None = None
+        if names:
+            configs = list(scenarios) or [config]
+            parts = [prove(spec, c, properties=names, method=method, max_shapes=max_shapes, progress=progress)
+                     for c in configs]
+            rest = parts[0] if not scenarios else merge_scenarios(parts, "prove's default scenarios "
+                                                                         "(no --users/--ops given)")
+    if rest is None:
+        return CheckResult(spec.name, spec.source, PARAMETRIC_SCOPE, config, Engine.PROVE,
+                           list(decided.values()), Stats(unit="control shapes"))
+    if note:
+        for r in rest.results:
+            r.detail = f"{r.detail}; {note}" if r.detail else note
+    if not decided:
+        return rest
+    order = {p.name: i for i, p in enumerate(spec.properties)}
+    rows = sorted([*decided.values(), *rest.results], key=lambda r: order.get(r.name, len(order)))
+    scenario = f"{PARAMETRIC_SCOPE} for {', '.join(decided)}; {rest.scenario} for the others"
+    return dataclasses.replace(rest, scenario=scenario, results=rows)
+
+
+PARAMETRIC_SCOPE = "any number of users and operations (the spec's parametric view)"
+
+
+def _parametric(spec: Spec, config: CheckConfig, part: float | None) -> tuple[list[PropertyResult], Stats, str]:
+    """The parametric proof (within ``part`` of the time left, if given): its results,
+    statistics, and a note on why it did not decide (for the verdicts that follow)."""
+    from checker.engines.symbolic.parametric import prove_parametric
+
+    start = time.perf_counter()
+    left = time_left()
+    seconds = left * part if left is not None and part is not None else None
+    names = [p.name for p in provable(spec, config, None)]
+    try:
+        with share(seconds, f"parametric's time share ({seconds or 0:.1f} s of the timeout)"):
+            results = prove_parametric(spec, config)
+        note = ""
+    except LimitReached as e:  # its share, the run's limit or a stop (then the methods that follow stop too)
+        results = [PropertyResult(p.name, p.shown_kind, p.meaning, UNKNOWN, PARAMETRIC_SCOPE, p.expected_to_fail,
+                                  detail=f"stopped: {e}", engine=Engine.PROVE)
+                   for p in spec.properties if p.name in names]
+        note = f"parametric proof stopped by {e}"
+    undecided = [r.name for r in results if r.verdict == UNKNOWN]
+    if undecided and not note:
+        note = "the parametric proof did not decide it (see --method parametric)"
+    return results, Stats(seconds=time.perf_counter() - start, unit="control shapes"), note
