@@ -66,6 +66,7 @@ class _State:
     callbacks: list[Callable[[], None]] = field(default_factory=list)
     interruptibles: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    settled: threading.Event = field(default_factory=threading.Event)  # the callbacks of the request have run
 
 
 _state = _State()
@@ -90,8 +91,18 @@ def request(reason: str, signal_name: str | None = None) -> None:
         _state.reason = reason
         _state.signal_name = signal_name
         callbacks = [*_state.callbacks, *(o.interrupt for o in list(_state.interruptibles))]
-    for cb in callbacks:
-        cb()
+    try:
+        for cb in callbacks:
+            cb()
+    finally:
+        _state.settled.set()
+
+
+def settle(timeout: float = 2.0) -> None:
+    """Once a stop is requested: wait until its callbacks have run (so that z3's cancel
+    flag, which stays set until the next solver check, can be cleared after it)."""
+    if _state.reason is not None:
+        _state.settled.wait(timeout)
 
 
 def reset() -> None:
@@ -99,6 +110,7 @@ def reset() -> None:
     with _state.lock:
         _state.reason = _state.signal_name = _state.stuck = None
         _state.running = None
+        _state.settled.clear()
 
 
 def poll() -> None:
@@ -174,14 +186,13 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
         name = signal.Signals(signum).name
         seen[signum] = seen.get(signum, 0) + 1
         request(signal_reason(name), name)
-        reason = _state.reason or signal_reason(name)
-        if _state.running is not None or sum(seen.values()) > 1:
-            raise Stopped(reason)
+        if sum(seen.values()) > 1:  # the second signal: stop now, wherever the run is
+            raise Stopped(_state.reason or signal_reason(name))
 
     def on_alarm(signum: int, frame: Any) -> None:
         running = _state.running
-        if running is None:
-            return
+        if running is None or (frame is not None and frame.f_code.co_name == "__del__"):
+            return  # (an exception raised in a finaliser would be ignored: the next tick tries again)
         if _state.stuck is not None:
             text, _state.stuck = _state.stuck, None
             raise HandlerTimeout(text)
@@ -191,7 +202,6 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
     def watch() -> None:
         last: tuple[str, str, Any] | None = None
         since = time.monotonic()
-        kicked = False
         while not done.is_set():
             try:
                 ready, _, _ = select.select([rfd], [], [], TICK)
@@ -211,13 +221,11 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
                 request(f"timeout {timeout:g}s")
             running = _state.running
             if running is not last:
-                last, since, kicked = running, now, False
-            elif running is not None and not kicked:
+                last, since = running, now
+            elif running is not None:  # the same delivery since the last tick: stop it if it must stop
                 if _state.reason is not None:
-                    kicked = True
                     signal.pthread_kill(main_id, signal.SIGALRM)
                 elif deadline is None and now - since >= handler_budget:
-                    kicked = True
                     _state.stuck = (f"{_describe(running)} did not return within {handler_budget:g} s: "
                                     "a handler must terminate (an endless loop?); pass --timeout to bound the run")
                     signal.pthread_kill(main_id, signal.SIGALRM)
@@ -239,3 +247,4 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
             signal.signal(s, h)
         os.close(rfd)
         os.close(wfd)
+        reset()  # the next run in this process starts afresh

@@ -332,7 +332,7 @@ def check(spec_ref: str | None, version: str | None, faults: tuple[str, ...], ou
         except stop.Stopped as e:  # stopped where no engine could report (a second Ctrl-C)
             _error_line(f"stopped: {e.reason}; nothing established")
             return EXIT_BY_SIGNAL.get(stop.interrupted_by() or "", EXIT_UNKNOWN)
-    result.interrupted = stop.interrupted_by()
+        result.interrupted = stop.interrupted_by()
     if not no_save:
         save_counterexamples(result, spec, module, out if out is not None else Path("counterexamples") / spec.name,
                              save_expected)

@@ -187,6 +187,8 @@ class PythonProcess(SeenAsIs):
         except (UserError, InternalError, MemoryError):
             raise
         except Exception as e:  # the spec contract: a handler refuses with ctx.error, never raises
+            if stop.requested() is not None:  # e.g. a z3 call inside a symbolic run, cut short by the stop
+                raise stop.Stopped(stop.requested() or "") from e
             raise HandlerRaised(raised_text(self.source, "handler", h.name, ctx.self_id, e, msg), e) from e
         finally:
             stop.leave_handler(mark)

@@ -36,7 +36,7 @@ from checker.model.spec import HANDLER_STEPS, Property, Spec
 from checker.engines.symbolic.concrete import concrete_trace, violated_concretely
 from checker.engines.symbolic.semantics import SymSemantics, SymState
 from checker.engines.symbolic.translate import skeleton
-from checker.engines.symbolic.solver import LimitReached, ask, make_solver
+from checker.engines.symbolic.solver import LimitReached, ask, make_solver, recover
 from checker.engines.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 ProgressFn = Callable[[Stats], None]
@@ -180,6 +180,8 @@ class _Bmc:
             if stop.requested() is None:
                 raise
             stats.limit_hit = stop.requested()
+        if stop.requested() is not None:
+            recover()  # the violations found before the stop become concrete traces below
         if exhausted:
             depth_done = self.nodes[-1][3]
         stats.states, stats.transitions, stats.max_depth = len(self.nodes), transitions, depth_done
@@ -216,8 +218,9 @@ class _Bmc:
                 return PropertyResult(**base, verdict=HOLDS, bound=f"witnessed: {at}; {scope}", trace=trace,
                                       trace_config=tcfg)
             verdict = VIOLATED if exhausted and p.name not in self.unknown else UNKNOWN
+            cut = stats.limit_hit if stats.limit_hit and not stats.limit_hit.startswith("max-depth") else None
             return PropertyResult(**base, verdict=verdict, bound=f"{reach}; {scope}",
-                                  detail=f"not witnessed: {', '.join(missing)}")
+                                  detail=f"not witnessed: {', '.join(missing)}" + (f"; stopped: {cut}" if cut else ""))
         if p.name in self.violation:
             idx, model = self.violation[p.name]
             steps = self._path(idx)

@@ -39,6 +39,7 @@ from checker.engines.symbolic.solver import (
     check_limits,
     limits,
     make_solver,
+    recover,
     share,
     time_left,
 )
@@ -118,6 +119,7 @@ def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
              f"{unreachable} shapes unreachable (false), {trivial} with no data constraint (true); "
              f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
     for sh in g.shapes:
+        check_limits()
         c = cert[sh.sid]
         if z3.is_false(c) or z3.is_true(c):
             continue
@@ -200,9 +202,11 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     ps = list(g.params)
     s.add(rule(ps, g.param_constraint, app(g.init, g.init_args)))
     for e in g.edges:
+        check_limits()  # building the rules of a large graph takes seconds: stop requests, --timeout
         src = g.shapes[e.src]
         s.add(rule(src.vars + list(e.inputs) + ps, z3.And(app(e.src, src.vars), e.guard), app(e.dst, e.args)))
     for sh in g.shapes:
+        check_limits()
         if not z3.is_true(sh.holds[prop]):
             s.add(rule(sh.vars + ps, z3.And(app(sh.sid, sh.vars), z3.Not(sh.holds[prop])), z3.BoolVal(False)))
     a = answer(s, model=True)  # one question to a fresh Horn solver: no frame
@@ -214,6 +218,7 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     assert m is not None
     cert: Cert = {}
     for sh in g.shapes:
+        check_limits()
         # (model_completion=True turns Spacer's interpretations into False: do not use it)
         f = m.eval(app(sh.sid, sh.vars)) if m[preds[sh.sid]] is not None else z3.BoolVal(False)
         cert[sh.sid] = _quantifier_free(f, rlimit)
@@ -384,6 +389,8 @@ def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: l
                     raise
                 stopped.append(reason)
         results[p.name] = attempt._unknown("; ".join([*attempt.notes, f"stopped: {stopped[0]}"]))
+    if stop.requested() is not None:
+        recover()
     return results, list(graphs.built.values())
 
 
@@ -541,7 +548,9 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
     graph of ``config`` (or of each of ``scenarios``, prove's defaults); ``auto`` first
     the parametric proof when the spec declares a parametric view (seconds, any number of
     users; at most ``PARAMETRIC_SHARE`` of ``--timeout``) and then, for each property it
-    did not decide, the shape-graph methods (kind, reach, chc) on the scenarios. A
+    did not decide, the shape-graph methods (kind, reach, chc) on the scenarios (it decides
+    by PROVED; by a counterexample in one of the view's scenarios only when ``scenarios``,
+    i.e. no scenario was asked for). A
     property appears once per scenario it was tried on; ``--timeout`` bounds the whole."""
     from checker.engines.parametric_check import find_view
     from checker.engines.registry import merge_scenarios
@@ -555,7 +564,19 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
         note = ""
         if method == "auto" and find_view(spec) is not None:
             results, _, note = _parametric(spec, config, PARAMETRIC_SHARE)
-            decided = {r.name: r for r in results if r.verdict in (PROVED, VIOLATED, EXPECTED_FAIL)}
+            # PROVED for any number of users holds in every scenario; a counterexample in one of the
+            # view's scenarios answers only when no scenario was asked for (prove's defaults)
+            kept = (PROVED, VIOLATED, EXPECTED_FAIL) if scenarios else (PROVED,)
+            decided = {r.name: r for r in results if r.verdict in kept}
+            for r in results:  # a counterexample elsewhere: BMC looks for one in the asked scenario first
+                if r.name not in decided and r.verdict in (VIOLATED, EXPECTED_FAIL):
+                    cex = bmc(spec, dataclasses.replace(config, properties=(r.name,)), ProveOptions.bmc_depth)
+                    check_limits()
+                    found = cex.result(r.name)
+                    if found.verdict in (VIOLATED, EXPECTED_FAIL) and found.trace is not None:
+                        decided[r.name] = dataclasses.replace(found, engine=Engine.PROVE, detail="; ".join(
+                            x for x in (found.detail, "not proved: the parametric proof found a counterexample "
+                                        "in another scenario, BMC this one") if x))
         names = [p.name for p in provable(spec, config, None) if p.name not in decided]
         rest: CheckResult | None = None
         if names:
@@ -594,11 +615,16 @@ def _parametric(spec: Spec, config: CheckConfig, part: float | None) -> tuple[li
         with share(seconds, f"parametric's time share ({seconds or 0:.1f} s of the timeout)"):
             results = prove_parametric(spec, config)
         note = ""
-    except LimitReached as e:  # its share, the run's limit or a stop (then the methods that follow stop too)
+    except (LimitReached, stop.Stopped, z3.Z3Exception) as e:
+        # its share, the run's limit or a stop (then the methods that follow stop too)
+        if isinstance(e, z3.Z3Exception) and stop.requested() is None:
+            raise
+        if stop.requested() is not None:
+            recover()
         results = [PropertyResult(p.name, p.shown_kind, p.meaning, UNKNOWN, PARAMETRIC_SCOPE, p.expected_to_fail,
-                                  detail=f"stopped: {e}", engine=Engine.PROVE)
+                                  detail=f"stopped: {stop.requested() or e}", engine=Engine.PROVE)
                    for p in spec.properties if p.name in names]
-        note = f"parametric proof stopped by {e}"
+        note = f"parametric proof stopped by {stop.requested() or e}"
     undecided = [r.name for r in results if r.verdict == UNKNOWN]
     if undecided and not note:
         note = "the parametric proof did not decide it (see --method parametric)"

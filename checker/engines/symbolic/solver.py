@@ -103,6 +103,14 @@ def bounded(solver: z3.Solver) -> None:
         solver.set("timeout", max(1, int((_budget.deadline - time.monotonic()) * 1000)))
 
 
+def recover() -> None:
+    """After a stop request interrupted z3: clear the context's cancel flag (z3 keeps it
+    until the next check; model evaluation raises ``canceled`` meanwhile), so that the
+    results found before the stop can still be turned into concrete traces."""
+    stop.settle()
+    z3.Solver().check()
+
+
 def make_solver(rlimit: int, timeout_ms: int | None = None, logic: str | None = None) -> z3.Solver:
     """A solver with a deterministic work limit (``rlimit``) and an optional timeout;
     z3's own Ctrl-C handler off (it would swallow the signal: ``checker.stop`` interrupts)."""
