@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def _signalled(tmp_path: Path, sig: signal.Signals, *args: str, wait: float = 3.
     return child.returncode, out, err
 
 
-def _rows(doc: dict[str, object]) -> list[dict[str, str]]:
+def _rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     rows = doc["results"]
     assert isinstance(rows, list)
     return rows
