@@ -62,7 +62,8 @@ class _State:
     reason: str | None = None  # why the run stops (None: it goes on)
     signal_name: str | None = None  # the signal that asked (SIGINT, SIGTERM), if one did
     running: tuple[str, str, Any] | None = None  # (handler, pid, message) of the delivery in progress
-    stuck: str | None = None  # the watchdog's message for a delivery over budget
+    stuck: tuple[tuple[str, str, Any], str] | None = None  # a delivery over budget, and the watchdog's message
+    beats: int = 0  # work outside Python that a long delivery is doing (z3 calls of a symbolic run)
     callbacks: list[Callable[[], None]] = field(default_factory=list)
     interruptibles: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,6 +154,12 @@ def leave_handler(prev: tuple[str, str, Any] | None) -> None:
     _state.running = prev
 
 
+def beat() -> None:
+    """A delivery in progress is working (a solver call of a symbolic run): the watchdog's
+    budget counts from the last beat, so only a handler stuck in its own code runs out."""
+    _state.beats += 1
+
+
 def signal_reason(name: str) -> str:
     """The stop reason a signal gives: ``interrupted (SIGINT)``."""
     return f"interrupted ({name})"
@@ -193,15 +200,17 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
         running = _state.running
         if running is None or (frame is not None and frame.f_code.co_name == "__del__"):
             return  # (an exception raised in a finaliser would be ignored: the next tick tries again)
-        if _state.stuck is not None:
-            text, _state.stuck = _state.stuck, None
-            raise HandlerTimeout(text)
+        stuck = _state.stuck
+        if stuck is not None and stuck[0] is running:  # (not a delivery that started since)
+            _state.stuck = None
+            raise HandlerTimeout(stuck[1])
         if _state.reason is not None:
             raise Stopped(f"{_state.reason}, while {_describe(running)} was running")
 
     def watch() -> None:
         last: tuple[str, str, Any] | None = None
         since = time.monotonic()
+        beats = _state.beats
         while not done.is_set():
             try:
                 ready, _, _ = select.select([rfd], [], [], TICK)
@@ -220,13 +229,13 @@ def guard(timeout: float | None = None, handler_budget: float = HANDLER_BUDGET) 
             if deadline is not None and now >= deadline:
                 request(f"timeout {timeout:g}s")
             running = _state.running
-            if running is not last:
-                last, since = running, now
+            if running is not last or _state.beats != beats:
+                last, since, beats = running, now, _state.beats
             elif running is not None:  # the same delivery since the last tick: stop it if it must stop
                 if _state.reason is not None:
                     signal.pthread_kill(main_id, signal.SIGALRM)
                 elif deadline is None and now - since >= handler_budget:
-                    _state.stuck = (f"{_describe(running)} did not return within {handler_budget:g} s: "
+                    _state.stuck = (running, f"{_describe(running)} did not return within {handler_budget:g} s: "
                                     "a handler must terminate (an endless loop?); pass --timeout to bound the run")
                     signal.pthread_kill(main_id, signal.SIGALRM)
 

@@ -76,3 +76,12 @@ def test_the_shape_limit_hint_names_the_real_option() -> None:
     assert res.verdict == UNKNOWN
     assert "raise --max-shapes or shrink the scenario" in res.detail and "max_shapes" not in res.detail
     assert "--max-shapes" in run("check", "--help").stdout
+
+
+def test_a_short_timeout_ends_auto_unknown_naming_the_share_and_the_limit() -> None:
+    cfg = dataclasses.replace(config(version="v3", users=2, ops=2), limits=Limits(timeout=3))
+    r = prove_engine(SPEC, cfg, method="auto")
+    assert r.stats.limit_hit == "timeout 3s"
+    for x in r.results:  # the parametric proof had half of the 3 s, the shape graph of 2 x 2 the rest
+        assert x.verdict == UNKNOWN and "stopped: timeout 3s" in x.detail, x.detail
+        assert "parametric proof stopped by parametric's time share (50% of the time left)" in x.detail

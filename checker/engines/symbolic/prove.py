@@ -612,7 +612,7 @@ def _parametric(spec: Spec, config: CheckConfig, part: float | None) -> tuple[li
     seconds = left * part if left is not None and part is not None else None
     names = [p.name for p in provable(spec, config, None)]
     try:
-        with share(seconds, f"parametric's time share ({seconds or 0:.1f} s of the timeout)"):
+        with share(seconds, f"parametric's time share ({part or 0:.0%} of the time left)"):
             results = prove_parametric(spec, config)
         note = ""
     except (LimitReached, stop.Stopped, z3.Z3Exception) as e:

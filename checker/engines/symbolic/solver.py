@@ -99,6 +99,7 @@ def bounded(solver: z3.Solver) -> None:
     """Before ``solver.check()``: ``check_limits``, and the solver may use at most the
     time that is left."""
     check_limits()
+    stop.beat()  # a symbolic delivery that asks z3 is working, not stuck (the handler watchdog)
     if _budget.deadline is not None:
         solver.set("timeout", max(1, int((_budget.deadline - time.monotonic()) * 1000)))
 
