@@ -119,8 +119,7 @@ class _Simulation:
     def __init__(self, sem: Semantics, props: list[Property], runs: int, max_steps: int, seed: int,
                  progress: Callable[[Stats], None] | None) -> None:
         self.sem, self.runs, self.max_steps, self.seed, self.progress = sem, runs, max_steps, seed, progress
-        self.stats = Stats(coverage={h: 0 for h in sem.handler_ids()},
-                           reduction="none: random simulation counts the worlds of every run")
+        self.stats = Stats(coverage={h: 0 for h in sem.handler_ids()})  # states: the worlds of every run
         self.start = time.perf_counter()
         lim = sem.config.limits
         self.limits = _Limits(lim.timeout, lim.max_memory_mb)
@@ -255,7 +254,8 @@ class _Simulation:
 
         def result(verdict: Verdict, bound: str, trace: Run | None = None, detail: str = "") -> PropertyResult:
             tr = Trace(init, tuple(trace)) if trace is not None else None
-            return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, bound + tail, p.expected_to_fail, tr,
+            scoped = bound if verdict in (VIOLATED, EXPECTED_FAIL) else bound + tail  # (a trace shows its scenario)
+            return PropertyResult(p.name, p.shown_kind, p.meaning, verdict, scoped, p.expected_to_fail, tr,
                                   detail, engine=Engine.SIMULATE)
 
         mine = [t for t in self.targets if t.prop is p]

@@ -143,8 +143,9 @@ def stats_text(result: CheckResult) -> Text:
         t.append(f"{s.states:,} control shapes{up_to}, {s.transitions:,} edges (data are z3 variables), "
                  f"{s.seconds:.2f} s, limit hit: {s.limit_hit or 'none'}\n")
         return t
+    what = {Engine.BMC: "symbolic states", Engine.SIMULATE: "worlds visited by the runs (with repeats)"}
     t.append(
-        f"{s.states:,} {'symbolic ' if result.engine == Engine.BMC else 'distinct '}states, "
+        f"{s.states:,} {what.get(result.engine, 'distinct states')}, "
         f"{s.transitions:,} transitions, max depth {s.max_depth}, "
         f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
         + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")

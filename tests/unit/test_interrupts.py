@@ -89,6 +89,15 @@ def test_sigint_stops_prove_inside_graph_building_and_solver_calls(tmp_path: Pat
     assert "max-shapes" not in doc["stats"]["limit_hit"]  # the signal, not the shape limit, is blamed
 
 
+def test_sigint_stops_prove_auto_in_its_parametric_phase(tmp_path: Path) -> None:
+    # no flag: the parametric view is being checked against the concrete semantics (seconds)
+    code, out, err = _signalled(tmp_path, signal.SIGINT, "--engine", "prove", "--format", "json", wait=2.5)
+    assert code == 130, err
+    rows = _rows(json.loads(out))
+    assert rows and {r["verdict"] for r in rows} == {UNKNOWN}
+    assert all("interrupted (SIGINT)" in r["detail"] for r in rows)
+
+
 def test_sigint_stops_a_long_solver_call(tmp_path: Path) -> None:
     # CHC/Spacer on 1 user x 2 ops: one Horn query that runs for a long time (z3's own
     # Ctrl-C handler is off; the watcher thread interrupts the call)
