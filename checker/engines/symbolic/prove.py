@@ -550,8 +550,8 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
     users; at most ``PARAMETRIC_SHARE`` of ``--timeout``) and then, for each property it
     did not decide, the shape-graph methods (kind, reach, chc) on the scenarios (it decides
     by PROVED; by a counterexample in one of the view's scenarios only when ``scenarios``,
-    i.e. no scenario was asked for). A
-    property appears once per scenario it was tried on; ``--timeout`` bounds the whole."""
+    i.e. no scenario was asked for). A property appears once per scenario it was tried
+    on; ``--timeout`` bounds the whole."""
     from checker.engines.parametric_check import find_view
     from checker.engines.registry import merge_scenarios
 
@@ -562,21 +562,18 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
             return CheckResult(spec.name, spec.source, PARAMETRIC_SCOPE, config, Engine.PROVE, results, stats)
         decided: dict[str, PropertyResult] = {}
         note = ""
+        pstats = Stats(unit="control shapes")
         if method == "auto" and find_view(spec) is not None:
-            results, _, note = _parametric(spec, config, PARAMETRIC_SHARE)
+            results, pstats, note = _parametric(spec, config, PARAMETRIC_SHARE)
             # PROVED for any number of users holds in every scenario; a counterexample in one of the
             # view's scenarios answers only when no scenario was asked for (prove's defaults)
             kept = (PROVED, VIOLATED, EXPECTED_FAIL) if scenarios else (PROVED,)
             decided = {r.name: r for r in results if r.verdict in kept}
             for r in results:  # a counterexample elsewhere: BMC looks for one in the asked scenario first
                 if r.name not in decided and r.verdict in (VIOLATED, EXPECTED_FAIL):
-                    cex = bmc(spec, dataclasses.replace(config, properties=(r.name,)), ProveOptions.bmc_depth)
-                    check_limits()
-                    found = cex.result(r.name)
-                    if found.verdict in (VIOLATED, EXPECTED_FAIL) and found.trace is not None:
-                        decided[r.name] = dataclasses.replace(found, engine=Engine.PROVE, detail="; ".join(
-                            x for x in (found.detail, "not proved: the parametric proof found a counterexample "
-                                        "in another scenario, BMC this one") if x))
+                    found = _counterexample_here(spec, config, r.name)
+                    if found is not None:
+                        decided[r.name] = found
         names = [p.name for p in provable(spec, config, None) if p.name not in decided]
         rest: CheckResult | None = None
         if names:
@@ -587,7 +584,7 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
                                                                          "(no --users/--ops given)")
     if rest is None:
         return CheckResult(spec.name, spec.source, PARAMETRIC_SCOPE, config, Engine.PROVE,
-                           list(decided.values()), Stats(unit="control shapes"))
+                           list(decided.values()), pstats)
     if note:
         for r in rest.results:
             r.detail = f"{r.detail}; {note}" if r.detail else note
@@ -600,6 +597,21 @@ def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfi
 
 
 PARAMETRIC_SCOPE = "any number of users and operations (the spec's parametric view)"
+
+
+def _counterexample_here(spec: Spec, config: CheckConfig, name: str) -> PropertyResult | None:
+    """BMC's counterexample to ``name`` in ``config``'s scenario (the parametric proof found
+    one in another), or None (none within its depth, or a limit stopped it)."""
+    try:
+        cex = bmc(spec, dataclasses.replace(config, properties=(name,)), ProveOptions.bmc_depth)
+        check_limits()
+    except LimitReached:
+        return None
+    found = cex.result(name)
+    if found.verdict not in (VIOLATED, EXPECTED_FAIL) or found.trace is None:
+        return None
+    why = "not proved: the parametric proof found a counterexample in another scenario, BMC this one"
+    return dataclasses.replace(found, engine=Engine.PROVE, detail=f"{found.detail}; {why}" if found.detail else why)
 
 
 def _parametric(spec: Spec, config: CheckConfig, part: float | None) -> tuple[list[PropertyResult], Stats, str]:
