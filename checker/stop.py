@@ -143,7 +143,8 @@ def on_stop(callback: Callable[[], None]) -> Iterator[None]:
 
 
 def enter_handler(handler: str, pid: str, msg: Any) -> tuple[str, str, Any] | None:
-    """Mark a delivery of ``handler`` in progress; returns the previous mark (nested runs)."""
+    """Mark a delivery of ``handler`` in progress (``msg`` None: an initiative); returns the
+    previous mark (nested runs)."""
     prev = _state.running
     _state.running = (handler, pid, msg)
     return prev
@@ -167,6 +168,8 @@ def signal_reason(name: str) -> str:
 
 def _describe(running: tuple[str, str, Any]) -> str:
     handler, pid, msg = running
+    if msg is None:
+        return f"initiative {handler!r} of {pid}"
     shown = msg.describe() if hasattr(msg, "describe") else repr(msg)
     return f"handler {handler!r} of {pid} on message {shown}"
 

@@ -109,6 +109,17 @@ def test_in_process_guard_stops_the_handler(tmp_path: Path) -> None:
     assert stop.requested() is None  # the guard leaves no stop request behind
 
 
+def test_an_initiative_that_never_returns_is_stopped_too(tmp_path: Path) -> None:
+    path = tmp_path / "spinning_initiative.py"
+    path.write_text(SPINNING_SPEC.replace("    if s.n >= 2:\n        return None\n",
+                                          "    while s.n >= 1:  # never returns\n        pass\n"), encoding="utf-8")
+    spec, _ = load_spec(str(path))
+    with stop.guard(timeout=None, handler_budget=1):
+        with pytest.raises(stop.HandlerTimeout) as e:
+            explore(spec, CheckConfig(params=spec.default_params()))
+    assert str(e.value).startswith("initiative 'send' of client did not return within 1 s")
+
+
 LUA = """
 Handlers.add("Spin", Handlers.utils.hasMatchingTag("Action", "Spin"), function(msg)
   local n = 0
