@@ -45,7 +45,6 @@ from typing import Any
 
 import z3
 
-from checker import stop
 from checker.config import CheckConfig
 from checker.engines.parametric_check import Shape, check_scenarios, find_view, request_reach, scenario_configs
 from checker.model.parametric_spec import (
@@ -54,7 +53,7 @@ from checker.model.parametric_spec import (
 )
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
 from checker.model.spec import Spec
-from checker.engines.symbolic.solver import bounded, check_limits
+from checker.engines.symbolic.solver import bounded, calling, check_limits
 from checker.engines.symbolic.values import DEFAULT_RLIMIT
 
 Fn = Callable[..., Any]  # a field of a symbolic state: request (or user, or key) ↦ z3 term
@@ -121,7 +120,6 @@ class _Enc:
     def __init__(self, sys: ParametricSystem, reach: list[Shape]) -> None:
         self.sys, self.reach = sys, reach
         self.ctx = ctx = z3.Context()  # its own context: encoders share nothing
-        stop.interruptible(ctx)  # a stop request interrupts its solver calls
         self.Req = z3.DeclareSort("Req", ctx)
         self.User = z3.DeclareSort("User", ctx)
         self.Int = z3.IntSort(ctx)
@@ -435,7 +433,8 @@ def _query(s: z3.Solver, fs: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, z3.Mo
     try:
         s.add(*fs)
         bounded(s)  # --timeout, --max-memory, stop requests: LimitReached
-        r = s.check()
+        with calling(s.ctx):
+            r = s.check()
         if r == z3.unknown:
             check_limits()  # cut short by the deadline or a stop: the limit, not a solver unknown
         return r, (s.model() if r == z3.sat else None)
@@ -559,7 +558,8 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
         s = enc.solver(rlimit)
         s.add(enc.param_ok, *fs)
         bounded(s)
-        r = s.check()
+        with calling(s.ctx):
+            r = s.check()
         if r == z3.unknown:
             check_limits()
         if r == z3.unsat:

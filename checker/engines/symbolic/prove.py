@@ -36,6 +36,7 @@ from checker.engines.symbolic.solver import (
     answer,
     ask,
     assuming,
+    calling,
     check_limits,
     limits,
     make_solver,
@@ -230,7 +231,8 @@ def _quantifier_free(f: z3.BoolRef, rlimit: int) -> z3.BoolRef:
     f = z3.simplify(f)
     if z3.is_quantifier(f) or "Exists" in str(f) or "ForAll" in str(f):
         try:
-            goals = z3.Then("qe", "simplify")(f)
+            with calling(f.ctx):  # quantifier elimination can take long: a stop request interrupts it
+                goals = z3.Then("qe", "simplify")(f)
             return z3.simplify(z3.And(*[g.as_expr() for g in goals]))
         except z3.Z3Exception:
             return f

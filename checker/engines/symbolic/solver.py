@@ -43,7 +43,37 @@ class _Budget:
 
 
 _budget = _Budget()
-stop.interruptible(z3.main_ctx())  # a stop request ends the solver call in progress
+
+
+class _InCall:
+    """The z3 context of the solver call in progress (``calling``), interrupted by a stop
+    request. Only a call in progress: z3 keeps an interrupt that finds no call running
+    until the next check, and meanwhile fails every push and model evaluation."""
+
+    ctx: z3.Context | None = None
+
+    def interrupt(self) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            ctx.interrupt()
+
+
+_in_call = _InCall()
+stop.interruptible(_in_call)  # a stop request ends the solver call in progress
+
+
+@contextmanager
+def calling(ctx: z3.Context) -> Iterator[None]:
+    """Around a long z3 call (a check, a tactic) in ``ctx``: a stop request interrupts it.
+    The stop is looked at after the call is marked, so a request either comes before (and
+    ``LimitReached`` is raised here) or finds the call and interrupts it."""
+    saved = _in_call.ctx
+    _in_call.ctx = ctx
+    try:
+        check_limits()
+        yield
+    finally:
+        _in_call.ctx = saved
 
 
 @contextmanager
@@ -158,7 +188,8 @@ def answer(solver: z3.Solver, model: bool = False) -> Answer:
     """``solver.check()`` on what it holds, as an ``Answer`` (no frame: for a solver used
     for one question, such as Spacer's)."""
     bounded(solver)
-    r = solver.check()
+    with calling(solver.ctx):
+        r = solver.check()
     if r == z3.sat:
         return Answer(r, solver.model() if model else None)
     if r == z3.unsat:
