@@ -9,13 +9,15 @@ only) installs what sets it:
   130 / 143). A second signal stops at once (``Stopped`` from wherever the run is).
 * A watcher thread woken by the signals (``signal.set_wakeup_fd``: it runs even while the
   main thread is inside a z3 call) and every ``TICK`` seconds. It sets the reason for a
-  signal or for the deadline ``timeout`` and calls every ``on_stop`` callback (the z3
-  engines register ``Context.interrupt``, so a long solver call ends promptly).
-* A per-delivery watchdog: ``PythonProcess.deliver`` marks the handler it runs
-  (``running``); when a stop is requested while a handler runs, or one delivery runs
-  longer than ``handler_budget`` seconds, the watcher sends SIGALRM to the main thread,
-  whose handler raises ``Stopped`` (or ``HandlerTimeout``, a spec error) inside the
-  handler. Engines catch ``Stopped`` and report what they established.
+  signal or for the deadline ``timeout`` and calls the ``on_stop`` callbacks and the
+  ``interrupt()`` of every ``interruptible`` object (the z3 engines register one that
+  interrupts the solver call in progress, so a long call ends promptly).
+* A per-delivery watchdog: ``PythonProcess`` marks the handler or initiative it runs
+  (``enter_handler``); when a stop is requested while one runs, or one delivery runs
+  longer than ``handler_budget`` seconds without a ``beat`` (a solver call of a symbolic
+  run), the watcher sends SIGALRM to the main thread, whose handler raises ``Stopped``
+  (or ``HandlerTimeout``, a spec error) inside it. Engines catch ``Stopped`` and report
+  what they established.
 
 Without ``guard`` nothing is installed: ``request`` (tests, embedders) and the engines'
 polls still work. z3 solvers must be made with ``ctrl_c`` off (``solver.make_solver``):
