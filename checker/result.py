@@ -35,6 +35,8 @@ HOLDS, PROVED, VIOLATED, UNKNOWN, EXPECTED_FAIL = (
     Verdict.HOLDS, Verdict.PROVED, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.EXPECTED_FAIL)
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+# a run stopped by a signal exits as a shell reports a process killed by it: 128 + signal number
+EXIT_BY_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,16 @@ class CheckResult:
     results: list[PropertyResult]
     stats: Stats
     spec_statistics: dict[str, Any] = field(default_factory=dict)  # ``Spec.statistics`` of the check, if any
+    # the signal that stopped the run ("SIGINT", "SIGTERM"): the results are what was
+    # established before it (every undecided property UNKNOWN "interrupted")
+    interrupted: str | None = None
 
     @property
     def exit_code(self) -> int:
+        """0 all as expected, 1 a violation, 3 an UNKNOWN; 130 / 143 when a signal
+        stopped the run (whatever it had found: the run did not finish)."""
+        if self.interrupted is not None:
+            return EXIT_BY_SIGNAL.get(self.interrupted, EXIT_UNKNOWN)
         if any(r.verdict == VIOLATED for r in self.results):
             return EXIT_VIOLATED
         if any(r.verdict == UNKNOWN for r in self.results):

@@ -22,6 +22,7 @@ import resource
 import time
 from collections.abc import Callable
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.errors import InternalError
 from checker.model.expectation import Expectation, Form, expectation
@@ -60,8 +61,12 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
     # (it rescans every live state on each full collection).
     was_enabled = gc.isenabled()
     gc.disable()
+    explorer = _Explorer(sem, props, progress)
     try:
-        return _Explorer(sem, props, progress).run()
+        return explorer.run()
+    except stop.Stopped as e:  # a handler stopped mid-delivery: verdicts from the states explored
+        explorer.stats.limit_hit = e.reason
+        return explorer.finish(sum(explorer.fired.values()))
     finally:
         if was_enabled:
             gc.enable()
@@ -95,6 +100,11 @@ class _Explorer:
         # progress properties (non-progress cycles): judged on the graph ``recorder`` records
         self.cycles = [p for p in props if self.expect[p.name].form is Form.PROGRESS]
         self.recorder: EdgeRecorder | None = None
+        self.stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
+        self.start = time.perf_counter()
+        # firings counted per step object (outcomes are memoised, so steps are shared and
+        # stay alive in ``sem``); turned into handler coverage once at the end
+        self.fired: dict[int, int] = {}
 
     def _check(self, idx: int, key: Key) -> None:
         found = [t for t in self.pending if t[2](key)]
@@ -109,10 +119,10 @@ class _Explorer:
     def run(self) -> CheckResult:
         sem = self.sem
         limits = sem.config.limits
-        stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
+        stats = self.stats
         if self.canon is not None:
             stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
-        start = time.perf_counter()
+        start = self.start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY
         init = sem.initial_key()
         index: dict[Key, int] = {init: 0}
@@ -122,9 +132,7 @@ class _Explorer:
         via.append(None)
         depth.append(0)
         self._check(0, init)
-        # firings counted per step object (outcomes are memoised, so steps are shared and
-        # stay alive in ``sem``); turned into handler coverage once at the end
-        fired: dict[int, int] = {}
+        fired = self.fired
         fired_get = fired.get
         transitions = 0
         # a progress property is judged on the explored graph: only then are edges recorded
@@ -179,6 +187,9 @@ class _Explorer:
             i += 1
             if (i & 255) == 0:
                 now = time.perf_counter()
+                if stop.requested() is not None:  # Ctrl-C, SIGTERM (checker/stop.py)
+                    stats.limit_hit = stop.requested()
+                    break
                 if limits.timeout is not None and now - start >= limits.timeout:
                     stats.limit_hit = f"timeout {limits.timeout:g}s"
                     break
@@ -193,7 +204,12 @@ class _Explorer:
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
-        self._stats(stats, transitions, start)
+        return self.finish(transitions)
+
+    def finish(self, transitions: int) -> CheckResult:
+        """The result of the search so far (``transitions`` taken)."""
+        sem, stats, fired = self.sem, self.stats, self.fired
+        self._stats(stats, transitions, self.start)
         stats.queue = None  # the result's statistics do not depend on when progress ticked
         for step in sem.steps():
             n = fired.get(id(step))

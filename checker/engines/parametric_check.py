@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.model.parametric_spec import (
     Add, AllReq, And, Cmp, Ctl, Discharge, Effect, Expr, Fault, In, KeyRule, KeySum, Lin, Not, Or,
@@ -406,6 +407,8 @@ def _compare(spec: Spec, config: CheckConfig, pview: ParametricView, out: ViewCh
     while todo:
         key = todo.pop()
         out.worlds += 1
+        if (out.worlds & 255) == 0:
+            stop.poll()  # Ctrl-C, SIGTERM, the deadline: Stopped (checker/stop.py)
         if out.worlds > max_worlds:
             out.problem = f"more than {max_worlds} worlds in {where}: the comparison stopped"
             return

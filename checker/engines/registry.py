@@ -3,7 +3,7 @@ and the pytest plugin.
 
 An engine is a function ``(spec, config, progress, options) -> CheckResult``; ``options``
 (``EngineOptions``) carries the settings only some engines read (``--depth`` for bmc,
-``--runs``/``--steps`` for simulate, ``--method`` for prove). A new engine is one entry
+``--runs``/``--steps``/``--seed`` for simulate, ``--method`` for prove). A new engine is one entry
 in ``ENGINES`` (and a member of ``checker.result.Engine``): the CLI's ``--engine``
 choices, its help text, ``audit`` and the plugin all come from here.
 
@@ -40,6 +40,7 @@ class EngineOptions:
     method: str = "auto"
     max_shapes: int = 20_000
     prove_configs: tuple[CheckConfig, ...] = ()
+    seed: int = 0  # simulate's --seed (checker.engines.simulate.DEFAULT_SEED)
 
 
 Run = Callable[[Spec, CheckConfig, ProgressFn | None, EngineOptions], CheckResult]
@@ -63,7 +64,7 @@ def _explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: En
 def _simulate(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
     from checker.engines.simulate import simulate
 
-    return simulate(spec, config, runs=o.runs, max_steps=o.steps)
+    return simulate(spec, config, runs=o.runs, max_steps=o.steps, seed=o.seed)
 
 
 def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
@@ -73,22 +74,9 @@ def _bmc(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: Engine
 
 
 def _prove(spec: Spec, config: CheckConfig, progress: ProgressFn | None, o: EngineOptions) -> CheckResult:
-    from checker.engines.symbolic.prove import prove
+    from checker.engines.symbolic.prove import prove_engine
 
-    if o.method == "parametric":  # any number of processes and operations (checker/engines/symbolic/parametric.py)
-        from checker.engines.symbolic.parametric import prove_parametric
-
-        results = prove_parametric(spec, config)
-        kinds = "/".join(spec.symmetric_kinds) or "symmetric"
-        scope = f"any number of {kinds} processes and operations (the spec's parametric view)"
-        return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE, results, Stats())
-    if not o.prove_configs:
-        return prove(spec, config, method=o.method, max_shapes=o.max_shapes, progress=progress)
-    parts = [prove(spec, c, method=o.method, max_shapes=o.max_shapes, progress=progress) for c in o.prove_configs]
-    names = list(dict.fromkeys(n for s in spec.command_scenarios.get("prove", ()) for n in s))
-    flags = "/".join(p.option for n in names if (p := spec.param(n)) is not None)
-    note = f"prove's default scenarios (no {flags} given)" if flags else "prove's scenarios"
-    return merge_scenarios(parts, note, names or _differing(o.prove_configs))
+    return prove_engine(spec, config, o.prove_configs, o.method, o.max_shapes, progress)
 
 
 def _differing(configs: Sequence[CheckConfig]) -> list[str]:
@@ -100,6 +88,21 @@ def _differing(configs: Sequence[CheckConfig]) -> list[str]:
 def scenario_label(config: CheckConfig, names: Sequence[str]) -> str:
     """``clients 3, ops 1``: the values of the parameters ``names`` in ``config``."""
     return ", ".join(f"{n} {config.params[n]}" for n in names if n in config.params)
+
+
+def merge_prove_scenarios(spec: Spec, parts: Sequence[CheckResult], configs: Sequence[CheckConfig]) -> CheckResult:
+    """``prove``'s results on its default scenarios (``Spec.command_scenarios["prove"]``),
+    merged, the bound of each row naming the scenario's values."""
+    names = list(dict.fromkeys(n for s in spec.command_scenarios.get("prove", ()) for n in s))
+    flags = "/".join(p.option for n in names if (p := spec.param(n)) is not None)
+    note = f"prove's default scenarios (no {flags} given)" if flags else "prove's scenarios"
+    return merge_scenarios(parts, note, names or _differing(configs))
+
+
+def parametric_scope(spec: Spec) -> str:
+    """What a parametric proof covers, in the spec's words (its symmetric kinds)."""
+    kinds = "/".join(spec.symmetric_kinds) or "symmetric"
+    return f"any number of {kinds} processes and operations (the spec's parametric view)"
 
 
 def merge_scenarios(parts: Sequence[CheckResult], note: str, names: Sequence[str]) -> CheckResult:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from checker import stop
 from checker.config import Limits
 from checker.engines.registry import EngineOptions, run_engine
 from checker.errors import UsageError, UserError
@@ -35,6 +36,7 @@ from checker.interfaces.options import (
 from checker.interfaces.progress import progress_display
 from checker.interfaces.report import render_check, result_json, verdict_table
 from checker.result import (
+    EXIT_BY_SIGNAL,
     EXIT_OK,
     EXIT_UNKNOWN,
     EXIT_USAGE,
@@ -240,7 +242,7 @@ def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet:
 
     The spec's parameters are flags of their own, listed first below (for another spec,
     add its --spec REF). Exit 0: all hold; 1: a violation; 2: bad input; 3: a limit was
-    reached (UNKNOWN).
+    reached (UNKNOWN); 130 / 143: stopped by Ctrl-C / SIGTERM (what was established is printed).
     """
     spec, module = loaded_spec()
     given = given_options(options)
@@ -248,8 +250,15 @@ def check(out: Path | None, no_save: bool, save_expected: bool, fmt: str, quiet:
         given["faults"] = _faults(given["faults"])
     plan = plan_check(spec, given)
     config = plan.config
-    with progress_display(not quiet, LABELS.get(plan.engine, "checking"), config.limits) as status:
-        result = run_engine(spec, config, plan.engine, status.update if status.shown else None, plan.engine_options)
+    with stop.guard(config.limits.timeout, plan.handler_timeout), \
+            progress_display(not quiet, LABELS.get(plan.engine, "checking"), config.limits) as status:
+        try:
+            result = run_engine(spec, config, plan.engine, status.update if status.shown else None,
+                                plan.engine_options)
+        except stop.Stopped as e:  # stopped where no engine could report (a second Ctrl-C)
+            _error_line(f"stopped: {e.reason}; nothing established")
+            return EXIT_BY_SIGNAL.get(stop.interrupted_by() or "", EXIT_UNKNOWN)
+        result.interrupted = stop.interrupted_by()
     if spec.statistics is not None:
         result.spec_statistics = dict(spec.statistics(config))
     if not no_save:

@@ -17,6 +17,8 @@ Raises ``UsageError`` (one line naming the flag) for every bad value.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import click
 
 from checker.config import NETWORKS, CheckConfig
+from checker.stop import HANDLER_BUDGET
 from checker.engines.registry import BMC_DEPTH, ENGINES, EngineOptions, engine_named, engines_help
 from checker.errors import UsageError
 from checker.interfaces.loader import config_from_options, given_params
@@ -113,6 +116,11 @@ ENGINE_OPTIONS = (
            "(beyond it: UNKNOWN)", click.IntRange(min=1), show_default=True),
     Option("runs", "--runs", 300, "simulate: random runs per property", click.IntRange(min=1), show_default=True),
     Option("steps", "--steps", 60, "simulate: steps per run", click.IntRange(min=1), show_default=True),
+    Option("seed", "--seed", 0, "simulate: the seed of the random runs (printed in every verdict)",
+           click.IntRange(min=0), show_default=True),
+    Option("handler_timeout", "--handler-timeout", HANDLER_BUDGET, "without --timeout: a Python handler delivery "
+           "running longer is a spec error (exit 2)", click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+           show_default=True),
     Option("method", "--method", "auto", "prove: 1-induction with declared invariants (kind), exact symbolic "
            "reachability (reach), CHC/Spacer (chc), for any number of processes (parametric), or each in turn "
            "(auto)", click.Choice(METHODS), show_default=True),
@@ -186,6 +194,7 @@ class CheckPlan:
     config: CheckConfig
     engine: Engine
     engine_options: EngineOptions
+    handler_timeout: float = HANDLER_BUDGET  # the watchdog's budget per Python delivery (checker.stop)
 
 
 def normalise(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -221,7 +230,8 @@ def plan_check(spec: Spec, given: Mapping[str, Any], *, depth: int = BMC_DEPTH) 
     params = known.get("params", ())
     engine = engine_named(str(opts.pop("engine")))
     eopts = EngineOptions(opts.pop("depth") or depth, opts.pop("runs"), opts.pop("steps"), opts.pop("method"),
-                          opts.pop("max_shapes"))
+                          opts.pop("max_shapes"), seed=opts.pop("seed"))
+    handler_timeout = float(opts.pop("handler_timeout"))
     if opts["conform"] and engine != Engine.EXPLORE:
         raise UsageError("--conform: runs with --engine explore only (it compares explored steps with the model's)")
     opts["properties"] = opts["properties"] or None
@@ -230,8 +240,8 @@ def plan_check(spec: Spec, given: Mapping[str, Any], *, depth: int = BMC_DEPTH) 
     if engine in (Engine.PROVE, Engine.ALL) and scenarios:
         configs = tuple(config_from_options(spec, params=params, **{**opts, "conform": False}, **{**named, **s})
                         for s in scenarios)
-        eopts = EngineOptions(eopts.depth, eopts.runs, eopts.steps, eopts.method, eopts.max_shapes, configs)
-    return CheckPlan(config, engine, eopts)
+        eopts = dataclasses.replace(eopts, prove_configs=configs)
+    return CheckPlan(config, engine, eopts, handler_timeout)
 
 
 def command_scenario(spec: Spec, command: str, named: Mapping[str, Any],

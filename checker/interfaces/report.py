@@ -87,7 +87,19 @@ def header(result: CheckResult) -> Text:
     for i, (k, v) in enumerate(rows):
         t.append(f"{k:<9}", style="dim")
         t.append(v + ("\n" if i < len(rows) - 1 else ""))
+    if result.interrupted is not None:
+        t.append("\n")
+        t.append(f"{'stopped':<9}", style="dim")
+        t.append(interrupted_text(result), style="bold yellow")
     return t
+
+
+def interrupted_text(result: CheckResult) -> str:
+    """What a run stopped by a signal established (the verdicts below are what it had)."""
+    s = result.stats
+    reached = f"{s.states:,} {s.unit} explored" + (f", depth {s.max_depth} reached" if s.max_depth else "")
+    return (f"interrupted by {result.interrupted} after {s.seconds:.1f} s ({reached}): verdicts found before "
+            f"the signal are kept, every other property is UNKNOWN")
 
 
 def verdict_table(result: CheckResult, paths: bool = True) -> Table:
@@ -131,8 +143,9 @@ def stats_text(result: CheckResult) -> Text:
         t.append(f"{s.states:,} control shapes{up_to}, {s.transitions:,} edges (data are z3 variables), "
                  f"{s.seconds:.2f} s, limit hit: {s.limit_hit or 'none'}\n")
         return t
+    what = {Engine.BMC: "symbolic states", Engine.SIMULATE: "worlds visited by the runs (with repeats)"}
     t.append(
-        f"{s.states:,} {'symbolic ' if result.engine == Engine.BMC else 'distinct '}states, "
+        f"{s.states:,} {what.get(result.engine, 'distinct states')}, "
         f"{s.transitions:,} transitions, max depth {s.max_depth}, "
         f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
         + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")
@@ -248,5 +261,6 @@ def result_json(result: CheckResult, spec_module: str | None) -> dict[str, Any]:
         "results": [property_json(r) for r in result.results],
         "stats": result.stats.to_json(),
         "spec_statistics": dict(result.spec_statistics),
+        "interrupted": result.interrupted,
         "exit_code": result.exit_code,
     }

@@ -15,12 +15,14 @@ becomes one.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from checker import stop
 from checker.errors import HandlerError, InternalError, SpecError, UserError
-from checker.model.spec import Ctx, Handler, Initiative, ProcessDecl
+from checker.model.spec import Ctx, Handler, Initiative, InitiativeFn, ProcessDecl
 from checker.model.values import Message
 
 
@@ -134,7 +136,7 @@ class PythonProcess(SeenAsIs):
     state, which must have the type of the old one); ``ctx.error`` is a rollback.
     """
 
-    __slots__ = ("decl", "source", "_by_action", "_actions", "_where")
+    __slots__ = ("decl", "source", "_by_action", "_actions", "_where", "_initiatives")
 
     def __init__(self, decl: ProcessDecl, source: str = "") -> None:
         self.decl = decl
@@ -145,6 +147,7 @@ class PythonProcess(SeenAsIs):
         self._by_action = {a: tuple(hs) for a, hs in by_action.items()}
         self._actions = frozenset(by_action)
         self._where: dict[str, str | None] = {}
+        self._initiatives = tuple(dataclasses.replace(i, fn=_watched(i.name, i.fn)) for i in decl.initiatives)
 
     @property
     def kind(self) -> str:
@@ -165,7 +168,8 @@ class PythonProcess(SeenAsIs):
         return tuple(h.name for h in self.decl.handlers)
 
     def initiatives(self) -> tuple[Initiative, ...]:
-        return self.decl.initiatives
+        """The declared initiatives, each run under the watchdog (``checker.stop``)."""
+        return self._initiatives
 
     def match(self, msg: Message) -> Handler | None:
         """The first handler whose pattern matches ``msg`` (aos list order)."""
@@ -178,6 +182,7 @@ class PythonProcess(SeenAsIs):
         h = self.match(msg)
         if h is None:
             return Delivery(None, state)
+        mark = stop.enter_handler(h.name, ctx.self_id, msg)  # the watchdog of a handler that never returns
         try:
             after = h.fn(state, msg, ctx)
         except HandlerError as e:
@@ -185,7 +190,11 @@ class PythonProcess(SeenAsIs):
         except (UserError, InternalError, MemoryError):
             raise
         except Exception as e:  # the spec contract: a handler refuses with ctx.error, never raises
+            if stop.requested() is not None:  # e.g. a z3 call inside a symbolic run, cut short by the stop
+                raise stop.Stopped(stop.requested() or "") from e
             raise HandlerRaised(raised_text(self.source, "handler", h.name, ctx.self_id, e, msg), e) from e
+        finally:
+            stop.leave_handler(mark)
         if after is None:
             raise SpecError(f"{self.source}: handler {h.name!r} of {ctx.self_id} returned None; return the new state")
         if type(after) is not type(state):
@@ -206,6 +215,19 @@ class PythonProcess(SeenAsIs):
             except (OSError, TypeError):
                 self._where[handler] = None
         return self._where[handler]
+
+
+def _watched(name: str, fn: InitiativeFn) -> InitiativeFn:
+    """``fn`` marked as running for the watchdog of code that never returns (``checker.stop``)."""
+
+    def run(state: Any, ctx: Ctx) -> Any:
+        mark = stop.enter_handler(name, ctx.self_id, None)
+        try:
+            return fn(state, ctx)
+        finally:
+            stop.leave_handler(mark)
+
+    return run
 
 
 class HandlerRaised(SpecError):

@@ -47,14 +47,16 @@ def test_the_plan_of_prove_runs_the_default_scenarios_unless_a_size_is_given() -
 def test_prove_over_several_scenarios_names_each() -> None:
     one = config_from_options(SPEC, version="v3", users=1, ops=1, properties=[PROP])
     two = config_from_options(SPEC, version="v3", users=2, ops=1, properties=[PROP])
-    r = run_engine(SPEC, one, "prove", opts=EngineOptions(prove_configs=(one, two)))
+    # (kind: the shape graph, one proof per scenario; auto proves it once, for any number of users)
+    r = run_engine(SPEC, one, "prove", opts=EngineOptions(method="kind", prove_configs=(one, two)))
     assert [x.verdict for x in r.results] == [PROVED, PROVED]
     assert [x.bound.split("]", 1)[0] for x in r.results] == ["[users 1, ops 1", "[users 2, ops 1"]
     assert r.scenario.startswith("prove's default scenarios") and r.exit_code == 0
 
 
 def test_prove_certificate_goes_below_the_table() -> None:
-    r = run("check", "--users", "1", "--ops", "1", "--engine", "prove", "--property", PROP, "--no-save")
+    r = run("check", "--users", "1", "--ops", "1", "--engine", "prove", "--method", "kind", "--property", PROP,
+            "--no-save")
     assert r.exit_code == 0, r.output
     row = next(x for x in r.stdout.splitlines() if x.startswith(f"│ {PROP}"))
     assert "PROVED for any depth, any data values (certificate below)" in row and "induction" not in row
@@ -62,8 +64,8 @@ def test_prove_certificate_goes_below_the_table() -> None:
 
 
 def test_max_shapes_is_an_option() -> None:
-    r = run("check", "--users", "1", "--ops", "1", "--engine", "prove", "--property", PROP, "--max-shapes", "3",
-            "--no-save", "--format", "json")
+    r = run("check", "--users", "1", "--ops", "1", "--engine", "prove", "--method", "kind", "--property", PROP,
+            "--max-shapes", "3", "--no-save", "--format", "json")
     assert r.exit_code == 3, r.output
     doc = json.loads(r.stdout)
     assert doc["stats"]["limit_hit"] == "max-shapes 3" and doc["results"][0]["verdict"] == "UNKNOWN"

@@ -27,6 +27,7 @@ from typing import Any
 
 import z3
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.model.expectation import Form, expectation
 from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
@@ -36,7 +37,7 @@ from checker.engines.progress import is_progress, unchecked_named
 from checker.engines.symbolic.concrete import concrete_trace, violated_concretely
 from checker.engines.symbolic.semantics import SymSemantics, SymState
 from checker.engines.symbolic.translate import skeleton
-from checker.engines.symbolic.solver import ask, make_solver
+from checker.engines.symbolic.solver import LimitReached, ask, make_solver, recover
 from checker.engines.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 ProgressFn = Callable[[Stats], None]
@@ -139,39 +140,51 @@ class _Bmc:
         transitions = 0
         timeout = cfg.limits.timeout
         kind_of = {pid: self.ss.sem.kind_of(pid) for pid in self.ss.sem.index}
-        while not self._done():
-            if not frontier:
-                exhausted = True
-                break
-            if depth_done >= self.depth:
-                stats.limit_hit = f"max-depth {self.depth}"
-                break
-            nxt: list[int] = []
-            for i in frontier:
-                for step, st2 in self._successors(self.nodes[i][0]):
-                    transitions += 1
-                    if step.handler is not None and step.kind in HANDLER_STEPS:
-                        k = f"{kind_of[step.pid]}:{step.handler}"
-                        stats.coverage[k] = stats.coverage.get(k, 0) + 1
-                    key = _key(st2)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    j = len(self.nodes)
-                    self.nodes.append((st2, i, step, depth_done + 1))
-                    nxt.append(j)
-                    self._check(j)
-                if timeout is not None and time.perf_counter() - start >= timeout:
-                    stats.limit_hit = f"timeout {timeout:g}s"
+        try:  # a stop request or the proof's limit (LimitReached), a handler stopped mid-delivery
+            while not self._done():
+                if not frontier:
+                    exhausted = True
                     break
-            if stats.limit_hit is not None:
-                break
-            frontier = nxt
-            depth_done += 1
-            stats.states, stats.transitions, stats.max_depth = len(self.nodes), transitions, depth_done
-            stats.seconds = time.perf_counter() - start
-            if self.progress is not None:
-                self.progress(stats)
+                if depth_done >= self.depth:
+                    stats.limit_hit = f"max-depth {self.depth}"
+                    break
+                nxt: list[int] = []
+                for i in frontier:
+                    for step, st2 in self._successors(self.nodes[i][0]):
+                        transitions += 1
+                        if step.handler is not None and step.kind in HANDLER_STEPS:
+                            k = f"{kind_of[step.pid]}:{step.handler}"
+                            stats.coverage[k] = stats.coverage.get(k, 0) + 1
+                        key = _key(st2)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        j = len(self.nodes)
+                        self.nodes.append((st2, i, step, depth_done + 1))
+                        nxt.append(j)
+                        self._check(j)
+                    if timeout is not None and time.perf_counter() - start >= timeout:
+                        stats.limit_hit = f"timeout {timeout:g}s"
+                        break
+                    if stop.requested() is not None:  # Ctrl-C, SIGTERM (checker.stop)
+                        stats.limit_hit = stop.requested()
+                        break
+                if stats.limit_hit is not None:
+                    break
+                frontier = nxt
+                depth_done += 1
+                stats.states, stats.transitions, stats.max_depth = len(self.nodes), transitions, depth_done
+                stats.seconds = time.perf_counter() - start
+                if self.progress is not None:
+                    self.progress(stats)
+        except (LimitReached, stop.Stopped) as e:
+            stats.limit_hit = str(e)
+        except z3.Z3Exception:  # a z3 call cut short by a stop request
+            if stop.requested() is None:
+                raise
+            stats.limit_hit = stop.requested()
+        if stop.requested() is not None:
+            recover()  # the violations found before the stop become concrete traces below
         if exhausted:
             depth_done = self.nodes[-1][3]
         stats.states, stats.transitions, stats.max_depth = len(self.nodes), transitions, depth_done
@@ -209,8 +222,9 @@ class _Bmc:
                 return PropertyResult(**base, verdict=HOLDS, bound=f"witnessed: {at}; {scope}", trace=trace,
                                       trace_config=tcfg)
             verdict = VIOLATED if exhausted and p.name not in self.unknown else UNKNOWN
+            cut = stats.limit_hit if stats.limit_hit and not stats.limit_hit.startswith("max-depth") else None
             return PropertyResult(**base, verdict=verdict, bound=f"{reach}; {scope}",
-                                  detail=f"not witnessed: {', '.join(missing)}")
+                                  detail=f"not witnessed: {', '.join(missing)}" + (f"; stopped: {cut}" if cut else ""))
         if p.name in self.violation:
             idx, model = self.violation[p.name]
             steps = self._path(idx)
@@ -224,7 +238,7 @@ class _Bmc:
         if p.name in self.unknown:
             return PropertyResult(**base, verdict=UNKNOWN, bound=f"{reach}; {scope}",
                                   detail=f"solver unknown: {self.unknown[p.name]}")
-        if stats.limit_hit is not None and stats.limit_hit.startswith(("timeout", "solver")):
+        if stats.limit_hit is not None and not stats.limit_hit.startswith("max-depth"):
             return PropertyResult(**base, verdict=UNKNOWN, bound=f"{reach}; {scope}", detail=stats.limit_hit)
         detail = "expected to fail, but holds within this bound" if p.expected_to_fail else ""
         return PropertyResult(**base, verdict=HOLDS, bound=f"{reach}; {scope}", detail=detail)

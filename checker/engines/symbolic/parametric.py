@@ -53,6 +53,7 @@ from checker.model.parametric_spec import (
 )
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, Engine, PropertyResult
 from checker.model.spec import Spec
+from checker.engines.symbolic.solver import bounded, calling, check_limits
 from checker.engines.symbolic.values import DEFAULT_RLIMIT
 
 Fn = Callable[..., Any]  # a field of a symbolic state: request (or user, or key) ↦ z3 term
@@ -150,6 +151,7 @@ class _Enc:
         """A plain solver in this encoder's context with a deterministic work limit."""
         s = z3.Solver(ctx=self.ctx)
         s.set("rlimit", rlimit)
+        s.set("ctrl_c", False)  # a stop request interrupts this context (checker.stop)
         return s
 
     def const(self, name: str, sort: z3.SortRef) -> Any:
@@ -430,7 +432,11 @@ def _query(s: z3.Solver, fs: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, z3.Mo
     s.push()
     try:
         s.add(*fs)
-        r = s.check()
+        bounded(s)  # --timeout, --max-memory, stop requests: LimitReached
+        with calling(s.ctx):
+            r = s.check()
+        if r == z3.unknown:
+            check_limits()  # cut short by the deadline or a stop: the limit, not a solver unknown
         return r, (s.model() if r == z3.sat else None)
     finally:
         s.pop()
@@ -551,7 +557,11 @@ def recheck(sys: ParametricSystem, reach: list[Shape], kept: list[str], formulas
     def unsat(what: str, fs: list[z3.BoolRef]) -> str | None:
         s = enc.solver(rlimit)
         s.add(enc.param_ok, *fs)
-        r = s.check()
+        bounded(s)
+        with calling(s.ctx):
+            r = s.check()
+        if r == z3.unknown:
+            check_limits()
         if r == z3.unsat:
             return None
         return f"{what}: {'solver unknown (' + s.reason_unknown() + ')' if r == z3.unknown else 'fails'}"

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import z3
 
+from checker import stop
 from checker.config import CheckConfig
 from checker.model.expectation import Form, StateCheck, expectation, state_check
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN, VIOLATED, CheckResult, Engine, PropertyResult, Stats
@@ -31,7 +32,19 @@ from checker.engines.progress import unchecked_named
 from checker.engines.symbolic.bmc import bmc, scope_text
 from checker.engines.symbolic.semantics import SymSemantics
 from checker.engines.symbolic.shapes import Edge, ShapeGraph, build_graph
-from checker.engines.symbolic.solver import LimitReached, answer, ask, assuming, limits, make_solver
+from checker.engines.symbolic.solver import (
+    LimitReached,
+    answer,
+    ask,
+    assuming,
+    calling,
+    check_limits,
+    limits,
+    make_solver,
+    recover,
+    share,
+    time_left,
+)
 from checker.engines.symbolic.values import DEFAULT_RLIMIT, Oracle
 
 Cert = dict[int, z3.BoolRef]
@@ -108,6 +121,7 @@ def render_certificate(g: ShapeGraph, cert: Cert, method: str) -> str:
              f"{unreachable} shapes unreachable (false), {trivial} with no data constraint (true); "
              f"parameters: {', '.join(str(p) for p in g.params) or 'none'}"]
     for sh in g.shapes:
+        check_limits()
         c = cert[sh.sid]
         if z3.is_false(c) or z3.is_true(c):
             continue
@@ -190,9 +204,11 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     ps = list(g.params)
     s.add(rule(ps, g.param_constraint, app(g.init, g.init_args)))
     for e in g.edges:
+        check_limits()  # building the rules of a large graph takes seconds: stop requests, --timeout
         src = g.shapes[e.src]
         s.add(rule(src.vars + list(e.inputs) + ps, z3.And(app(e.src, src.vars), e.guard), app(e.dst, e.args)))
     for sh in g.shapes:
+        check_limits()
         if not z3.is_true(sh.holds[prop]):
             s.add(rule(sh.vars + ps, z3.And(app(sh.sid, sh.vars), z3.Not(sh.holds[prop])), z3.BoolVal(False)))
     a = answer(s, model=True)  # one question to a fresh Horn solver: no frame
@@ -204,6 +220,7 @@ def _chc(g: ShapeGraph, prop: str, rlimit: int, timeout_ms: int | None) -> tuple
     assert m is not None
     cert: Cert = {}
     for sh in g.shapes:
+        check_limits()
         # (model_completion=True turns Spacer's interpretations into False: do not use it)
         f = m.eval(app(sh.sid, sh.vars)) if m[preds[sh.sid]] is not None else z3.BoolVal(False)
         cert[sh.sid] = _quantifier_free(f, rlimit)
@@ -215,7 +232,8 @@ def _quantifier_free(f: z3.BoolRef, rlimit: int) -> z3.BoolRef:
     f = z3.simplify(f)
     if z3.is_quantifier(f) or "Exists" in str(f) or "ForAll" in str(f):
         try:
-            goals = z3.Then("qe", "simplify")(f)
+            with calling(f.ctx):  # quantifier elimination can take long: a stop request interrupts it
+                goals = z3.Then("qe", "simplify")(f)
             return z3.simplify(z3.And(*[g.as_expr() for g in goals]))
         except z3.Z3Exception:
             return f
@@ -368,7 +386,16 @@ def _prove_group(spec: Spec, config: CheckConfig, group: list[Property], invs: l
                 continue
             except LimitReached as e:
                 stopped.append(str(e))
+            except stop.Stopped as e:  # a handler stopped mid-delivery (checker.stop)
+                stopped.append(e.reason)
+            except z3.Z3Exception:  # a z3 call (simplify, a tactic) cut short by a stop request
+                reason = stop.requested()
+                if reason is None:
+                    raise
+                stopped.append(reason)
         results[p.name] = attempt._unknown("; ".join([*attempt.notes, f"stopped: {stopped[0]}"]))
+    if stop.requested() is not None:
+        recover()
     return results, list(graphs.built.values())
 
 
@@ -487,6 +514,7 @@ class _Attempt:
         else UNKNOWN with ``detail`` (e.g. a counterexample to induction)."""
         p, depth = self.p, self.opts.bmc_depth
         cex = bmc(self.spec, dataclasses.replace(self.cfg, properties=(p.name,)), depth).result(p.name)
+        check_limits()  # a limit that stopped the BMC stops the proof (bmc reports it as UNKNOWN)
         if cex.verdict in (VIOLATED, EXPECTED_FAIL) and cex.trace is not None:
             return PropertyResult(**self.base, verdict=cex.verdict, bound=cex.bound, trace=cex.trace,
                                   trace_config=cex.trace_config, detail=f"not proved ({detail}); {cex.detail}")
@@ -511,4 +539,111 @@ def _too_big(g: ShapeGraph) -> str | None:
     if g.complete:
         return None
     return (f"the control-shape limit stopped the graph ({len(g.shapes):,} control shapes found, more remain): "
-            f"raise max_shapes or shrink the scenario")
+            f"raise --max-shapes or shrink the scenario")
+
+
+# --------------------------------------------------------------------- --engine prove
+
+PARAMETRIC_SHARE = 0.5  # of --timeout: what ``auto`` gives the parametric proof before the shape graph
+
+
+def prove_engine(spec: Spec, config: CheckConfig, scenarios: Sequence[CheckConfig] = (), method: str = "auto",
+                 max_shapes: int = 20_000, progress: Callable[[Stats], None] | None = None) -> CheckResult:
+    """``--engine prove``: ``parametric`` alone; ``kind``/``reach``/``chc`` over the shape
+    graph of ``config`` (or of each of ``scenarios``, prove's defaults); ``auto`` first
+    the parametric proof when the spec declares a parametric view (seconds, any number of
+    users; at most ``PARAMETRIC_SHARE`` of ``--timeout``) and then, for each property it
+    did not decide, the shape-graph methods (kind, reach, chc) on the scenarios (it decides
+    by PROVED; by a counterexample in one of the view's scenarios only when ``scenarios``,
+    i.e. no scenario was asked for). A property appears once per scenario it was tried
+    on; ``--timeout`` bounds the whole."""
+    from checker.engines.parametric_check import find_view
+    from checker.engines.registry import merge_prove_scenarios, parametric_scope
+
+    scope = parametric_scope(spec)
+
+    lim = config.limits
+    with limits(lim.timeout, lim.max_memory_mb):
+        if method == "parametric":
+            results, stats, _ = _parametric(spec, config, None)
+            return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE, results, stats)
+        decided: dict[str, PropertyResult] = {}
+        note = ""
+        pstats = Stats(unit="control shapes")
+        if method == "auto" and find_view(spec) is not None:
+            results, pstats, note = _parametric(spec, config, PARAMETRIC_SHARE)
+            # PROVED for any number of users holds in every scenario; a counterexample in one of the
+            # view's scenarios answers only when no scenario was asked for (prove's defaults)
+            kept = (PROVED, VIOLATED, EXPECTED_FAIL) if scenarios else (PROVED,)
+            decided = {r.name: r for r in results if r.verdict in kept}
+            for r in results:  # a counterexample elsewhere: BMC looks for one in the asked scenario first
+                if r.name not in decided and r.verdict in (VIOLATED, EXPECTED_FAIL):
+                    found = _counterexample_here(spec, config, r.name)
+                    if found is not None:
+                        decided[r.name] = found
+        names = [p.name for p in provable(spec, config, None) if p.name not in decided]
+        rest: CheckResult | None = None
+        if names:
+            configs = list(scenarios) or [config]
+            parts = [prove(spec, c, properties=names, method=method, max_shapes=max_shapes, progress=progress)
+                     for c in configs]
+            rest = parts[0] if not scenarios else merge_prove_scenarios(spec, parts, configs)
+    if rest is None:
+        return CheckResult(spec.name, spec.source, scope, config, Engine.PROVE,
+                           list(decided.values()), pstats)
+    if note:
+        for r in rest.results:
+            r.detail = f"{r.detail}; {note}" if r.detail else note
+    if not decided:
+        return rest
+    order = {p.name: i for i, p in enumerate(spec.properties)}
+    rows = sorted([*decided.values(), *rest.results], key=lambda r: order.get(r.name, len(order)))
+    scenario = f"{scope} for {', '.join(decided)}; {rest.scenario} for the others"
+    return dataclasses.replace(rest, scenario=scenario, results=rows)
+
+
+
+
+def _counterexample_here(spec: Spec, config: CheckConfig, name: str) -> PropertyResult | None:
+    """BMC's counterexample to ``name`` in ``config``'s scenario (the parametric proof found
+    one in another), or None (none within its depth, or a limit stopped it)."""
+    try:
+        cex = bmc(spec, dataclasses.replace(config, properties=(name,)), ProveOptions.bmc_depth)
+        check_limits()
+    except LimitReached:
+        return None
+    found = cex.result(name)
+    if found.verdict not in (VIOLATED, EXPECTED_FAIL) or found.trace is None:
+        return None
+    why = "not proved: the parametric proof found a counterexample in another scenario, BMC this one"
+    return dataclasses.replace(found, engine=Engine.PROVE, detail=f"{found.detail}; {why}" if found.detail else why)
+
+
+def _parametric(spec: Spec, config: CheckConfig, part: float | None) -> tuple[list[PropertyResult], Stats, str]:
+    """The parametric proof (within ``part`` of the time left, if given): its results,
+    statistics, and a note on why it did not decide (for the verdicts that follow)."""
+    from checker.engines.registry import parametric_scope
+    from checker.engines.symbolic.parametric import prove_parametric
+
+    start = time.perf_counter()
+    left = time_left()
+    seconds = left * part if left is not None and part is not None else None
+    names = [p.name for p in provable(spec, config, None)]
+    try:
+        with share(seconds, f"parametric's time share ({part or 0:.0%} of the time left)"):
+            results = prove_parametric(spec, config)
+        note = ""
+    except (LimitReached, stop.Stopped, z3.Z3Exception) as e:
+        # its share, the run's limit or a stop (then the methods that follow stop too)
+        if isinstance(e, z3.Z3Exception) and stop.requested() is None:
+            raise
+        if stop.requested() is not None:
+            recover()
+        results = [PropertyResult(p.name, p.shown_kind, p.meaning, UNKNOWN, parametric_scope(spec), p.expected_to_fail,
+                                  detail=f"stopped: {stop.requested() or e}", engine=Engine.PROVE)
+                   for p in spec.properties if p.name in names]
+        note = f"parametric proof stopped by {stop.requested() or e}"
+    undecided = [r.name for r in results if r.verdict == UNKNOWN]
+    if undecided and not note:
+        note = "the parametric proof did not decide it (see --method parametric)"
+    return results, Stats(seconds=time.perf_counter() - start, unit="control shapes"), note
