@@ -291,9 +291,11 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
     for name in ("spec_ref", "system"):
         rest.pop(name)
     eopts = EngineOptions(rest.pop("depth") or 20, rest.pop("runs"), rest.pop("steps"), rest.pop("method"),
-                          rest.pop("max_shapes"))
+                          rest.pop("max_shapes"), seed=rest.pop("seed"))
+    handler_timeout = float(rest.pop("handler_timeout"))
     limits = Limits(timeout=rest["timeout"], max_states=rest["max_states"])  # every cell's
-    with progress_display(not quiet, "auditing", limits) as status:
+    # the watchdog and Ctrl-C/SIGTERM; --timeout is each cell's (its engine enforces it)
+    with stop.guard(None, handler_timeout), progress_display(not quiet, "auditing", limits) as status:
         listener = AuditLines(status, status.line) if not quiet else None
         matrix = run_audit(spec, {**rest, **named}, list(fault_sets), properties or None, engine,
                            None if z3_engine == "none" else z3_engine, progress=status.update if status.shown else None,
@@ -306,7 +308,8 @@ def audit(z3_engine: str, fault_sets: tuple[str, ...], engine: str, fmt: str, qu
         click.echo(audit_markdown(matrix), nl=False)
     else:
         _stdout().print(render_audit(matrix))
-    return matrix.exit_code
+    by = stop.interrupted_by()  # the cells after a signal are UNKNOWN "interrupted"
+    return EXIT_BY_SIGNAL.get(by, matrix.exit_code) if by else matrix.exit_code
 
 
 @main.command(cls=SpecCommand)
