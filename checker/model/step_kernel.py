@@ -221,9 +221,20 @@ class Frame(Protocol[S]):
     message, in the network's order), for the successors of each kind of step, and for
     the budgets."""
 
-    loss: bool
-    initiators: tuple[int, ...]
-    injections: Sequence[Any]
+    @property
+    def loss(self) -> bool:
+        """Whether fault ``loss`` is on."""
+        ...
+
+    @property
+    def initiators(self) -> tuple[int, ...]:
+        """The processes with initiatives, in system order."""
+        ...
+
+    @property
+    def injections(self) -> Sequence[Any]:
+        """The adversary's messages, in ``adversary_templates`` order."""
+        ...
 
     def budgets(self, st: S) -> tuple[int, int]:
         """(faults left, injections left)."""
