@@ -2,8 +2,10 @@
 
 Both representations are canonical tuples, so equal networks hash equally:
 
-* ``unordered`` (AO's default across processes): a sorted tuple of messages (a bag);
-  any message may be delivered next.
+* ``unordered`` (AO's default across processes): a bag, ``KeyedBag``: a tuple sorted
+  by a key; any message may be delivered next. It is the one bag of every engine:
+  messages as they compare (``BagNetwork``), serials (``SerialBag``), or symbolic
+  messages by structure (the z3 engines).
 * ``fifo`` (per sender/receiver pair): a sorted tuple of ``((src, dst), queue)``; only
   the head of each queue may be delivered next.
 
