@@ -2,8 +2,10 @@
 
 Both representations are canonical tuples, so equal networks hash equally:
 
-* ``unordered`` (AO's default across processes): a sorted tuple of messages (a bag);
-  any message may be delivered next.
+* ``unordered`` (AO's default across processes): a bag, ``KeyedBag``: a tuple sorted
+  by a key; any message may be delivered next. It is the one bag of every engine:
+  messages as they compare (``BagNetwork``), serials (``SerialBag``), or symbolic
+  messages by structure (the z3 engines).
 * ``fifo`` (per sender/receiver pair): a sorted tuple of ``((src, dst), queue)``; only
   the head of each queue may be delivered next.
 
@@ -17,7 +19,7 @@ from the message-level values above by ``to_world``/``from_world``.
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from checker.model.values import Message
@@ -25,46 +27,73 @@ from checker.model.values import Message
 Net = tuple[Any, ...]
 
 
-class BagNetwork:
-    """Unordered, non-duplicating network: a sorted tuple of messages."""
+class KeyedBag:
+    """The unordered, non-duplicating network (AO's default across processes): a tuple
+    of items sorted by ``key`` (``None``: as they compare), any of which may be
+    delivered or lost next, one step per distinct item.
 
+    The one bag of every engine: messages as they are (``BagNetwork``), message serials
+    ordered by their messages (``SerialBag``), or symbolic messages ordered by a
+    structural key (``by_key``: items are told apart by their keys, never compared
+    themselves, since comparing symbolic data is a branch point).
+    """
+
+    __slots__ = ("key", "by_key")
     name = "unordered"
+
+    def __init__(self, key: Callable[[Any], Any] | None = None, by_key: bool = False) -> None:
+        self.key = key
+        self.by_key = by_key
 
     @staticmethod
     def empty() -> Net:
         return ()
 
-    @staticmethod
-    def deliverable(net: Net) -> list[tuple[int, Message]]:
-        out: list[tuple[int, Message]] = []
-        prev = None
+    def deliverable(self, net: Net) -> list[tuple[int, Any]]:
+        """(position, item) of each distinct item, in order."""
+        out: list[tuple[int, Any]] = []
+        prev: Any = _NOTHING
+        if self.by_key:
+            key: Any = self.key
+            for i, m in enumerate(net):
+                k = key(m)
+                if k != prev:
+                    out.append((i, m))
+                    prev = k
+            return out
         for i, m in enumerate(net):
             if m != prev:
                 out.append((i, m))
                 prev = m
         return out
 
-    droppable = deliverable
+    def droppable(self, net: Net) -> list[tuple[int, Any]]:
+        return self.deliverable(net)
 
     @staticmethod
     def take(net: Net, handle: int) -> Net:
         return net[:handle] + net[handle + 1 :]
 
-    @staticmethod
-    def put(net: Net, msgs: Iterable[Message]) -> Net:
+    def put(self, net: Net, msgs: Iterable[Any]) -> Net:
         lst = list(net)
+        key = self.key
         for m in msgs:
-            insort(lst, m)
+            insort(lst, m, key=key)
         return tuple(lst)
 
     @staticmethod
     def messages(net: Net) -> tuple[Message, ...]:
         return net
 
-    @staticmethod
-    def canonical(msgs: list[Message]) -> Net:
+    def canonical(self, msgs: Iterable[Any]) -> Net:
         """The network holding ``msgs`` (any order)."""
-        return tuple(sorted(msgs))
+        return tuple(sorted(msgs, key=self.key))
+
+
+_NOTHING = object()  # before the first item: equal to none
+
+# messages as they are, ordered as they compare
+BagNetwork = KeyedBag()
 
 
 class FifoNetwork:
@@ -115,7 +144,7 @@ class FifoNetwork:
         return FifoNetwork.put((), msgs)
 
 
-def network_for(name: str) -> type[BagNetwork] | type[FifoNetwork]:
+def network_for(name: str) -> KeyedBag | type[FifoNetwork]:
     """The network implementation called ``name`` (validated by the CLI)."""
     return FifoNetwork if name == "fifo" else BagNetwork
 
@@ -140,44 +169,21 @@ class MessageTable:
         return s
 
 
-class SerialBag:
+class SerialBag(KeyedBag):
     """``BagNetwork`` over message serials: a tuple of serials in the order of their
-    messages (so delivery order is exactly ``BagNetwork``'s)."""
+    messages (so delivery order is exactly ``BagNetwork``'s; equal serials are equal
+    messages, so serials are told apart by themselves)."""
+
+    __slots__ = ("table",)
 
     def __init__(self, table: MessageTable) -> None:
+        super().__init__(table.msgs.__getitem__)
         self.table = table
-        self._key = table.msgs.__getitem__
-
-    @staticmethod
-    def deliverable(net: Net) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        prev = -1
-        for i, s in enumerate(net):
-            if s != prev:
-                out.append((i, s))
-                prev = s
-        return out
-
-    droppable = deliverable
-
-    @staticmethod
-    def take(net: Net, handle: int) -> Net:
-        return net[:handle] + net[handle + 1 :]
-
-    def put(self, net: Net, sends: tuple[int, ...]) -> Net:
-        lst = list(net)
-        key = self._key
-        for s in sends:
-            insort(lst, s, key=key)
-        return tuple(lst)
-
-    def canonical(self, serials: list[int]) -> Net:
-        """The network holding these messages (any order)."""
-        return tuple(sorted(serials, key=self._key))
 
     def to_world(self, net: Net) -> Net:
         """The ``BagNetwork`` value of ``net`` (a sorted tuple of messages)."""
-        return tuple(map(self._key, net))
+        key: Any = self.key
+        return tuple(map(key, net))
 
     def from_world(self, net: Net) -> Net:
         add = self.table.add

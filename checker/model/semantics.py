@@ -4,15 +4,18 @@
 replay, simulate) shares. A ``World`` is the whole system: every process's local state,
 the messages in flight, the open obligations of response properties, and the remaining
 fault and adversary budgets. ``successors(world)`` yields every ``(Step, World)`` one
-atomic step away, in a deterministic order:
+atomic step away, in the order of the step kernel (``checker.model.step_kernel``):
 
 1. delivery of each deliverable message to its target (one step per branch of the
    matching handler; an unmatched message goes to the Inbox and changes nothing; a
-   handler that calls ``ctx.error`` changes nothing and sends nothing);
-2. ``handler-error`` (fault): the delivery happens but its effects are discarded;
-3. ``loss`` (fault): a message in flight disappears;
-4. initiatives (a user sending its next request);
-5. ``adversary`` injections.
+   handler that calls ``ctx.error`` changes nothing and sends nothing), then
+   ``handler-error`` (fault): the delivery happens but its effects are discarded;
+2. ``loss`` (fault): a message in flight disappears;
+3. initiatives (a user sending its next request);
+4. ``adversary`` injections.
+
+This module is the kernel's concrete frame (``KeyFrame``): states, messages and the
+bag as serial numbers, handler outcomes memoised; the kernel decides the steps.
 """
 
 from __future__ import annotations
@@ -23,15 +26,17 @@ from typing import Any
 
 from checker.model.choices import Chooser, all_paths
 from checker.config import CheckConfig
-from checker.errors import HandlerError, InternalError, SpecError, UserError
+from checker.errors import HandlerError, InternalError, SpecError
 from checker.model.expectation import Form, expectation
+from checker.model import step_kernel
 from checker.model.network import MessageTable, SerialBag, network_for, serial_network_for
-from checker.model.process import Delivery, Finding, ProcessImpl, PythonProcess, impl_of, raised_text
+from checker.model.process import Finding, ProcessImpl, PythonProcess, impl_of
 from checker.model.spec import ProcessInstance, Property, Spec, StepInfo, StepKind
+from checker.model.step_kernel import ADVERSARY as ADVERSARY
+from checker.model.step_kernel import GhostOps, Path, Step as Step
+from checker.model.step_kernel import adversary_templates, apply_obligations, delivered, initiated, with_handler_error
 from checker.model.values import Message, make_message
 from checker.model.walk import DERIVED
-
-ADVERSARY = "adversary"
 # the purity check (always on): the first PURITY_CHECKS distinct outcome computations
 # (a (state, message) delivery or a state's initiatives, per process and fault budget)
 # of Python processes are executed twice and must agree path for path
@@ -80,29 +85,7 @@ class World:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One atomic step (``kind``: see ``StepKind``). ``choices`` are the (label, value) picks taken inside it.
-    ``where`` is the handler's source location and ``notes`` what its implementation
-    reports besides (both for traces only: never part of ``key``)."""
-
-    kind: StepKind
-    pid: str
-    handler: str | None
-    msg: Message | None
-    choices: tuple[tuple[str, Any], ...]
-    sends: tuple[Message, ...]
-    reason: str | None = None
-    where: str | None = None
-    notes: tuple[tuple[str, Any], ...] = ()
-
-    def key(self) -> tuple[Any, ...]:
-        """What identifies the step when a trace is replayed."""
-        return (self.kind, self.pid, self.handler, self.msg, self.choices)
-
-
-# (property index, opened keys, closed keys) for each response property a step touches
-_GhostOps = tuple[tuple[int, tuple[Any, ...], tuple[Any, ...]], ...]
+_GhostOps = GhostOps
 # (step, serial of the new local state, serials of the sends, faults left, obligation changes)
 _Outcome = tuple[Step, int, tuple[int, ...], int, _GhostOps]
 # a compact world: (state serial per process..., network over message serials, ghost,
@@ -349,13 +332,14 @@ class Semantics:
         self._ghost_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
         self._purity_left = PURITY_CHECKS
         self._injections = (
-            [(Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), (self.message_serial(m),)) for m in self._adversary_messages()]
+            [(step_kernel.injected(m), (self.message_serial(m),)) for m in self._adversary_messages()]
             if self.adversary
             else []
         )
         self._initiators = tuple(i for i, impl in enumerate(self.impls) if impl.initiatives())
-        self._view_class: type[KeyView] | None = None
         self._bag = isinstance(self.knet, SerialBag)  # inline its take (the hot path)
+        self._frame = KeyFrame(self)
+        self._view_class: type[KeyView] | None = None
         # --conform: steps that are not steps of the model, by id(step) -> why
         self.divergent: dict[int, str] = {}
         # properties that could not read an implementation's state (first reason each)
@@ -434,7 +418,7 @@ class Semantics:
             if not self.transparent:
                 self.msg_views.append(self.observe_message(m))
             self._dst.append(self.index.get(m.dst, -1))
-            self._plain.append((Step(StepKind.UNHANDLED, m.dst, None, m, (), ()), Step(StepKind.LOSE, m.dst, None, m, (), ())))
+            self._plain.append((step_kernel.ignored(m), step_kernel.lost(m)))
         return s
 
     def key_of(self, w: World) -> Key:
@@ -461,8 +445,20 @@ class Semantics:
         for step, key in self.expand(self.key_of(w)):
             yield step, world_of(key)
 
+    def kernel_expand(self, key: Key) -> Iterator[tuple[Step, Key]]:
+        """The step kernel's ``expand`` over this semantics' ``KeyFrame``: the
+        definition that ``expand`` specialises."""
+        return step_kernel.expand(self._frame, key)
+
     def expand(self, key: Key) -> Iterator[tuple[Step, Key]]:
-        """``successors`` over keys: every ``(step, key)`` one atomic step from ``key``."""
+        """``successors`` over keys: every ``(step, key)`` one atomic step from ``key``.
+
+        Exactly ``kernel_expand(key)`` (``tests/unit/test_step_kernel.py`` checks it step
+        for step), with the ``KeyFrame`` methods written inline: the explorer's hot loop,
+        where the kernel's generic calls per message cost about a quarter of its time.
+        Every step object, outcome and rule comes from the kernel; only this loop over
+        the four phases of ``step_kernel.expand`` is repeated here.
+        """
         n = self.nprocs
         knet = self.knet
         net, ghost, faults_left, inj = key[n], key[n + 1], key[n + 2], key[n + 3]
@@ -489,7 +485,7 @@ class Semantics:
                     yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
         if self.loss and faults_left > 0:
             for handle, ms in knet.droppable(net):
-                yield self._plain[ms][1], key[:n] + (knet.take(net, handle), ghost, faults_left - 1, inj)
+                yield self._plain[ms][1], head + (knet.take(net, handle), ghost, faults_left - 1, inj)
         for idx in self._initiators:
             s = key[idx]
             outs = memo[idx].get((s, -1, faults_left))
@@ -502,7 +498,7 @@ class Semantics:
                 yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
         if inj > 0:
             for step, sends in self._injections:
-                yield step, key[:n] + (knet.put(net, sends), ghost, faults_left, inj - 1)
+                yield step, head + (knet.put(net, sends), ghost, faults_left, inj - 1)
 
     def key_view(self, key: Key) -> KeyView:
         """A ``KeyView`` of ``key`` whose process names are class attributes (faster than
@@ -532,90 +528,53 @@ class Semantics:
     def _ghost_after(self, ghost: tuple[tuple[Any, ...], ...], gops: _GhostOps) -> tuple[tuple[Any, ...], ...]:
         hit = self._ghost_memo.get((ghost, gops))
         if hit is None:
-            hit = _apply_obligations(ghost, gops)
+            hit = apply_obligations(ghost, gops)
             self._ghost_memo[(ghost, gops)] = hit
         return hit
 
     def _delivery_outcomes(self, idx: int, s: int, ms: int, faults_left: int) -> tuple[_Outcome, ...]:
         """Every outcome of delivering message ``ms`` to process ``idx`` in state ``s``:
-        one per execution path of the process implementation's ``deliver``."""
+        one per execution path of the process implementation's ``deliver`` (the kernel's
+        ``delivered``), then the kernel's ``handler-error`` step."""
         pid = self.pids[idx]
         msg = self.messages.msgs[ms]
         impl = self.impls[idx]
         before = self.states[idx][s]
 
-        def one(ch: Chooser) -> tuple[Delivery, StepContext]:
+        def one(ch: Chooser) -> Path:
             ctx = StepContext(self, pid, ch, faults_left)
-            return impl.deliver(before, msg, ctx), ctx
+            return delivered(pid, msg, impl.deliver(before, msg, ctx), ctx)
 
         h = impl.match(msg) if isinstance(impl, PythonProcess) else None
         paths = self._paths(one, "handler", h.name if h is not None else "?", pid, msg)
         if h is not None and self._purity_left > 0:
             self._purity_left -= 1
-            self._same_again(paths, self._paths(one, "handler", h.name, pid, msg), _delivery_sig, "handler", h.name, pid, msg)
-        outs: list[_Outcome] = []
-        ran: str | None = None
-        for _, (d, ctx) in paths:
-            choices = tuple(ctx.choices)
-            if d.handler is None:  # aos: no handler matched, the message goes to the Inbox
-                step = Step(StepKind.UNHANDLED, pid, None, msg, choices, (), None, d.where, d.notes)
-                outs.append((step, s, (), ctx.faults_left, ()))
-                if d.findings:
-                    self.findings[id(step)] = d.findings
-                continue
-            ran = ran or d.handler
-            if d.error is not None:  # AO keeps the previous state; nothing is sent
-                step = Step(StepKind.ERROR, pid, d.handler, msg, choices, (), d.error, d.where, d.notes)
-                outs.append((step, s, (), ctx.faults_left, ()))
-                if d.findings:
-                    self.findings[id(step)] = d.findings
-                continue
-            outs.append(self._applied(StepKind.DELIVER, idx, s, d.handler, msg, ms, d.state, ctx, d.where, d.notes))
-            if d.findings:
-                self.findings[id(outs[-1][0])] = d.findings
+            self._same_again(paths, self._paths(one, "handler", h.name, pid, msg), "handler", h.name, pid, msg)
+        ran = [p for _, p in paths]
+        outs = [self._outcome(idx, s, ms, p) for p in ran]
         if self.conformance is not None:
             for out in outs:
                 why = self.conformance.check(idx, out[0], before, self.states[idx][out[1]], out[0].sends, faults_left)
                 if why is not None:
                     self.divergent[id(out[0])] = why
-        if ran is not None and self.handler_error and faults_left > 0:
-            outs.append((Step(StepKind.HANDLER_ERROR, pid, ran, msg, (), ()), s, (), faults_left - 1, ()))
+        outs += [self._outcome(idx, s, ms, p) for p in with_handler_error(ran, self.handler_error, faults_left, pid, msg)[len(ran):]]
         return tuple(outs)
 
     def _initiative_outcomes(self, idx: int, s: int, faults_left: int) -> tuple[_Outcome, ...]:
-        """Every branch of every initiative of process ``idx`` in state ``s``."""
+        """Every branch of every initiative of process ``idx`` in state ``s`` (the kernel's ``initiated``)."""
         pid = self.pids[idx]
         before = self.states[idx][s]
         outs: list[_Outcome] = []
+        source = self.spec.source
         for it in self.impls[idx].initiatives():
-            fn = it.fn
-
-            def one(ch: Chooser, fn: Any = fn, name: str = it.name) -> tuple[str, Any, StepContext]:
-                ctx = StepContext(self, pid, ch, faults_left)
-                try:
-                    return "ok", fn(before, ctx), ctx
-                except HandlerError as e:
-                    return "error", e.reason, ctx
-                except (UserError, InternalError, MemoryError):
-                    raise
-                except Exception as e:  # the spec contract: ctx.error, never an exception
-                    raise SpecError(raised_text(self.spec.source, "initiative", name, pid, e, None)) from e
+            def one(ch: Chooser, fn: Any = it.fn, name: str = it.name) -> Path | None:
+                return initiated(source, pid, name, fn, before, StepContext(self, pid, ch, faults_left))
 
             paths = self._paths(one, "initiative", it.name, pid, None)
             if self._purity_left > 0 and isinstance(self.impls[idx], PythonProcess):
                 self._purity_left -= 1
-                self._same_again(paths, self._paths(one, "initiative", it.name, pid, None), _initiative_sig,
-                                 "initiative", it.name, pid, None)
-            for _, (status, value, ctx) in paths:
-                if status == "error":
-                    outs.append((Step(StepKind.ERROR, pid, it.name, None, tuple(ctx.choices), (), value), s, (), ctx.faults_left, ()))
-                elif value is not None:  # None: the initiative is not enabled
-                    if type(value) is not type(before):
-                        raise SpecError(
-                            f"{self.spec.source}: initiative {it.name!r} of {pid} returned a {type(value).__name__}, "
-                            f"expected its state type {type(before).__name__}"
-                        )
-                    outs.append(self._applied(StepKind.INITIATIVE, idx, s, it.name, None, -1, value, ctx, None, ()))
+                self._same_again(paths, self._paths(one, "initiative", it.name, pid, None), "initiative", it.name, pid, None)
+            outs += [self._outcome(idx, s, -1, p) for _, p in paths if p is not None]
         return tuple(outs)
 
     def _paths(self, one: Any, what: str, name: str, pid: str, msg: Message | None) -> list[tuple[Chooser, Any]]:
@@ -627,79 +586,125 @@ class Semantics:
                 raise
             raise SpecError(_impure_text(self.spec.source, what, name, pid, msg, str(e))) from e
 
-    def _same_again(self, first: list[tuple[Chooser, Any]], again: list[tuple[Chooser, Any]], sig: Any,
+    def _same_again(self, first: list[tuple[Chooser, Any]], again: list[tuple[Chooser, Any]],
                     what: str, name: str, pid: str, msg: Message | None) -> None:
         """The purity check: a second execution gives the same paths with the same outcomes."""
-        a = [(tuple(ch.taken), tuple(ch.arities), sig(r)) for ch, r in first]
-        b = [(tuple(ch.taken), tuple(ch.arities), sig(r)) for ch, r in again]
+        a = [(tuple(ch.taken), tuple(ch.arities), r) for ch, r in first]
+        b = [(tuple(ch.taken), tuple(ch.arities), r) for ch, r in again]
         if a != b:
             why = (f"{len(a)} execution paths, then {len(b)}" if len(a) != len(b)
                    else next(f"first {x[2]!r}, then {y[2]!r}" for x, y in zip(a, b) if x != y))
             raise SpecError(_impure_text(self.spec.source, what, name, pid, msg, f"executed twice: {why}"))
 
-    def _applied(
-        self, kind: StepKind, idx: int, s: int, name: str, msg: Message | None, ms: int, value: Any,
-        ctx: StepContext, where: str | None, notes: tuple[tuple[str, Any], ...],
-    ) -> _Outcome:
-        """The outcome of one successful path: (step, serial of the new local state,
-        serials of the sends, faults left, obligation changes). Outcomes depend only on
-        (process, local state, message, fault budget): implementations are pure, so
-        ``expand`` memoises them."""
-        sends = tuple(ctx.sends)
-        step = Step(kind, self.pids[idx], name, msg, tuple(ctx.choices), sends, None, where, notes)
-        a = self.serial_of(idx, value)
-        send_serials = tuple(self.message_serial(m) for m in sends)
+    def _outcome(self, idx: int, s: int, ms: int, path: Path) -> _Outcome:
+        """The outcome of one path of process ``idx`` in state ``s`` (on message ``ms``,
+        -1 for an initiative): (step, serial of the new local state, serials of the
+        sends, faults left, obligation changes). Outcomes depend only on (process, local
+        state, message, fault budget): implementations are pure, so ``expand`` memoises
+        them. A path's findings are recorded by its step."""
+        step = path.step
+        if path.findings:
+            self.findings[id(step)] = path.findings
+        if path.state is None:
+            return (step, s, (), path.faults_left, ())
+        a = self.serial_of(idx, path.state)
+        send_serials = tuple(self.message_serial(m) for m in step.sends)
         gops: _GhostOps = ()
         if self.response_props:
             obs = self.observed[idx]
             views = self.msg_views
-            info = StepInfo(self.pids[idx], kind, name, None if msg is None else views[ms], obs[s], obs[a],
+            info = StepInfo(self.pids[idx], step.kind, step.handler, None if ms < 0 else views[ms], obs[s], obs[a],
                             tuple(views[m] for m in send_serials))
             gops = self._obligation_changes(info)
-        return (step, a, send_serials, ctx.faults_left, gops)
+        return (step, a, send_serials, path.faults_left, gops)
 
     def _obligation_changes(self, info: StepInfo) -> _GhostOps:
         """(property index, opened keys, closed keys) for each response property the step touches."""
-        out = []
-        for i, (p, (trigger, discharge)) in enumerate(zip(self.response_props, self.obligation_rules)):
-            try:
-                opened = tuple(trigger(info)) if trigger else ()
-                closed = tuple(discharge(info)) if discharge else ()
-            except (AttributeError, KeyError, TypeError, UserError) as e:
-                if self.transparent:
-                    raise SpecError(f"{self.spec.source}: response property {p.name!r} failed on a step: {e}") from e
-                # an implementation's step the property cannot read: an obligation that
-                # nothing discharges, so the property fails at quiescence (never a pass)
-                opened, closed = ((f"unreadable step of {info.pid} ({info.handler}): {e}",), ())
-            if opened or closed:
-                out.append((i, opened, closed))
-        return tuple(out)
+        return step_kernel.obligation_changes(self.spec.source, self.response_props, self.obligation_rules, info,
+                                              self.transparent)
 
     def _adversary_messages(self) -> list[Message]:
-        """Every message the adversary may inject: any declared Action to any process
-        that handles it, with every combination of tag values from the tag domains."""
-        out: list[Message] = []
-        for a in self.spec.actions:
-            targets = [inst.pid for inst, impl in zip(self.instances, self.impls) if a.name in impl.handled_actions()]
-            combos: list[dict[str, Any]] = [{}]
-            for tag, dom in a.tags:
-                if dom not in self.domains:
-                    raise SpecError(f"{self.spec.source}: Action {a.name} tag {tag} uses unknown domain {dom!r}")
-                combos = [{**c, tag: v} for c in combos for v in self.domains[dom]]
-            for dst in targets:
-                for c in combos:
-                    out.append(make_message(ADVERSARY, dst, a.name, c))
-        return out
+        """Every message the adversary may inject (the kernel's ``adversary_templates``:
+        every tag value of every domain)."""
+        targets = [(inst.pid, impl) for inst, impl in zip(self.instances, self.impls)]
+        return [make_message(ADVERSARY, t.dst, t.action, t.fixed)
+                for t in adversary_templates(self.spec.source, self.spec.actions, targets, self.domains, lambda _d: False)]
 
 
-def _delivery_sig(r: tuple[Delivery, StepContext]) -> tuple[Any, ...]:
-    d, ctx = r
-    return (d.handler, d.state, d.error, tuple(ctx.choices), tuple(ctx.sends), ctx.faults_left)
+class KeyFrame:
+    """``Semantics`` as a frame of the step kernel over compact world keys (the
+    explorer's hot path): a message is its serial, a delivery's outcomes are memoised
+    per (process, state serial, message serial, fault budget)."""
 
+    __slots__ = ("sem", "n", "knet", "loss", "initiators", "injections", "_memo", "_dst", "_plain", "_bag")
 
-def _initiative_sig(r: tuple[str, Any, StepContext]) -> tuple[Any, ...]:
-    status, value, ctx = r
-    return (status, value, tuple(ctx.choices), tuple(ctx.sends), ctx.faults_left)
+    def __init__(self, sem: Semantics) -> None:
+        self.sem = sem
+        self.n = sem.nprocs
+        self.knet = sem.knet
+        self.loss = sem.loss
+        self.initiators = sem._initiators
+        self.injections = sem._injections
+        self._memo = sem._memo
+        self._dst = sem._dst
+        self._plain = sem._plain
+        self._bag = isinstance(sem.knet, SerialBag)  # inline its take
+
+    def budgets(self, key: Key) -> tuple[int, int]:
+        n = self.n
+        return key[n + 2], key[n + 3]
+
+    def deliverable(self, key: Key) -> Any:
+        return self.knet.deliverable(key[self.n])
+
+    def droppable(self, key: Key) -> Any:
+        return self.knet.droppable(key[self.n])
+
+    def deliveries(self, key: Key, handle: Any, ms: int) -> Iterator[tuple[Step, Key]]:
+        n = self.n
+        net = key[n]
+        rest = net[:handle] + net[handle + 1 :] if self._bag else self.knet.take(net, handle)
+        idx = self._dst[ms]
+        if idx < 0:  # the adversary ignores what it receives
+            yield self._plain[ms][0], key[:n] + (rest,) + key[n + 1 :]
+            return
+        ghost, faults_left, inj = key[n + 1], key[n + 2], key[n + 3]
+        s = key[idx]
+        memo = self._memo[idx]
+        outs = memo.get((s, ms, faults_left))
+        if outs is None:
+            outs = memo[(s, ms, faults_left)] = self.sem._delivery_outcomes(idx, s, ms, faults_left)
+        put = self.knet.put
+        for step, a, sends, fl, gops in outs:
+            net2 = put(rest, sends) if sends else rest
+            g2 = self.sem._ghost_after(ghost, gops) if gops else ghost
+            if a == s:
+                yield step, key[:n] + (net2, g2, fl, inj)
+            else:
+                yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
+
+    def lose(self, key: Key, handle: Any, ms: int) -> tuple[Step, Key]:
+        n = self.n
+        return self._plain[ms][1], key[:n] + (self.knet.take(key[n], handle), key[n + 1], key[n + 2] - 1, key[n + 3])
+
+    def initiatives(self, key: Key, idx: int) -> Iterator[tuple[Step, Key]]:
+        n = self.n
+        net, ghost, faults_left, inj = key[n], key[n + 1], key[n + 2], key[n + 3]
+        s = key[idx]
+        memo = self._memo[idx]
+        outs = memo.get((s, -1, faults_left))
+        if outs is None:
+            outs = memo[(s, -1, faults_left)] = self.sem._initiative_outcomes(idx, s, faults_left)
+        put = self.knet.put
+        for step, a, sends, fl, gops in outs:
+            net2 = put(net, sends) if sends else net
+            g2 = self.sem._ghost_after(ghost, gops) if gops else ghost
+            yield step, key[:idx] + (a,) + key[idx + 1 : n] + (net2, g2, fl, inj)
+
+    def inject(self, key: Key, injection: tuple[Step, tuple[int, ...]]) -> tuple[Step, Key]:
+        n = self.n
+        step, sends = injection
+        return step, key[:n] + (self.knet.put(key[n], sends), key[n + 1], key[n + 2], key[n + 3] - 1)
 
 
 def _impure_text(source: str, what: str, name: str, pid: str, msg: Message | None, why: str) -> str:
@@ -709,16 +714,8 @@ def _impure_text(source: str, what: str, name: str, pid: str, msg: Message | Non
 
 
 def _apply_obligations(ghost: tuple[tuple[Any, ...], ...], changes: _GhostOps) -> tuple[tuple[Any, ...], ...]:
-    """Close then open obligations (each ghost entry is a sorted multiset of keys)."""
-    out = list(ghost)
-    for i, opened, closed in changes:
-        keys = list(out[i])
-        for k in closed:
-            if k in keys:
-                keys.remove(k)
-        keys.extend(opened)
-        out[i] = tuple(sorted(keys))
-    return tuple(out)
+    """Close then open obligations (the kernel's ``apply_obligations``, keys as they compare)."""
+    return apply_obligations(ghost, changes)
 
 
 def _selected(p: Property, config: CheckConfig) -> bool:

@@ -1,8 +1,10 @@
-"""The symbolic step relation: checker/model/semantics.py's AO semantics over symbolic data.
+"""The symbolic step relation: the step kernel's AO semantics over symbolic data.
 
-``SymSemantics`` mirrors ``Semantics.successors`` step for step (same order, same step
-kinds, same fault budgets) and reuses its data: handler matching, process index, value
-domains, network choice, response properties. What differs:
+``SymSemantics`` is a frame of ``checker.model.step_kernel`` (``SymFrame``), as the
+concrete ``Semantics`` is: the kernel decides the steps, their order, the outcome of
+each handler path, obligations, the adversary's messages and the bag; this module
+reuses ``Semantics``' data (process index, value domains, network choice, response
+properties) and says only how symbolic data is held. What differs:
 
 * integer parameters named in ``Spec.symbolic_params`` are z3 constants (``≥`` the
   parameter's minimum), so the built initial state holds symbolic collateral etc.;
@@ -11,8 +13,8 @@ domains, network choice, response properties. What differs:
   ``label@pid#n`` so that equal local histories give equal names;
 * data comparisons inside handlers are branch points (``SymBool.__bool__``), enumerated
   with ``all_paths`` like faults; infeasible branches are pruned with z3;
-* messages in an unordered network are kept sorted by a structural key, never by
-  comparing symbolic values.
+* messages in an unordered network (``KeyedBag``) and open obligations are kept sorted
+  by a structural key (``order_key``), never by comparing symbolic values.
 
 A ``SymState`` is a concrete-structure ``World`` with symbolic leaves, the fresh-name
 counters and the path condition (a sorted tuple of z3 formulas).
@@ -20,19 +22,21 @@ counters and the path condition (a sorted tuple of z3 formulas).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import z3
 
+from checker.model import step_kernel
 from checker.model.choices import Chooser, all_paths
 from checker.config import CheckConfig
-from checker.errors import HandlerError, SpecError
-from checker.model.network import FifoNetwork
+from checker.errors import SpecError
+from checker.model.network import FifoNetwork, KeyedBag
 from checker.model.process import impl_of
 from checker.model.semantics import ADVERSARY, Semantics, Step, StepContext, World, WorldView
-from checker.model.spec import Param, Property, Spec, StepInfo, StepKind, View
+from checker.model.spec import Param, Property, Spec, StepInfo, View
+from checker.model.step_kernel import Path, Template, delivered, initiated, with_handler_error
 from checker.engines.symbolic.translate import order_key
 from checker.engines.symbolic.values import Infeasible, Oracle, SymInt, to_z3_bool
 from checker.model.values import FrozenMap, Message, make_message
@@ -159,6 +163,10 @@ class SymSemantics:
         self.response_props: tuple[Property, ...] = self.sem.response_props
         self.choice_domains: dict[str, str] = {}  # choose_value label -> domain, as used
         self._injections = self._adversary_templates() if self.sem.adversary else []
+        # the network: per-pair FIFO, or the kernel's bag ordered by structure
+        self.network: Any = FifoNetwork if self.fifo else KeyedBag(order_key, by_key=True)
+        self._initiators = tuple(i for i, impl in enumerate(self.impls) if impl.initiatives())
+        self._frames: dict[str | None, SymFrame] = {}
 
     # -- fresh data ------------------------------------------------------------------
 
@@ -187,171 +195,56 @@ class SymSemantics:
     def view(self, w: World) -> SymView:
         return SymView(self.sem, w, self.params)
 
-    # -- network (unordered: sorted by structural key; fifo: checker.model.network) -----------
-
-    def _deliverable(self, net: tuple[Any, ...]) -> list[tuple[Any, Message]]:
-        if self.fifo:
-            return FifoNetwork.deliverable(net)
-        out: list[tuple[Any, Message]] = []
-        prev: Any = None
-        for i, m in enumerate(net):
-            k = order_key(m)
-            if k != prev:
-                out.append((i, m))
-                prev = k
-        return out
-
-    def _droppable(self, net: tuple[Any, ...]) -> list[tuple[Any, Message]]:
-        return FifoNetwork.droppable(net) if self.fifo else self._deliverable(net)
-
-    def _take(self, net: tuple[Any, ...], handle: Any) -> tuple[Any, ...]:
-        return FifoNetwork.take(net, handle) if self.fifo else net[:handle] + net[handle + 1 :]
-
-    def _put(self, net: tuple[Any, ...], msgs: tuple[Message, ...]) -> tuple[Any, ...]:
-        if self.fifo:
-            return FifoNetwork.put(net, msgs)
-        return tuple(sorted(net + msgs, key=order_key))
-
     # -- the step relation -------------------------------------------------------------
 
     def successors(self, st: SymState, only_src: str | None = None) -> Iterator[tuple[Step, SymState]]:
-        """Every (step, successor) with a feasible path condition, in Semantics' order.
+        """Every (step, successor) with a feasible path condition, in the kernel's order.
 
         ``only_src`` restricts them to the steps that consume a message from that sender
         (delivery, handler-error, loss); no initiatives, no injections.
         """
-        w = st.world
-        sem = self.sem
-        for handle, msg in self._deliverable(w.net):
-            if only_src is not None and msg.src != only_src:
-                continue
-            rest = self._take(w.net, handle)
-            idx = sem.index[msg.dst]
-            if idx < 0:  # the adversary ignores what it receives
-                yield Step(StepKind.UNHANDLED, msg.dst, None, msg, (), ()), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
-                continue
-            ran: list[str] = []
-            for step, nxt in self._run(st, idx, msg, rest):
-                if step.handler is not None and not ran:
-                    ran.append(step.handler)
-                yield step, nxt
-            if ran and sem.handler_error and w.faults_left > 0:
-                w2 = World(w.procs, rest, w.ghost, w.faults_left - 1, w.injections_left)
-                yield Step(StepKind.HANDLER_ERROR, msg.dst, ran[0], msg, (), ()), SymState(w2, st.fresh, st.pc)
-        if sem.loss and w.faults_left > 0:
-            for handle, msg in self._droppable(w.net):
-                if only_src is not None and msg.src != only_src:
-                    continue
-                w2 = World(w.procs, self._take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
-                yield Step(StepKind.LOSE, msg.dst, None, msg, (), ()), SymState(w2, st.fresh, st.pc)
-        if only_src is not None:
-            return
-        for idx, impl in enumerate(self.impls):
-            for it in impl.initiatives():
-                yield from self._run(st, idx, None, w.net, it.name, it.fn)
-        if w.injections_left > 0:
-            for template, numeric in self._injections:
-                yield self._inject(st, template, numeric)
+        frame = self._frames.get(only_src)
+        if frame is None:
+            frame = self._frames[only_src] = SymFrame(self, only_src)
+        return step_kernel.expand(frame, st)
 
-    def _run(
-        self, st: SymState, idx: int, msg: Message | None, net: tuple[Any, ...],
-        name: str = "", fn: Callable[[Any, Any], Any] | None = None,
-    ) -> Iterator[tuple[Step, SymState]]:
-        """Every feasible path of delivering ``msg`` to process ``idx`` through its
-        implementation (the process seam), or of initiative ``fn`` when ``msg`` is None."""
-        w = st.world
-        pid = self.instances[idx].pid
-        impl = self.impls[idx]
-        before = w.procs[idx]
-        kind = StepKind.DELIVER if msg is not None else StepKind.INITIATIVE
+    def _paths(self, st: SymState, run: Callable[[Chooser], tuple[Path, SymState] | None]) -> list[tuple[Path, SymState]]:
+        """The feasible paths of ``run`` (each begins with the oracle at ``st``'s path condition)."""
         oracle = self.oracle
 
-        def one(ch: Chooser) -> tuple[Step, SymState] | None:
+        def one(ch: Chooser) -> tuple[Path, SymState] | None:
             oracle.begin(ch, st.pc)
-            ctx = _SymCtx(self, pid, ch, w.faults_left, st.fresh)
             try:
-                if msg is not None:
-                    d = impl.deliver(before, msg, ctx)
-                    pc = canonical_pc(st.pc + tuple(oracle.pc))
-                    if d.handler is None:
-                        return Step(StepKind.UNHANDLED, pid, None, msg, tuple(ctx.choices), ()), SymState(_w(w, w.procs, net), st.fresh, pc)
-                    if d.error is not None:
-                        step = Step(StepKind.ERROR, pid, d.handler, msg, tuple(ctx.choices), (), d.error)
-                        return step, SymState(_w(w, w.procs, net), st.fresh, pc)
-                    after, hname = d.state, d.handler
-                else:
-                    assert fn is not None
-                    hname = name
-                    try:
-                        after = fn(before, ctx)
-                    except HandlerError as e:
-                        step = Step(StepKind.ERROR, pid, name, msg, tuple(ctx.choices), (), e.reason)
-                        return step, SymState(_w(w, w.procs, net), st.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
-                    if after is None:
-                        return None
-                    if type(after) is not type(before):
-                        raise SpecError(f"{self.spec.source}: {kind} {name!r} of {pid} returned a {type(after).__name__}")
-                sends = tuple(ctx.sends)
-                step = Step(kind, pid, hname, msg, tuple(ctx.choices), sends)
-                procs = w.procs[:idx] + (after,) + w.procs[idx + 1 :]
-                net2 = self._put(net, sends) if sends else net
-                ghost = w.ghost
-                if self.response_props:
-                    ghost = self._obligations(ghost, StepInfo(pid, kind, hname, msg, before, after, sends))
-                w2 = World(procs, net2, ghost, ctx.faults_left, w.injections_left)
-                return step, SymState(w2, ctx.fresh, canonical_pc(st.pc + tuple(oracle.pc)))
+                return run(ch)
             except Infeasible:
                 return None
 
-        for _, res in all_paths(one):
-            if res is not None:
-                yield res
+        return [res for _, res in all_paths(one) if res is not None]
 
-    def _obligations(self, ghost: tuple[tuple[Any, ...], ...], info: StepInfo) -> tuple[tuple[Any, ...], ...]:
-        out = list(ghost)
-        for i, (trigger, discharge) in enumerate(self.sem.obligation_rules):
-            opened = trigger(info) if trigger else ()
-            closed = discharge(info) if discharge else ()
-            if not opened and not closed:
-                continue
-            keys = list(out[i])
-            for k in closed:
-                if k in keys:  # symbolic equality: a branch point, as concretely
-                    keys.remove(k)
-            keys.extend(opened)
-            out[i] = tuple(sorted(keys, key=order_key))
-        return tuple(out)
-
-    def _adversary_templates(self) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
-        """Adversary messages as in ``Semantics``, with integer-domain tags left symbolic."""
-        out: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
-        doms = self.sem.domains
-        for a in self.spec.actions:
-            targets = [inst.pid for inst, impl in zip(self.instances, self.impls) if a.name in impl.handled_actions()]
-            combos: list[dict[str, Any]] = [{}]
-            numeric: list[tuple[str, str]] = []
-            for tag, dom in a.tags:
-                if dom not in doms:
-                    raise SpecError(f"{self.spec.source}: Action {a.name} tag {tag} uses unknown domain {dom!r}")
-                if dom in self.domain_bounds:
-                    numeric.append((tag, self.domain_bounds[dom]))
-                    continue
-                combos = [{**c, tag: v} for c in combos for v in doms[dom]]
-            for dst in targets:
-                for c in combos:
-                    out.append(({"__dst": dst, "__action": a.name, **c}, numeric))
-        return out
-
-    def _inject(self, st: SymState, template: dict[str, Any], numeric: list[tuple[str, str]]) -> tuple[Step, SymState]:
+    def _after(self, st: SymState, idx: int, p: Path, net: tuple[Any, ...], ctx: _SymCtx) -> tuple[Path, SymState]:
+        """The successor of path ``p`` of process ``idx`` (inside the path: obligations
+        may branch on symbolic equality), the message consumed leaving ``net``."""
         w = st.world
-        self.oracle.begin(None, st.pc)
-        tags = {k: v for k, v in template.items() if not k.startswith("__")}
-        fresh = st.fresh
-        for tag, bound in numeric:
-            tags[tag], fresh = self.fresh_var(f"{tag}@{ADVERSARY}", bound, fresh)
-        m = make_message(ADVERSARY, template["__dst"], template["__action"], tags)
-        w2 = World(w.procs, self._put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1)
-        return Step(StepKind.INJECT, ADVERSARY, None, None, (), (m,)), SymState(w2, fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
+        if p.state is None:
+            w2 = World(w.procs, net, w.ghost, p.faults_left, w.injections_left)
+            return p, SymState(w2, ctx.fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
+        step = p.step
+        sends = step.sends
+        procs = w.procs[:idx] + (p.state,) + w.procs[idx + 1 :]
+        net2 = self.network.put(net, sends) if sends else net
+        ghost = w.ghost
+        if self.response_props:
+            info = StepInfo(step.pid, step.kind, step.handler, step.msg, w.procs[idx], p.state, sends)
+            gops = step_kernel.obligation_changes(self.spec.source, self.response_props, self.sem.obligation_rules, info, True)
+            ghost = step_kernel.apply_obligations(ghost, gops, order_key) if gops else ghost
+        w2 = World(procs, net2, ghost, p.faults_left, w.injections_left)
+        return p, SymState(w2, ctx.fresh, canonical_pc(st.pc + tuple(self.oracle.pc)))
+
+    def _adversary_templates(self) -> list[Template]:
+        """The kernel's adversary messages, with integer-domain tags left symbolic."""
+        targets = [(inst.pid, impl) for inst, impl in zip(self.instances, self.impls)]
+        return step_kernel.adversary_templates(self.spec.source, self.spec.actions, targets, self.sem.domains,
+                                               self.domain_bounds.__contains__)
 
     # -- properties --------------------------------------------------------------------
 
@@ -383,6 +276,85 @@ class SymSemantics:
     def holds(self, st: SymState, check: Callable[[View], Any]) -> z3.BoolRef:
         """A formula over the state's symbols: the check is true in this state."""
         return z3.simplify(z3.Or([z3.And(*pc, r) for pc, r in self.evaluate(st, check)]))
+
+
+class SymFrame:
+    """``SymSemantics`` as a frame of the step kernel over ``SymState``s (``only_src``:
+    only the steps that consume a message from that sender)."""
+
+    def __init__(self, ss: SymSemantics, only_src: str | None) -> None:
+        self.ss = ss
+        self.only_src = only_src
+        self.loss = ss.sem.loss
+        self.initiators: tuple[int, ...] = ss._initiators if only_src is None else ()
+        self.injections: list[Template] = ss._injections if only_src is None else []
+
+    def budgets(self, st: SymState) -> tuple[int, int]:
+        return st.world.faults_left, st.world.injections_left
+
+    def _from_src(self, items: Iterable[tuple[Any, Message]]) -> list[tuple[Any, Message]]:
+        src = self.only_src
+        return list(items) if src is None else [(h, m) for h, m in items if m.src == src]
+
+    def deliverable(self, st: SymState) -> list[tuple[Any, Message]]:
+        return self._from_src(self.ss.network.deliverable(st.world.net))
+
+    def droppable(self, st: SymState) -> list[tuple[Any, Message]]:
+        return self._from_src(self.ss.network.droppable(st.world.net))
+
+    def deliveries(self, st: SymState, handle: Any, msg: Message) -> Iterator[tuple[Step, SymState]]:
+        ss = self.ss
+        w = st.world
+        rest = ss.network.take(w.net, handle)
+        idx = ss.sem.index[msg.dst]
+        if idx < 0:  # the adversary ignores what it receives
+            yield step_kernel.ignored(msg), SymState(_w(w, w.procs, rest), st.fresh, st.pc)
+            return
+        pid = ss.instances[idx].pid
+        impl = ss.impls[idx]
+        before = w.procs[idx]
+
+        def run(ch: Chooser) -> tuple[Path, SymState]:
+            ctx = _SymCtx(ss, pid, ch, w.faults_left, st.fresh)
+            return ss._after(st, idx, delivered(pid, msg, impl.deliver(before, msg, ctx), ctx), rest, ctx)
+
+        paths = ss._paths(st, run)
+        for p, nxt in paths:
+            yield p.step, nxt
+        ran = [p for p, _ in paths]
+        for p in with_handler_error(ran, ss.sem.handler_error, w.faults_left, pid, msg)[len(ran):]:
+            yield p.step, SymState(World(w.procs, rest, w.ghost, p.faults_left, w.injections_left), st.fresh, st.pc)
+
+    def lose(self, st: SymState, handle: Any, msg: Message) -> tuple[Step, SymState]:
+        w = st.world
+        w2 = World(w.procs, self.ss.network.take(w.net, handle), w.ghost, w.faults_left - 1, w.injections_left)
+        return step_kernel.lost(msg), SymState(w2, st.fresh, st.pc)
+
+    def initiatives(self, st: SymState, idx: int) -> Iterator[tuple[Step, SymState]]:
+        ss = self.ss
+        w = st.world
+        pid = ss.instances[idx].pid
+        before = w.procs[idx]
+        for it in ss.impls[idx].initiatives():
+            def run(ch: Chooser, fn: Any = it.fn, name: str = it.name) -> tuple[Path, SymState] | None:
+                ctx = _SymCtx(ss, pid, ch, w.faults_left, st.fresh)
+                p = initiated(ss.spec.source, pid, name, fn, before, ctx)
+                return None if p is None else ss._after(st, idx, p, w.net, ctx)
+
+            for p, nxt in ss._paths(st, run):
+                yield p.step, nxt
+
+    def inject(self, st: SymState, t: Template) -> tuple[Step, SymState]:
+        ss = self.ss
+        w = st.world
+        ss.oracle.begin(None, st.pc)
+        tags = dict(t.fixed)
+        fresh = st.fresh
+        for tag, dom in t.open:
+            tags[tag], fresh = ss.fresh_var(f"{tag}@{ADVERSARY}", ss.domain_bounds[dom], fresh)
+        m = make_message(ADVERSARY, t.dst, t.action, tags)
+        w2 = World(w.procs, ss.network.put(w.net, (m,)), w.ghost, w.faults_left, w.injections_left - 1)
+        return step_kernel.injected(m), SymState(w2, fresh, canonical_pc(st.pc + tuple(ss.oracle.pc)))
 
 
 def _w(w: World, procs: tuple[Any, ...], net: tuple[Any, ...]) -> World:
