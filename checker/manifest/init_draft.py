@@ -291,6 +291,8 @@ class _Draft:
             "",
         )
         self.emit("# Operations: the Actions handled here that no process of the repository sends there.")
+        # an operation is named after its Action; one Action sent to two processes needs two names
+        twice = {a for a in (a for _, _, a in ops) if sum(1 for _, _, b in ops if b == a) > 1}
         for p, h, action in ops:
             read_only = _read_only(h)
             c = "# " if read_only else ""
@@ -308,6 +310,8 @@ class _Draft:
                     tags.append((t, "TODO"))
                     todo.append(t)
             self.emit(f"{c}[[wallets.operations]]  # {p.name}: {h.name} ({p.file.rel}:{h.line}){note}")
+            if action in twice:
+                self.emit(f"{c}name = {toml_string(f'{action}-{p.name}')}")
             self.emit(f"{c}target = {toml_string(p.name)}")
             self.emit(f"{c}tags = {_inline(tags)}")
             if h.data_fields:

@@ -16,9 +16,10 @@ from checker.model.spec import Spec
 from checker.result import CheckResult
 from spec.tim3 import SPEC
 
-ROWS = ["[1/6] v1 × none: ✗ ✗ ✗ xf ✓ ✓ ✓", "[2/6] v1 × mint-fail: ✗ ✗ ✗ xf ✗ ✓ ✓",
-        "[3/6] v2 × none: ✓ ✓ ✓ xf ✓ ✓ ✓", "[4/6] v2 × mint-fail: ✓ ✓ ✓ xf ✗ ✓ ✓",
-        "[5/6] v3 × none: ✓ ✓ ✓ xf ✓ ✓ ✓", "[6/6] v3 × mint-fail: ✓ ✓ ✓ xf ✓ ✓ ✓"]
+# one symbol per property, in spec order (positions-match-per-user 5th, collateral-backs-supply 7th)
+ROWS = ["[1/6] v1 × none: ✗ ✗ ✗ xf ✗ ✓ ✓ ✓ ✓ ✓", "[2/6] v1 × mint-fail: ✗ ✗ ✗ xf ✗ ✓ ✗ ✓ ✓ ✓",
+        "[3/6] v2 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓", "[4/6] v2 × mint-fail: ✓ ✓ ✓ xf ✓ ✓ ✗ ✓ ✓ ✓",
+        "[5/6] v3 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓", "[6/6] v3 × mint-fail: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓"]
 
 
 def run(*args: str) -> Result:
@@ -42,8 +43,8 @@ def test_cell_line_and_label() -> None:
             events.append(cell_line(m, k, n, version, setting))
 
     run_audit(SPEC, {}, ["none", "loss"], None, _fixed_seconds, listener=Listener())
-    assert events[:4] == ["auditing cell 1/6 (version v1, none)", "[1/6] v1 × none: ✗ ✗ ✗ xf ✓ ✓ ✓ (187 states, 0.5 s)",
-                          "auditing cell 2/6 (version v1, loss)", "[2/6] v1 × loss*: ✗ ✗ ✗ xf ✗ ✗ ✓ (431 states, 0.5 s)"]
+    assert events[:4] == ["auditing cell 1/6 (version v1, none)", "[1/6] v1 × none: ✗ ✗ ✗ xf ✗ ✓ ✓ ✓ ✓ ✓ (187 states, 0.5 s)",
+                          "auditing cell 2/6 (version v1, loss)", "[2/6] v1 × loss*: ✗ ✗ ✗ xf ✗ ✓ ✗ ✗ ✓ ✓ (431 states, 0.5 s)"]
     assert len(events) == 12 and events[-2] == "auditing cell 6/6 (version v3, loss)"
 
 
@@ -73,6 +74,6 @@ def test_audit_lines_emit_through_the_listener() -> None:
     status = Status("auditing", None, None)
     run_audit(SPEC, {"ops": 1}, ["none"], None, _fixed_seconds, listener=AuditLines(status, lines.append))
     assert status.label == "auditing cell 3/3 (version v3, none)"
-    assert lines[1:] == ["[1/3] v1 × none: ✗ ✗ ✗ xf ✓ ✓ ✓ (91 states, 0.5 s)",
-                         "[2/3] v2 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ (120 states, 0.5 s)",
-                         "[3/3] v3 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ (120 states, 0.5 s)"]
+    assert lines[1:] == ["[1/3] v1 × none: ✗ ✗ ✗ xf ✗ ✓ ✓ ✓ ✓ ✓ (91 states, 0.5 s)",
+                         "[2/3] v2 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓ (120 states, 0.5 s)",
+                         "[3/3] v3 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓ (120 states, 0.5 s)"]

@@ -42,11 +42,11 @@ def check_json(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], list[Pa
 
 
 @pytest.mark.parametrize("args, code, files", [
-    (("--coordinator", "v1", "--ops", "1", "--users", "1"), 1, 3),  # v1: three violations
+    (("--coordinator", "v1", "--ops", "1", "--users", "1"), 1, 4),  # v1: four violations (per-user positions too)
     (("--ops", "1", "--users", "1"), 0, 0),  # v3 holds
-    (("--impl", "lua", "--coordinator", "v1", "--ops", "1", "--users", "1"), 1, 3),  # the Lua processes
+    (("--impl", "lua", "--coordinator", "v1", "--ops", "1", "--users", "1"), 1, 4),  # the Lua processes
     (("--system", str(ROOT / "tests" / "fixtures" / "team_tim3" / "tim3check.toml"), "--ops", "1"), 1, 13),  # findings
-    (("--coordinator", "v1", "--ops", "1", "--users", "1", "--engine", "bmc", "--depth", "8"), 1, 4),
+    (("--coordinator", "v1", "--ops", "1", "--users", "1", "--engine", "bmc", "--depth", "8"), 1, 5),
 ], ids=["v1-violation", "v3-holds", "lua", "manifest-findings", "bmc"])
 def test_real_outputs_and_their_files_validate(tmp_path: Path, args: tuple[str, ...], code: int, files: int) -> None:
     exit_code, doc, saved = check_json(tmp_path, *args)

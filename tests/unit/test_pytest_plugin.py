@@ -48,13 +48,13 @@ def test_v1(tim3check):
 """)
     r.assert_outcomes(failed=1)
     out = r.stdout.str()
-    assert "tim3check: 3 of 7 properties not as expected" in out
+    assert "tim3check: 4 of 10 properties not as expected" in out
     assert "positions-match-supply: VIOLATED" in out and "update-follows-success: VIOLATED" in out
     assert "meaning: no message in flight and nothing pending" in out  # the property's meaning
     assert "step | process" in out and "sequenceDiagram" not in out  # the step table, not the whole page
     assert "collateral-backs-supply" not in out  # properties that hold are not repeated
     replays = re.findall(r"replay:  tim3check replay (\S+\.json)", out)
-    assert len(replays) == 3 and all(Path(p).is_file() for p in replays)
+    assert len(replays) == 4 and all(Path(p).is_file() for p in replays)
     assert all(f"{os.sep}tim3check{os.sep}" in p for p in replays)  # under the test's tmp_path
     done = subprocess.run([sys.executable, "-m", "checker", "replay", replays[0]], capture_output=True, text=True,
                           check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -65,7 +65,8 @@ def test_expected_verdicts_pass(pytester: pytest.Pytester) -> None:
     r = _run(pytester, """
 def test_v1_known_bug(tim3check):
     tim3check(version="v1", ops=1, expect={"update-follows-success": "VIOLATED",
-              "positions-match-supply": "VIOLATED", "positions-match-supply-inflight": "VIOLATED"})
+              "positions-match-supply": "VIOLATED", "positions-match-supply-inflight": "VIOLATED",
+              "positions-match-per-user": "VIOLATED"})
 
 def test_violates_helper(tim3check):
     r = tim3check.violates("positions-match-supply", version="v2", ops=2, users=1, faults=["unlock-fail"])

@@ -148,7 +148,7 @@ def test_disk_full_keeps_the_table_and_the_exit_code(tmp_path: Path, monkeypatch
     warnings = [x for x in r.stderr.splitlines() if x.strip()]
     assert warnings == [
         "warning: could not save the counterexamples of update-follows-success, positions-match-supply, "
-        f"positions-match-supply-inflight to {tmp_path / 'ce'}: No space left on device; choose a writable --out or pass "
+        f"positions-match-supply-inflight, positions-match-per-user to {tmp_path / 'ce'}: No space left on device; choose a writable --out or pass "
         "--no-save"
     ]
 
