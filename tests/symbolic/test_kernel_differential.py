@@ -173,9 +173,20 @@ PINNED: dict[tuple[str, str, int, int], tuple[int, int]] = {
 }
 
 
-@pytest.mark.parametrize("users, ops", BOUNDS, ids=lambda b: str(b))
-@pytest.mark.parametrize("faults", FAULTS, ids=lambda f: "+".join(f) or "none")
-@pytest.mark.parametrize("version", VERSIONS)
+def _cases() -> list[Any]:
+    """Every version × fault setting × bound; the default run takes every fault setting at
+    1 × 1 and the fault-free setting at every bound, the rest is marked slow."""
+    out = []
+    for version in VERSIONS:
+        for faults in FAULTS:
+            for users, ops in BOUNDS:
+                slow = bool(faults) and (users, ops) != (1, 1)
+                out.append(pytest.param(version, faults, users, ops, marks=[pytest.mark.slow] if slow else [],
+                                        id=f"{version}-{'+'.join(faults) or 'none'}-{users}x{ops}"))
+    return out
+
+
+@pytest.mark.parametrize("version, faults, users, ops", _cases())
 def test_concrete_and_symbolic_take_the_same_steps(version: str, faults: tuple[str, ...], users: int, ops: int) -> None:
     run = Lockstep(config(version=version, users=users, ops=ops, faults=faults)).run()
     assert (run.worlds, run.steps) == PINNED[(version, "+".join(faults) or "none", users, ops)]
