@@ -209,7 +209,8 @@ def step_rows(
     data: Mapping[str, Any], max_steps: int | None = None, max_cell: int | None = None
 ) -> list[tuple[str, str, str, str, str, str]]:
     """(step, process, handler, message, sent, what changed) for each of the first
-    ``max_steps`` steps (all when None), as plain text, each cell ``cut`` to ``max_cell``."""
+    ``max_steps`` steps (all when None), as plain text, each cell ``cut`` to ``max_cell``;
+    a step of a lasso's cycle (``"cycle": true``) is numbered with ``↻`` after it."""
     rows = []
     steps = data["steps"] if max_steps is None else data["steps"][:max_steps]
     for s in steps:
@@ -222,7 +223,7 @@ def step_rows(
         what = step_what(s)
         if s["choices"] and s["kind"] in (StepKind.DELIVER, StepKind.INITIATIVE, StepKind.ERROR):
             what += f" [{fmt_choices(s['choices'])}]"
-        rows.append((str(s["index"]), cut(str(s["pid"]), max_cell), cut(what, max_cell), cut(msg, max_cell),
+        rows.append((f"{s['index']} ↻" if s.get("cycle") else str(s["index"]), cut(str(s["pid"]), max_cell), cut(what, max_cell), cut(msg, max_cell),
                      cut(sent, max_cell), cut(changed, max_cell)))
     return rows
 

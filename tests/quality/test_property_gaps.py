@@ -15,6 +15,7 @@ import pytest
 
 from checker.engines.progress import LassoTrace
 from checker.interfaces.counterexample import counterexample_data, load_counterexample, write_counterexample
+from checker.interfaces.render import render_markdown, step_rows
 from checker.interfaces.replay import DIVERGED, NOT_REPRODUCED, VIOLATES, replay
 from checker.model.semantics import Semantics
 from checker.model.spec import Ctx, Handler, ProcessDecl, Spec
@@ -247,3 +248,12 @@ def test_prove_proves_the_new_invariants_of_v3_and_refutes_the_cap_mutant() -> N
     assert [x.verdict for x in bad.results] == [VIOLATED]
     v1 = prove(SPEC, config(version="v1", users=1, ops=1), properties=["positions-match-per-user"])
     assert [x.verdict for x in v1.results] == [VIOLATED]
+
+
+def test_a_lasso_marks_its_cycle_steps_in_the_rendered_trace() -> None:
+    cfg = config(**RETRY)
+    r = run(STUCK_RETRY, **RETRY)
+    data = counterexample_data(r, r.result("no-non-progress-cycle"), Semantics(STUCK_RETRY, cfg))
+    numbers = [row[0] for row in step_rows(data)]
+    assert numbers == ["1", "2", "3", "4", "5", "6", "7 ↻", "8 ↻"]
+    assert "| 7 ↻ |" in render_markdown(data)
