@@ -32,7 +32,7 @@ class CheckConfig:
     bounds how many messages the adversary may inject. ``symmetry`` explores one
     world per orbit of the spec's ``symmetric_kinds`` (sound; see checker/engines/symmetry.py).
     ``conform`` checks every step of an implementation against the spec's model
-    (``checker/engines/conformance.py``).
+    (``checker/model/conformance.py``).
     """
 
     params: FrozenMap[str, Any] = field(default_factory=FrozenMap)

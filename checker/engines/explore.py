@@ -54,7 +54,7 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
     sem = Semantics(spec, config)
     props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
     if config.conform:
-        from checker.engines.conformance import CONFORMANCE
+        from checker.model.conformance import CONFORMANCE
 
         props.append(CONFORMANCE)
     # Worlds are acyclic immutable values: the cycle collector only costs time here

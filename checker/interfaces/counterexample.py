@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import CheckConfig, Limits
-from checker.engines.conformance import find_property
+from checker.model.conformance import find_property
 from checker.errors import InternalError, TraceFileError, UserError
 from checker.model.expectation import Form, expectation
 from checker.model.property_eval import goals_met, open_obligations, required_goals, violated_at

@@ -42,7 +42,7 @@ from checker.interfaces.counterexample import (
     to_json,
     world_changes,
 )
-from checker.engines.conformance import find_property
+from checker.model.conformance import find_property
 from checker.errors import HandlerError, SpecError, TraceFileError
 from checker.model.expectation import Form, expectation
 from checker.model.property_eval import check_holds, goals_met, required_goals, violated_at

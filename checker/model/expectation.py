@@ -10,7 +10,7 @@ Every kind is one of five forms (``Form``), and engines dispatch on the form onl
   ghost of the world, ``World.ghost``): kind ``response``;
 * ``REACHABLE``: each required goal holds in some reachable world: kind ``sometimes``;
 * ``CONFORMANCE``: every step of an implementation is a step of the model (judged on
-  the steps an engine takes, ``checker.engines.conformance``): kind ``step``;
+  the steps an engine takes, ``checker.model.conformance``): kind ``step``;
 * ``FINDING``: something wrong seen while executing the code (``checker.model.process.Finding``),
   one result per finding: kind ``finding``;
 * ``PROGRESS``: no reachable cycle of states avoids every state where ``check(view)``

@@ -348,7 +348,7 @@ class Semantics:
         self.findings: dict[int, tuple[Finding, ...]] = {}
         self.conformance: Any = None
         if config.conform:
-            from checker.engines.conformance import Conformance
+            from checker.model.conformance import Conformance
 
             self.conformance = Conformance(self)
 
