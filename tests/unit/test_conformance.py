@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from checker.config import CheckConfig
-from checker.engines.conformance import CONFORMANCE, typed
+from checker.model.conformance import CONFORMANCE, typed
 from checker.engines.explore import explore
 from checker.model.process import Delivery, PythonProcess
 from checker.result import HOLDS, VIOLATED

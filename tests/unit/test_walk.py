@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checker.engines.conformance import typed
+from checker.model.conformance import typed
 from checker.interfaces.counterexample import state_diff, to_json
 from checker.model.semantics import World
 from checker.engines.symbolic.translate import Slot, rebuild
