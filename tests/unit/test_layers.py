@@ -14,7 +14,11 @@ def test_the_model_imports_nothing_above_it() -> None:
     bad = []
     for path in sorted(MODEL.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
             bad += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(ABOVE)]
     assert bad == []
