@@ -4,6 +4,7 @@ with explicit search at small bounds."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -67,9 +68,20 @@ def test_v3_exhausts_one_user_two_ops() -> None:
 FAULTS = [(), ("lock-fail",), ("mint-fail",), ("unlock-fail",)]
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
-@pytest.mark.parametrize("faults", FAULTS, ids=lambda f: "+".join(f) or "none")
-@pytest.mark.parametrize("ops", [1, 2])
+def _agreement_cases() -> list[Any]:
+    """Every version x fault at 1 op; at 2 ops the release candidate under every fault and
+    v2 under the seed's unlock-fail in the default run, the other 2-op cases marked slow."""
+    cases = []
+    for ops in (1, 2):
+        for faults in FAULTS:
+            for version in ("v1", "v2", "v3"):
+                default = ops == 1 or version == "v3" or (version == "v2" and faults == ("unlock-fail",))
+                cases.append(pytest.param(version, faults, ops, id=f"{ops}-{'+'.join(faults) or 'none'}-{version}",
+                                          marks=() if default else pytest.mark.slow))
+    return cases
+
+
+@pytest.mark.parametrize("version, faults, ops", _agreement_cases())
 def test_explicit_and_bmc_agree(version: str, faults: tuple[str, ...], ops: int) -> None:
     """Same scenario (collateral and cap concrete, amounts symbolic in BMC): same verdict
     per property and the same shortest counterexample length; and with collateral and

@@ -42,7 +42,7 @@ def test_explicit_and_bmc_agree_under_engine_faults_one_op(version: str, fault: 
     _agree(version, fault, 1, 14)
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("version", ["v1", pytest.param("v2", marks=pytest.mark.slow)])
 def test_adversary_counterexamples_replay_two_ops(version: str) -> None:
     """The reported repro: v1/v2, 1 user × 2 ops, adversary, depth 14 (injections used to
     replay as the first injection of the concrete order instead of the chosen one)."""

@@ -131,6 +131,10 @@ def test_shape_counts_pinned() -> None:
     assert _graph(2, 1, True) == (630, 1512, ("user",))
     assert _graph(2, 1, False) == (1225, 2940, ())
     assert _graph(1, 2, True) == (1066, 2575, ())  # one user: nothing to permute
+
+
+@pytest.mark.slow
+def test_shape_counts_pinned_with_obligations() -> None:
     assert _graph(2, 1, True, "update-follows-success") == (1326, 3744, ("user",))
     assert _graph(2, 1, False, "update-follows-success") == (2601, 7344, ())
 
@@ -200,6 +204,7 @@ def test_asymmetric_initial_state_is_rejected() -> None:
     assert not ShapeCanon(ss, False).enabled
 
 
+@pytest.mark.slow  # 3 x 1 by kind also runs in the default run's test_prove_with_no_flag_proves_v3_...
 def test_v3_three_users_proved_by_kind() -> None:
     """The 3-user goal: over the graph guided by the declared invariants (2,534 shapes
     up to symmetry, against 7,770 unguided)."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from checker.config import Limits
 from checker.engines.symbolic.prove import prove, prove_engine
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN
@@ -65,6 +67,7 @@ def test_auto_falls_back_to_the_shape_graph_and_says_why() -> None:
     assert bug.trace is not None and len(bug.trace) == 7 and "users 1, ops 1" in bug.bound
 
 
+@pytest.mark.slow  # the default run proves 3 x 1 without a timeout: test_prove_with_no_flag_proves_v3_...
 def test_the_parametric_share_of_the_timeout_is_enough_for_v3() -> None:
     cfg = dataclasses.replace(config(version="v3", users=3, ops=1), limits=Limits(timeout=120))
     r = prove_engine(SPEC, cfg, method="auto")
