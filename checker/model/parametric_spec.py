@@ -151,14 +151,21 @@ class Fault:
     name: str
 
 
-@dataclass(frozen=True)
-class And:
-    parts: tuple[Expr, ...]
+# Nodes of one shape share a frozen dataclass base; a subclass keeps its own type (equality,
+# isinstance dispatch and repr tell And from Or, ToField from ToGlobal).
 
 
 @dataclass(frozen=True)
-class Or:
+class _Junction:
     parts: tuple[Expr, ...]
+
+
+class And(_Junction):
+    """Every part holds (``And(())`` is true)."""
+
+
+class Or(_Junction):
+    """Some part holds (``Or(())`` is false)."""
 
 
 @dataclass(frozen=True)
@@ -167,17 +174,16 @@ class Not:
 
 
 @dataclass(frozen=True)
-class AllReq:
+class _Quantified:
+    body: Expr
+
+
+class AllReq(_Quantified):
     """``body`` holds for every request (request scope)."""
 
-    body: Expr
 
-
-@dataclass(frozen=True)
-class AllKeys:
+class AllKeys(_Quantified):
     """``body`` holds at every key ``(u, v)`` (key scope)."""
-
-    body: Expr
 
 
 Expr = Union[Cmp, In, Fault, And, Or, Not, AllReq, AllKeys]
@@ -240,20 +246,20 @@ def text(e: Expr) -> str:
 
 
 @dataclass(frozen=True)
-class ToField:
+class _Named:
     name: str
 
 
-@dataclass(frozen=True)
-class ToGlobal:
-    name: str
+class ToField(_Named):
+    """The integer field ``name`` of the request in scope."""
 
 
-@dataclass(frozen=True)
-class ToUser:
+class ToGlobal(_Named):
+    """The integer global ``name``."""
+
+
+class ToUser(_Named):
     """The user map ``name`` at the user of the request (or key) in scope."""
-
-    name: str
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ plan.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,15 @@ def test_there_are_committed_traces() -> None:
              for f in TRACES}
     assert plans == {("seed", "set"), ("cutoff", "set"), ("seed", "single")}
     assert len(TRACES) == 12
+
+
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.stem)
+def test_committed_page_shows_a_replay_command_that_runs(path: Path) -> None:
+    # the page's command, as the CLI spells it today, names its own JSON from the repository root
+    root = Path(__file__).resolve().parents[2]
+    found = re.findall(r"`tim3check (\w+) ([^`]+)`", path.with_suffix(".md").read_text())
+    assert found == [("replay", path.relative_to(root).as_posix())]
+    assert "replay" in main.commands and (root / found[0][1]).is_file()
 
 
 @pytest.mark.parametrize("path", TRACES, ids=lambda p: p.stem)

@@ -20,24 +20,13 @@ from checker.interfaces.replay import DIVERGED, NOT_REPRODUCED, VIOLATES, replay
 from checker.model.semantics import Semantics
 from checker.model.spec import Ctx, Handler, ProcessDecl, Spec
 from checker.model.values import Message
-from checker.result import EXPECTED_FAIL, HOLDS, VIOLATED, CheckResult
+from checker.result import HOLDS, VIOLATED, CheckResult
 from spec.tim3 import SPEC
 from spec.tim3 import coordinator as c
 from spec.tim3 import managers as m
 from spec.tim3.states import CoordinatorState, LockState, PositionState, TokenState
+from tests.quality._support import ALL_BUT_STRICT, DESIGN_VERDICTS
 from tests.tim3_helpers import config, run, shortest, verdicts
-
-# the properties of DESIGN.md, as they were before the gaps were closed, and their verdicts on a correct run
-BEFORE = {
-    "update-follows-success": HOLDS,
-    "positions-match-supply": HOLDS,
-    "positions-match-supply-inflight": HOLDS,
-    "positions-match-supply-strict": EXPECTED_FAIL,
-    "collateral-backs-supply": HOLDS,
-    "every-request-answered": HOLDS,
-    "mint-and-burn-reachable": HOLDS,
-}
-NEW = ("positions-match-per-user", "supply-within-cap", "no-non-progress-cycle")
 
 
 def with_process(name: str, pid: str, decl: ProcessDecl) -> Spec:
@@ -54,7 +43,7 @@ def replaced(decl: ProcessDecl, new: Handler) -> ProcessDecl:
 
 
 def before_verdicts(r: CheckResult) -> dict[str, str]:
-    return {k: v for k, v in verdicts(r).items() if k in BEFORE}
+    return {k: v for k, v in verdicts(r).items() if k in DESIGN_VERDICTS}
 
 
 # ------------------------------------------------------------------ supply-within-cap
@@ -80,13 +69,13 @@ CAP: dict[str, Any] = dict(version="v3", users=1, ops=2, amounts=(1, 2), max_sup
 
 def test_the_cap_binds_and_v3_keeps_it() -> None:
     r = run(**CAP)
-    assert verdicts(r) == {**BEFORE, **dict.fromkeys(NEW, HOLDS)}
+    assert verdicts(r) == ALL_BUT_STRICT
     assert r.stats.states == 1154
 
 
 def test_supply_within_cap_catches_a_cap_check_that_forgets_the_amount() -> None:
     r = run(CAP_MUTANT, **CAP)
-    assert before_verdicts(r) == BEFORE  # every property that existed misses it
+    assert before_verdicts(r) == DESIGN_VERDICTS  # every property that existed misses it
     assert verdicts(r)["supply-within-cap"] == VIOLATED
     # two requests of five steps each (user, coordinator, lock, coordinator, token): 1 + 2 > cap 2
     assert shortest(r, "supply-within-cap") == 10
@@ -112,7 +101,7 @@ WRONG_USER = with_process("position-to-wrong-user", "state", replaced(
 @pytest.mark.parametrize("symmetry", [True, False])
 def test_per_user_positions_catch_a_position_booked_to_the_wrong_user(symmetry: bool) -> None:
     r = run(WRONG_USER, version="v3", users=2, ops=1, symmetry=symmetry)
-    assert before_verdicts(r) == BEFORE  # the sums, the obligations and the answers all balance
+    assert before_verdicts(r) == DESIGN_VERDICTS  # the sums, the obligations and the answers all balance
     assert verdicts(r)["positions-match-per-user"] == VIOLATED
     # user sends, coordinator, lock, coordinator, token, coordinator, state books it to the other user
     assert shortest(r, "positions-match-per-user") == 7
@@ -123,7 +112,7 @@ def test_per_user_positions_catch_a_position_booked_to_the_wrong_user(symmetry: 
 
 def test_per_user_positions_hold_for_v3_with_faults_and_the_adversary() -> None:
     r = run(version="v3", users=2, ops=1, faults=("lock-fail", "mint-fail", "unlock-fail"))
-    assert verdicts(r) == {**BEFORE, **dict.fromkeys(NEW, HOLDS)}
+    assert verdicts(r) == ALL_BUT_STRICT
     a = run(version="v3", users=1, ops=2, faults=("adversary",))
     assert verdicts(a)["positions-match-per-user"] == HOLDS
 
@@ -191,7 +180,7 @@ RETRY: dict[str, Any] = dict(version="v3", users=1, ops=1, faults=("mint-fail",)
 @pytest.mark.parametrize("symmetry", [True, False])
 def test_a_retry_that_is_refused_forever_is_a_non_progress_cycle(symmetry: bool) -> None:
     r = run(STUCK_RETRY, symmetry=symmetry, **RETRY)
-    assert before_verdicts(r) == BEFORE  # never quiescent again: every quiescence property passes
+    assert before_verdicts(r) == DESIGN_VERDICTS  # never quiescent again: every quiescence property passes
     res = r.result("no-non-progress-cycle")
     assert res.verdict == VIOLATED and r.exit_code == 1
     trace = res.trace
@@ -207,7 +196,7 @@ def test_a_retry_that_is_refused_forever_is_a_non_progress_cycle(symmetry: bool)
 def test_v3_retries_under_unlock_fail_but_makes_progress() -> None:
     """v3's retry is no non-progress cycle: the fault budget bounds the refusals."""
     r = run(version="v3", users=1, ops=2, faults=("unlock-fail",))
-    assert verdicts(r) == {**BEFORE, **dict.fromkeys(NEW, HOLDS)}
+    assert verdicts(r) == ALL_BUT_STRICT
     assert r.stats.transitions > r.stats.states  # the graph has joins: dedup is exercised
 
 

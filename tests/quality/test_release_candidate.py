@@ -8,22 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.result import EXPECTED_FAIL, HOLDS
+from tests.quality._support import ALL_BUT_STRICT
 from tests.tim3_helpers import run, verdicts
-
-ALL_BUT_STRICT = {
-    "update-follows-success": HOLDS,
-    "positions-match-supply": HOLDS,
-    "positions-match-supply-inflight": HOLDS,
-    "positions-match-supply-strict": EXPECTED_FAIL,
-    "collateral-backs-supply": HOLDS,
-    "every-request-answered": HOLDS,
-    "mint-and-burn-reachable": HOLDS,
-    # added for issue 9 item 6 (tests/quality/test_property_gaps.py)
-    "positions-match-per-user": HOLDS,
-    "supply-within-cap": HOLDS,
-    "no-non-progress-cycle": HOLDS,
-}
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ def test_v3_always_properties_proved(users: int, ops: int) -> None:
     for r in res.results:
         assert r.verdict == PROVED, (r.name, r.detail)
         assert r.certificate is not None and "inductive invariant" in r.certificate
-        assert "any depth" in r.bound and f"users {users}" in r.bound and "fixed number of users" in r.bound
+        assert "any depth" in r.bound and f"users {users}" in r.bound and "(fixed number of user processes)" in r.bound
         assert "re-checked by a separate solver" in r.detail
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from checker.interfaces.cli import main
+from tests.unit._support import edited, one_line, run
 
 SPEC_FILE = '''"""A copy of the shipped spec under another name, loaded from a file (--spec FILE)."""
 import dataclasses
@@ -22,44 +21,21 @@ SPEC = dataclasses.replace(_SHIPPED, name="mytim3", source=__file__)
 '''
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
+def tampered(v1_trace: Path, tmp_path: Path, edit: Any) -> Path:
+    """``v1_trace`` edited, as ``tmp_path/tampered.json``."""
+    return edited(v1_trace, tmp_path / "tampered.json", edit)
 
 
-def one_line(r: Result) -> str:
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.output, r.output
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def v1_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """v1's positions-match-supply counterexample (7 steps), saved by ``check``."""
-    out = tmp_path_factory.mktemp("saved")
-    r = run("check", "--coordinator", "v1", "--ops", "1", "--amounts", "1,2", "--users", "1",
-            "--property", "positions-match-supply", "--out", str(out), "--quiet")
-    assert r.exit_code == 1, r.output
-    return next(out.glob("positions-match-supply--*.json"))
-
-
-def tampered(v1_file: Path, tmp_path: Path, edit: Any) -> Path:
-    data = json.loads(v1_file.read_text())
-    edit(data)
-    path = tmp_path / "tampered.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-def test_the_untouched_trace_still_violates_and_says_which_spec(v1_file: Path) -> None:
-    r = run("replay", str(v1_file))
+def test_the_untouched_trace_still_violates_and_says_which_spec(v1_trace: Path) -> None:
+    r = run("replay", str(v1_trace))
     assert r.exit_code == 1, r.output
     assert r.stdout.splitlines()[0] == "spec: spec.tim3 (the shipped spec)"
     assert "still violates positions-match-supply" in r.stdout and "at step 7" in r.stdout
 
 
-def test_emptied_steps_never_replay_as_fixed(v1_file: Path, tmp_path: Path) -> None:
+def test_emptied_steps_never_replay_as_fixed(v1_trace: Path, tmp_path: Path) -> None:
     # today: exit 0, "holds now"
-    path = tampered(v1_file, tmp_path, lambda d: d.update(steps=[]))
+    path = tampered(v1_trace, tmp_path, lambda d: d.update(steps=[]))
     r = run("replay", str(path))
     assert r.exit_code == 2 and "records length 7 but holds 0 steps" in one_line(r)
 
@@ -67,21 +43,21 @@ def test_emptied_steps_never_replay_as_fixed(v1_file: Path, tmp_path: Path) -> N
         d.update(steps=[])
         del d["length"]
 
-    r = run("replay", str(tampered(v1_file, tmp_path, old_file)))
+    r = run("replay", str(tampered(v1_trace, tmp_path, old_file)))
     assert r.exit_code == 3, r.output
     assert "does not reproduce positions-match-supply (not-reproduced)" in r.stdout
     assert "all 0 steps replay, but the final state is not the recorded one" in r.stdout
     assert "holds now" not in r.stdout
 
 
-def test_a_step_removed_from_the_middle_is_a_malformed_file(v1_file: Path, tmp_path: Path) -> None:
-    path = tampered(v1_file, tmp_path, lambda d: d["steps"].pop(3))
+def test_a_step_removed_from_the_middle_is_a_malformed_file(v1_trace: Path, tmp_path: Path) -> None:
+    path = tampered(v1_trace, tmp_path, lambda d: d["steps"].pop(3))
     r = run("replay", str(path))
     assert r.exit_code == 2
     assert "steps[3].index is 5, expected 4: steps were removed, added or reordered" in one_line(r)
 
 
-def test_steps_and_final_cut_consistently_do_not_reproduce(v1_file: Path, tmp_path: Path) -> None:
+def test_steps_and_final_cut_consistently_do_not_reproduce(v1_trace: Path, tmp_path: Path) -> None:
     # the last step removed and `length`, `final` edited to match: the violation is not
     # reproduced at the recorded (last) step, and a replay never shows that a property holds
     def cut(d: dict[str, Any]) -> None:
@@ -100,14 +76,14 @@ def test_steps_and_final_cut_consistently_do_not_reproduce(v1_file: Path, tmp_pa
         d["final"]["in_flight"] = [last["message"]]
         d["final"]["quiescent"] = False
 
-    r = run("replay", str(tampered(v1_file, tmp_path, cut)))
+    r = run("replay", str(tampered(v1_trace, tmp_path, cut)))
     assert r.exit_code == 3, r.output
     assert ("all 6 steps replay to the recorded final state, but positions-match-supply is not violated at "
             "step 6: the final state is not quiescent") in r.stdout
 
 
-def test_an_edited_final_state_does_not_reproduce(v1_file: Path, tmp_path: Path) -> None:
-    path = tampered(v1_file, tmp_path, lambda d: d["final"]["states"]["token"].update(supply=2))
+def test_an_edited_final_state_does_not_reproduce(v1_trace: Path, tmp_path: Path) -> None:
+    path = tampered(v1_trace, tmp_path, lambda d: d["final"]["states"]["token"].update(supply=2))
     r = run("replay", str(path))
     assert r.exit_code == 3, r.output
     assert 'token: recorded {"applied"' in r.stdout and '"supply": 2' in r.stdout
@@ -142,15 +118,15 @@ def test_a_witness_step_beyond_the_trace_is_malformed(tmp_path: Path) -> None:
     (lambda d: d["property"].update(name="no-such"), "property.name 'no-such' is not a property of spec 'tim3'"),
 ])
 def test_a_trace_that_does_not_fit_todays_spec_is_one_line_exit_2(
-    v1_file: Path, tmp_path: Path, edit: Any, message: str
+    v1_trace: Path, tmp_path: Path, edit: Any, message: str
 ) -> None:
-    r = run("replay", str(tampered(v1_file, tmp_path, edit)))
+    r = run("replay", str(tampered(v1_trace, tmp_path, edit)))
     assert r.exit_code == 2, r.output
     assert message in one_line(r)
 
 
 def test_replay_never_imports_the_module_a_file_names(
-    v1_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    v1_trace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = tmp_path / "imported"
     (tmp_path / "evil_spec.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
@@ -159,7 +135,7 @@ def test_replay_never_imports_the_module_a_file_names(
     def evil(d: dict[str, Any]) -> None:
         d["spec"] = {"name": "tim3", "module": "evil_spec", "source": "nowhere/evil_spec.py"}
 
-    r = run("replay", str(tampered(v1_file, tmp_path, evil)))
+    r = run("replay", str(tampered(v1_trace, tmp_path, evil)))
     assert r.exit_code == 2
     assert "is not the shipped one and its file does not exist here; pass --spec FILE" in one_line(r)
     assert not marker.exists()
@@ -189,8 +165,8 @@ def test_a_trace_from_a_spec_file_replays_from_any_directory(tmp_path: Path, mon
     assert "still violates" in r.stdout
 
 
-def test_another_specs_trace_is_a_usage_error(v1_file: Path, tmp_path: Path) -> None:
-    path = tampered(v1_file, tmp_path, lambda d: d["spec"].update(name="other"))
+def test_another_specs_trace_is_a_usage_error(v1_trace: Path, tmp_path: Path) -> None:
+    path = tampered(v1_trace, tmp_path, lambda d: d["spec"].update(name="other"))
     r = run("replay", str(path))
     assert r.exit_code == 2 and "the trace is for spec 'other', not 'tim3'; pass its spec with --spec" in one_line(r)
 
@@ -201,9 +177,9 @@ def test_committed_traces_record_the_shipped_spec() -> None:
     assert modules == {"spec.tim3"}  # so that they replay against the shipped spec, never a named module
 
 
-def test_an_installed_module_is_not_a_shipped_spec(v1_file: Path, tmp_path: Path) -> None:
+def test_an_installed_module_is_not_a_shipped_spec(v1_trace: Path, tmp_path: Path) -> None:
     # "shipped" means a package of tim3check's own, not whatever the environment can import
-    path = tampered(v1_file, tmp_path, lambda d: d.update(spec={"name": "tim3", "module": "json",
+    path = tampered(v1_trace, tmp_path, lambda d: d.update(spec={"name": "tim3", "module": "json",
                                                                  "source": "json/__init__.py"}))
     r = run("replay", str(path))
     assert r.exit_code == 2 and "(module 'json', source 'json/__init__.py') is not the shipped one" in one_line(r)
@@ -225,9 +201,9 @@ def test_the_shipped_migration_spec_is_found_by_its_module(tmp_path: Path, monke
     (lambda d: d["steps"][0]["changes"]["user1"]["requests"].update(keys=[1]), "steps[0].changes.user1.requests"),
     (lambda d: d["config"].update(limits=1.5), "bad config: 'float' object has no attribute 'get'"),
 ])
-def test_mistyped_step_fields_are_one_line_exit_2(v1_file: Path, tmp_path: Path, edit: Any, message: str) -> None:
+def test_mistyped_step_fields_are_one_line_exit_2(v1_trace: Path, tmp_path: Path, edit: Any, message: str) -> None:
     # found by mutating every field of a saved trace: each used to end in a traceback
-    path = tampered(v1_file, tmp_path, edit)
+    path = tampered(v1_trace, tmp_path, edit)
     for command in ("replay", "show"):
         r = run(command, str(path))
         assert r.exit_code == 2 and message in one_line(r), (command, r.output)

@@ -7,34 +7,14 @@ import errno
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from checker.interfaces.cli import main
 from checker.interfaces.counterexample import MAX_NESTING, finite, json_text, to_json
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def one_line(r: Result) -> str:
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.output, r.output
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def v1_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("saved")
-    r = run("check", "--coordinator", "v1", "--ops", "1", "--users", "1", "--property", "positions-match-supply",
-            "--out", str(out), "--quiet")
-    assert r.exit_code == 1, r.output
-    data: dict[str, Any] = json.loads(next(out.glob("*.json")).read_text())
-    return data
+from tests.unit._support import edited, one_line, run, set_first_tag
 
 
 # ------------------------------------------------------------------ --fault
@@ -61,23 +41,16 @@ def test_a_trace_nested_100000_deep_is_one_line_exit_2(tmp_path: Path, command: 
     assert f"deep.json: JSON nested deeper than {MAX_NESTING} levels (at character {MAX_NESTING})" in one_line(r)
 
 
-def test_nesting_inside_a_string_does_not_count(v1_data: dict[str, Any], tmp_path: Path) -> None:
-    data = json.loads(json.dumps(v1_data))
-    data["detail"] = "[" * 10_000 + '\\"{'
-    path = tmp_path / "brackets.json"
-    path.write_text(json.dumps(data))
+def test_nesting_inside_a_string_does_not_count(v1_trace: Path, tmp_path: Path) -> None:
+    path = edited(v1_trace, tmp_path / "brackets.json", lambda d: d.update(detail="[" * 10_000 + '\\"{'))
     assert run("show", str(path)).exit_code == 0
 
 
-def test_nesting_just_over_the_limit_in_a_tag_is_refused(v1_data: dict[str, Any], tmp_path: Path) -> None:
-    data = json.loads(json.dumps(v1_data))
+def test_nesting_just_over_the_limit_in_a_tag_is_refused(v1_trace: Path, tmp_path: Path) -> None:
     value: Any = 1
     for _ in range(MAX_NESTING):
         value = [value]
-    data["steps"][0]["sent"][0]["tags"][0][1] = value
-    path = tmp_path / "tag.json"
-    path.write_text(json.dumps(data))
-    r = run("show", str(path))
+    r = run("show", str(edited(v1_trace, tmp_path / "tag.json", set_first_tag(value))))
     assert r.exit_code == 2 and "nested deeper than 200 levels" in one_line(r)
 
 
@@ -92,20 +65,19 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path, mo
     assert "big.json: 3 MB is too large for a counterexample (the limit is 0 MB)" in one_line(r)
 
 
-def long_trace(v1_data: dict[str, Any], copies: int) -> dict[str, Any]:
-    """``v1_data``'s steps repeated ``copies`` times, renumbered (for rendering only)."""
-    data: dict[str, Any] = json.loads(json.dumps(v1_data))
-    data["steps"] = [dict(s) for _ in range(copies) for s in v1_data["steps"]]
-    for i, s in enumerate(data["steps"], start=1):
-        s["index"] = i
-    data["length"] = len(data["steps"])
-    return data
+def repeated(copies: int) -> Callable[[dict[str, Any]], None]:
+    """An edit for ``edited``: the trace's steps repeated ``copies`` times, renumbered (for rendering only)."""
+    def edit(data: dict[str, Any]) -> None:
+        data["steps"] = [dict(s) for _ in range(copies) for s in data["steps"]]
+        for i, s in enumerate(data["steps"], start=1):
+            s["index"] = i
+        data["length"] = len(data["steps"])
+    return edit
 
 
-def test_show_of_a_long_trace_shows_the_first_200_steps_and_says_so(v1_data: dict[str, Any], tmp_path: Path) -> None:
-    assert len(v1_data["steps"]) == 7
-    path = tmp_path / "long.json"
-    path.write_text(json.dumps(long_trace(v1_data, 1000)))  # 7,000 steps
+def test_show_of_a_long_trace_shows_the_first_200_steps_and_says_so(v1_trace: Path, tmp_path: Path) -> None:
+    assert len(json.loads(v1_trace.read_text())["steps"]) == 7
+    path = edited(v1_trace, tmp_path / "long.json", repeated(1000))  # 7,000 steps
     r = run("show", str(path))
     assert r.exit_code == 0, r.output
     assert "… 6,800 more steps not shown (steps 201–7000; `tim3check show --max-steps 0` shows all)" in r.stdout
@@ -118,11 +90,8 @@ def test_show_of_a_long_trace_shows_the_first_200_steps_and_says_so(v1_data: dic
     assert "… 6,990 more steps not shown (steps 11–7000" in r.stdout
 
 
-def test_show_cuts_a_huge_cell_and_says_how_much(v1_data: dict[str, Any], tmp_path: Path) -> None:
-    data = json.loads(json.dumps(v1_data))
-    data["steps"][0]["sent"][0]["tags"][0][1] = "x" * 1_000_000
-    path = tmp_path / "wide.json"
-    path.write_text(json.dumps(data))
+def test_show_cuts_a_huge_cell_and_says_how_much(v1_trace: Path, tmp_path: Path) -> None:
+    path = edited(v1_trace, tmp_path / "wide.json", set_first_tag("x" * 1_000_000))
     r = run("show", str(path))
     assert r.exit_code == 0, r.output
     assert "more characters)" in r.stdout
@@ -195,11 +164,8 @@ def test_finite_and_json_text() -> None:
     assert to_json((math.nan, math.inf, -math.inf, 2.5)) == ["NaN", "Infinity", "-Infinity", 2.5]
 
 
-def test_replay_of_a_huge_value_says_so_in_a_bounded_line(v1_data: dict[str, Any], tmp_path: Path) -> None:
-    data = json.loads(json.dumps(v1_data))
-    data["steps"][0]["sent"][0]["tags"][0][1] = "x" * 1_000_000
-    path = tmp_path / "huge.json"
-    path.write_text(json.dumps(data))
+def test_replay_of_a_huge_value_says_so_in_a_bounded_line(v1_trace: Path, tmp_path: Path) -> None:
+    path = edited(v1_trace, tmp_path / "huge.json", set_first_tag("x" * 1_000_000))
     r = run("replay", str(path))
     assert r.exit_code == 3 and "diverged at step 1: " in r.stdout and "expected it to send" in r.stdout
     assert "more characters)" in " ".join(r.stdout.split()) and len(r.stdout) < 10_000

@@ -77,7 +77,15 @@ def _upd2(old: Fn, u0: Any, k0: Any, val: Any) -> Fn:
     return lambda u, v: z3.If(z3.And(u == u0, v == k0), val, old(u, v))
 
 
-PROVED_TEXT = "PROVED for any number of users and operations; any depth, amounts, collateral and max supply"
+PROVED_TEXT = "PROVED for any number of users and operations; any depth"
+
+
+def proved_text(sys: ParametricSystem) -> str:
+    """PROVED's bound: ``PROVED_TEXT`` and what else the proof leaves open, in the view's
+    words (any amount when a rule picks one; any value of each parameter from its minimum)."""
+    anys = ["any amount ≥ 1"] if any(r.fresh_amount for r in sys.rules) else []
+    anys += [f"any {name} ≥ {low}" for name, low in sys.params]
+    return PROVED_TEXT + "".join(f", {a}" for a in anys)
 
 # ------------------------------------------------------------------ the encoding
 
@@ -627,7 +635,7 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
                      view: ParametricView | None = None, rlimit: int = 20 * DEFAULT_RLIMIT,
                      bmc_depth: int = 16) -> list[PropertyResult]:
     """Prove the spec's properties for any number of users and operations (any depth,
-    amounts, collateral and max supply) on its parametric view (``view``, else the one
+    amount and value of the view's parameters) on its parametric view (``view``, else the one
     the spec declares: ``find_view``); ``config`` gives the version, faults and network.
 
     PROVED only when the view agrees with the concrete semantics on the view's small
@@ -688,7 +696,7 @@ def prove_parametric(spec: Spec, config: CheckConfig, properties: list[str] | No
             err = rechecked.get(p.name) if ok else None
             if ok and err is None:
                 results.append(PropertyResult(
-                    **base[p.name], verdict=PROVED, bound=PROVED_TEXT + scope,
+                    **base[p.name], verdict=PROVED, bound=proved_text(sys) + scope,
                     certificate=certificate_text(sys, reach.shapes, outcome.kept, outcome.dropped),
                     detail=(f"1-induction over the per-request view ({len(_rules(sys))} rules, "
                             f"{len(reach.shapes)} request records, {outcome.checks} obligations, "

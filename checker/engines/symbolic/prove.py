@@ -449,6 +449,7 @@ class _Attempt:
         self.base: dict[str, Any] = dict(name=p.name, kind=p.shown_kind, meaning=p.meaning,
                                          expected_to_fail=p.expected_to_fail, engine=Engine.PROVE)
         self.claim = f"any depth, any data values; {scope}"
+        self.fixed = fixed_scope(spec)
         if expectation(p).form is Form.OBLIGATIONS:
             self.claim += "; response checked as: no open obligation at any quiescent state"
         self.notes: list[str] = []  # why each method tried did not prove it
@@ -526,12 +527,19 @@ class _Attempt:
         err = check_certificate(g, cert, self.p.name, self.opts.rlimit)
         if err is not None:
             return self._unknown(f"{method} produced an invariant that the independent re-check rejects: {err}")
-        return PropertyResult(**self.base, verdict=PROVED, bound=f"PROVED for {self.claim} (fixed number of users)",
+        return PropertyResult(**self.base, verdict=PROVED, bound=f"PROVED for {self.claim} ({self.fixed})",
                               certificate=text if text is not None else render_certificate(g, cert, method),
                               detail=f"{method}; certificate re-checked by a separate solver "
                                      f"(initiation, consecution of {len(g.edges)} edges"
                                      f"{f' and refutation of {len(g.refuted)} more' if g.refuted else ''}, "
                                      f"implies the property) over {g.scope()}")
+
+
+def fixed_scope(spec: Spec) -> str:
+    """What a shape-graph proof leaves fixed, in the spec's words (its symmetric kinds; as
+    ``registry.parametric_scope`` says what a parametric proof covers)."""
+    kinds = "/".join(spec.symmetric_kinds)
+    return f"fixed number of {kinds} processes" if kinds else "fixed number of processes"
 
 
 def _too_big(g: ShapeGraph) -> str | None:
