@@ -17,6 +17,11 @@ so each measurement is repeated ``--repeat`` times and the least wall time is sh
 its CPU time and memory; the ratios are tim3check / pan on those figures.
 
     python bench/bench_spin.py [--sizes 3x2,2x3] [--version v3] [--repeat 1] [--mode "no-symmetry"] [--spin-dir DIR]
+    python bench/bench_spin.py --compare-sh --sizes 2x2
+
+``--compare-sh`` runs ``../shared/bench/spin/compare.sh`` itself instead, unchanged, for each
+size (it checks tim3check with and without symmetry through the ``tim3check`` on PATH, so
+the unreduced run makes it slow beyond 2x2), prints its lines and the ratios from them.
 
 Needs ``spin`` and ``gcc`` (``apt-get install -y spin gcc``); says so and exits 2 otherwise.
 """
@@ -116,6 +121,34 @@ def run_tim3check(version: str, users: int, ops: int, mode: str, work: Path) -> 
     return Run(s["states"], s["transitions"], wall, cpu, rss, f"exit {code}; verdicts {', '.join(verdicts)}")
 
 
+def clock_seconds(text: str) -> float:
+    """``/usr/bin/time``'s elapsed time (``m:ss.ss`` or ``h:mm:ss``) in seconds."""
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def compare_sh(script: Path, version: str, users: int, ops: int) -> None:
+    """Run ``compare.sh`` unchanged; print its lines and tim3check/pan ratios of wall and MB."""
+    done = subprocess.run(["bash", str(script), version, str(users), str(ops)], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        print(f"compare.sh exited {done.returncode}: {done.stderr.strip()[-400:]}")
+        return
+    rows = []
+    for line in done.stdout.splitlines():
+        print(line)
+        words = line.split()
+        if "wall" in words and "rss_mb" in words:
+            rows.append((words[0], " ".join(words[1:4]) if words[0] == "tim3check" else "",
+                         clock_seconds(words[words.index("wall") + 1]), float(words[words.index("rss_mb") + 1])))
+    pan = next((r for r in rows if r[0] == "spin"), None)
+    for tool, mode, wall, mb in rows:
+        if pan is not None and tool == "tim3check" and pan[2] > 0 and pan[3] > 0:
+            print(f"  ratio tim3check/pan ({mode}): wall {wall / pan[2]:.2f}, MB {mb / pan[3]:.2f}")
+
+
 def best(runs: list[Run]) -> Run:
     """The run with the least wall time (the least disturbed by other load)."""
     return min(runs, key=lambda r: r.wall)
@@ -129,6 +162,8 @@ def main() -> None:
     ap.add_argument("--mode", action="append", default=None,
                     help="tim3check mode: symmetry or no-symmetry, then any extra options (repeatable)")
     ap.add_argument("--spin-dir", default=None, help="directory of gen_tim3.py (default: shared/bench/spin)")
+    ap.add_argument("--compare-sh", action="store_true",
+                    help="run the shared compare.sh unchanged for each size (tim3check from PATH; slow beyond 2x2)")
     args = ap.parse_args()
     if shutil.which("spin") is None or shutil.which("gcc") is None:
         print("bench_spin: needs spin and gcc on PATH: apt-get install -y spin gcc")
@@ -139,6 +174,13 @@ def main() -> None:
         sys.exit(2)
     modes = args.mode or ["symmetry"]
     sizes = [tuple(int(x) for x in s.lower().split("x")) for s in args.sizes.split(",")]
+    if args.compare_sh:
+        if shutil.which("tim3check") is None:
+            print("bench_spin: compare.sh needs tim3check on PATH: pip install -e .")
+            sys.exit(2)
+        for users, ops in sizes:
+            compare_sh(gen.parent / "compare.sh", args.version, users, ops)
+        return
     print(f"coordinator {args.version}, default scenario, all properties; best of {args.repeat} by wall time; "
           f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     head = f"{'size':<6}{'tool':<40}{'states':>12}{'wall s':>9}{'CPU s':>9}{'MB':>8}  note"

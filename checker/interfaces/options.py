@@ -166,13 +166,16 @@ PARAM_DEST = "param__"
 def spec_param_options(spec: Spec, taken: Iterable[str], skip: Iterable[str] = ()) -> list[click.Option]:
     """One click option per parameter of ``spec`` (destination ``param__<name>``, value
     the text typed, checked by the loader), except those in ``skip`` and those whose flag
-    is ``taken`` by another option (they stay settable with ``--param``)."""
+    is ``taken`` by another option (they stay settable with ``--param``); a parameter's
+    ``aliases`` are extra flags of the same option, each where no other option takes it."""
     used, skipped = set(taken), set(skip)
     out = []
     for p in spec.params:
         if p.name in skipped or p.option in used:
             continue
-        out.append(click.Option([p.option, PARAM_DEST + p.name], default=None, metavar=param_metavar(p),
+        aliases = [f"--{a}" for a in p.aliases if f"--{a}" not in used and f"--{a}" != p.option]
+        used.update([p.option, *aliases])
+        out.append(click.Option([p.option, *aliases, PARAM_DEST + p.name], default=None, metavar=param_metavar(p),
                                 help=param_help(p)))
     return out
 

@@ -214,7 +214,9 @@ class Param:
     command line). ``choices`` restricts str values; ints must be >= ``minimum``. A
     default of ``None`` means "derived from the other parameters" (see ``Spec.resolve``).
     ``flag`` is the command-line flag's name without ``--`` (default: ``name`` with ``_``
-    written ``-``); every command-line flag of a parameter comes from here.
+    written ``-``); ``aliases`` are further flag names (without ``--``) accepted for it
+    where no other option of the command takes them; every command-line flag of a
+    parameter comes from here.
     """
 
     name: str
@@ -224,6 +226,7 @@ class Param:
     choices: tuple[str, ...] | None = None
     minimum: int | None = None
     flag: str | None = None
+    aliases: tuple[str, ...] = ()
 
     @property
     def option(self) -> str:

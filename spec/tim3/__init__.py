@@ -22,7 +22,8 @@ from spec.tim3.users import USER, request_id
 
 PARAMS = (
     Param("version", "str", "v3", "coordinator version: v1 (deployed), v2 (seed fix), v3 (corrected)",
-          choices=tuple(COORDINATORS), flag="coordinator"),  # --version prints the tool's version
+          choices=tuple(COORDINATORS), flag="coordinator", aliases=("version",)),
+    # `tim3check --version` prints the tool's version; `tim3check check --version v3` is --coordinator v3
     Param("users", "int", 2, "number of users", minimum=1),
     Param("ops", "int", 2, "operations (mint or burn) per user", minimum=1),
     Param("amounts", "ints", (1,), "amounts a user may mint or burn (e.g. 1,2; each extra amount multiplies the state space)", minimum=1),

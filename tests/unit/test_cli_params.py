@@ -93,7 +93,7 @@ def test_tim3s_help_lists_its_parameters_first() -> None:
     assert "\nParameters of spec tim3 " in params
     assert flags_of(params) == {"--coordinator", "--users", "--ops", "--amounts", "--collateral", "--max-supply",
                                 "--impl", "--aos"}
-    assert "--coordinator [v1|v2|v3]" in params and "[default: v3]" in params
+    assert "--coordinator, --version [v1|v2|v3]" in params and "[default: v3]" in params
     assert "--users" not in flags_of(options) and "--max-faults" in flags_of(options)
 
 
@@ -153,6 +153,28 @@ def test_every_tim3_spelling_still_works() -> None:
                 "--param", "max_supply=5", "--param", "collateral=3", "--no-save", "--format", "json",
                 "--property", "positions-match-supply")
     assert equal.stdout.replace(" ", "").split('"stats"')[0] == r.stdout.replace(" ", "").split('"stats"')[0]
+
+
+def test_a_parameter_alias_is_a_second_flag_where_it_is_free() -> None:
+    """``../shared/bench/spin/compare.sh`` runs ``tim3check check --version v3``: the
+    coordinator parameter's alias; ``tim3check --version`` still prints the tool's version."""
+    by_alias = run("check", "--version", "v1", "--users", "1", "--ops", "1", "--no-save", "--format", "json",
+                   "--property", "positions-match-supply")
+    by_flag = run("check", "--coordinator", "v1", "--users", "1", "--ops", "1", "--no-save", "--format", "json",
+                  "--property", "positions-match-supply")
+    assert by_alias.exit_code == by_flag.exit_code == 1, by_alias.output
+    assert by_alias.stdout.split('"stats"')[0] == by_flag.stdout.split('"stats"')[0]
+    assert run("--version").output.startswith("tim3check ")
+    assert run("check", "--version", "v9").exit_code == 2
+    # an alias another option already takes is not added (the option keeps its own flag)
+    from checker.interfaces.options import spec_param_options
+
+    version = SPEC.param("version")
+    assert version is not None and version.aliases == ("version",)
+    taken = spec_param_options(SPEC, ["--version"])
+    assert next(o for o in taken if o.name == "param__version").opts == ["--coordinator"]
+    free = spec_param_options(SPEC, [])
+    assert next(o for o in free if o.name == "param__version").opts == ["--coordinator", "--version"]
 
 
 def test_peek_spec() -> None:
