@@ -7,7 +7,10 @@ are then UNKNOWN with the bound that was reached.
 
 States are compact keys (``Semantics.key_of``: serial numbers of interned local
 states and messages), expanded by ``Semantics.expand``; a ``World`` is built only for
-a new state's property checks and for traces.
+a new state's property checks and for traces. The visited set and the BFS queue hold
+them packed (``checker.engines.packed``: a few bytes per serial); a state is unpacked
+when it is expanded and when a verdict or a trace reads it (``keys``). The BFS tree is
+kept in C arrays (parent, the step as a number), depths as level boundaries.
 
 With symmetry reduction (``config.symmetry`` and a spec that declares symmetric
 kinds) each new key is replaced by its orbit representative before the visited-set

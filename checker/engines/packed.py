@@ -8,9 +8,10 @@ run (the numbering lives in the codec):
   dict, so two tails share a number iff they are equal as Python values (exactly how the
   tuple keys compared; the ghost holds spec values: strings, ints, tuples...);
 * ``flat`` (the bag network: a tuple of message serials): the ints ``(tail number,
-  process serials..., network serials...)`` as ``array('H')`` bytes (even length), or, when
-  one of them does not fit in 16 bits, as ``array('q')`` bytes and one more byte (odd
-  length); the number of processes is fixed, so the network is the rest;
+  process serials..., network serials...)`` as 2 bytes each (``struct`` ``H``, little
+  endian: even length), or, when one of them does not fit in 16 bits, as 8 bytes each
+  (``q``) and one more byte (odd length); the number of processes is fixed, so the
+  network is the rest;
 * nested (the FIFO network: channel names and queues): ``marshal`` version 2 of ``(tail
   number, process serials..., network)``; version 2 writes no references and no
   interning flags, so the bytes depend only on the value (ints, strings, tuples).
@@ -23,7 +24,7 @@ sequence of keys over a list of packed ones (unpacked on access).
 from __future__ import annotations
 
 import marshal
-from array import array
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
@@ -56,30 +57,44 @@ class KeyCodec:
         n1 = n + 1
         tail_no = self._tail_no
         number = self._number
+        narrow: dict[int, Callable[..., bytes]] = {}  # count -> Struct("<count>H").pack
+        wide = self._wide
 
-        def pack(key: Key, A: type[array[int]] = array) -> bytes:
+        def pack(key: Key) -> bytes:
             t = key[n1:]
             no = tail_no.get(t)
             if no is None:
                 no = number(t)
             ints = no + key[:n] + key[n]
             try:
-                return A("H", ints).tobytes()
-            except OverflowError:  # a serial of 2^16 or more: 8 bytes each, odd length
-                return A("q", ints).tobytes() + b"w"
+                return narrow[len(ints)](*ints)
+            except KeyError:
+                narrow[len(ints)] = struct.Struct(f"<{len(ints)}H").pack
+                return pack(key)
+            except struct.error:  # a serial of 2^16 or more (or below 0): the wide form
+                return wide(ints)
 
         return pack
+
+    @staticmethod
+    def _wide(ints: Key) -> bytes:
+        """``ints`` as 8 signed bytes each and one more byte (odd length)."""
+        return struct.pack(f"<{len(ints)}q", *ints) + b"w"
 
     def _flat_unpacker(self) -> Callable[[bytes], Key]:
         n1 = self.nprocs + 1
         tails = self.tails
+        narrow: dict[int, Callable[[bytes], Key]] = {}  # byte length -> Struct("<count>H").unpack
 
-        def unpack(b: bytes, A: type[array[int]] = array) -> Key:
-            if len(b) & 1:
-                a = A("q", b[:-1])
-            else:
-                a = A("H", b)
-            t = tuple(a)
+        def unpack(b: bytes) -> Key:
+            try:
+                t = narrow[len(b)](b)
+            except KeyError:
+                if len(b) & 1:
+                    t = struct.unpack(f"<{len(b) // 8}q", b[:-1])
+                else:
+                    narrow[len(b)] = struct.Struct(f"<{len(b) // 2}H").unpack
+                    t = narrow[len(b)](b)
             return t[1:n1] + (t[n1:],) + tails[t[0]]
 
         return unpack
