@@ -60,11 +60,21 @@ class KeyCodec:
         narrow: dict[int, Callable[..., bytes]] = {}  # count -> Struct("<count>H").pack
         wide = self._wide
 
+        # the last tail's parts and number: successors mostly share their tail objects, and
+        # the same objects are the same tail (they are held here, so no id is reused)
+        last: list[Any] = [None, None, None, (0,)]
+        n2, n3 = n + 2, n + 3
+
         def pack(key: Key) -> bytes:
-            t = key[n1:]
-            no = tail_no.get(t)
-            if no is None:
-                no = number(t)
+            g, f, i = key[n1], key[n2], key[n3]
+            if g is last[0] and f is last[1] and i is last[2]:
+                no = last[3]
+            else:
+                t = key[n1:]
+                no = tail_no.get(t)
+                if no is None:
+                    no = number(t)
+                last[:] = (g, f, i, no)
             ints = no + key[:n] + key[n]
             try:
                 return narrow[len(ints)](*ints)
