@@ -152,7 +152,6 @@ class _Explorer:
         fired_get = fired.get
         step_no: dict[int, int] = {}  # id(step) -> its number in step_table
         step_table = self.step_table
-        transitions = 0
         # a progress property is judged on the explored graph: only then are back edges
         # noted (progress.EdgeRecorder), here in the loop: an edge to a stored state that
         # is not in ``fresh`` (the states found while expanding this level) goes to a state
@@ -186,8 +185,7 @@ class _Explorer:
                     stats.limit_hit = f"max-depth {limits.max_depth}"
                 i += 1
                 continue
-            for step, w2 in expand(w):
-                transitions += 1
+            for step, w2 in expand(w):  # transitions: counted in ``fired`` (one per step taken)
                 sid = id(step)
                 fired[sid] = fired_get(sid, 0) + 1
                 if divergent and sid in divergent and self.diverged is None:
@@ -244,13 +242,13 @@ class _Explorer:
                     break
                 if self.progress is not None and now >= next_tick:
                     next_tick = now + PROGRESS_EVERY
-                    self._stats(stats, transitions, start)
+                    self._stats(stats, sum(fired.values()), start)
                     stats.queue = len(states) - i
                     self.progress(stats)
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
-        return self.finish(transitions)
+        return self.finish(sum(fired.values()))
 
     def finish(self, transitions: int) -> CheckResult:
         """The result of the search so far (``transitions`` taken)."""

@@ -32,36 +32,58 @@ Key = tuple[Any, ...]
 MARSHAL_VERSION = 2  # the last version without object references (version 3 added them)
 
 
+class _Numbering(dict[Key, tuple[int]]):
+    """Tail -> ``(its number,)``, numbered on first sight (``tails`` lists them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tails: list[Key] = []
+
+    def __missing__(self, tail: Key) -> tuple[int]:
+        no = self[tail] = (len(self.tails),)
+        self.tails.append(tail)
+        return no
+
+
+class _Unpackers(dict[int, Callable[[bytes], Key]]):
+    """Byte length -> the unpacker of that length: ``H`` for an even one, ``q`` (and the
+    extra byte) for an odd one; made on first use."""
+
+    def __missing__(self, length: int) -> Callable[[bytes], Key]:
+        if length & 1:
+            wide = struct.Struct(f"<{length // 8}q").unpack
+
+            def unpack(b: bytes) -> Key:
+                return wide(b[:-1])
+
+            self[length] = unpack
+            return unpack
+        narrow = self[length] = struct.Struct(f"<{length // 2}H").unpack
+        return narrow
+
+
 class KeyCodec:
     """``pack``/``unpack`` between compact keys of ``nprocs`` processes and ``bytes``;
-    ``flat``: the network is a flat tuple of ints (the bag over message serials)."""
+    ``flat``: the network is a flat tuple of ints (the bag over message serials).
+    Both are closures (``pack`` runs once per transition or twice, the explorer's hot loop)."""
 
     def __init__(self, nprocs: int, flat: bool) -> None:
         self.nprocs = nprocs
         self.flat = flat
-        self.tails: list[Key] = []  # tail number -> (ghost, faults left, injections left)
-        self._tail_no: dict[Key, tuple[int]] = {}  # tail -> (its number,)
+        self._tail_no = _Numbering()
+        self.tails: list[Key] = self._tail_no.tails  # tail number -> (ghost, faults left, injections left)
         self.pack: Callable[[Key], bytes] = self._flat_packer() if flat else self._nested_packer()
         self.unpack: Callable[[bytes], Key] = self._flat_unpacker() if flat else self._nested_unpacker()
-
-    def _number(self, tail: Key) -> tuple[int]:
-        """``(number,)`` of ``tail``, numbered on first sight."""
-        no = self._tail_no.get(tail)
-        if no is None:
-            no = self._tail_no[tail] = (len(self.tails),)
-            self.tails.append(tail)
-        return no
 
     def _flat_packer(self) -> Callable[[Key], bytes]:
         n = self.nprocs
         n1 = n + 1
         tail_no = self._tail_no
-        number = self._number
-        narrow: dict[int, Callable[..., bytes]] = {}  # count -> Struct("<count>H").pack
-        wide = self._wide
+        narrow: dict[int, Callable[..., bytes]] = {}  # count -> Struct("<countH").pack (an exact dict: faster)
 
         # the last tail's parts and number: successors mostly share their tail objects, and
-        # the same objects are the same tail (they are held here, so no id is reused)
+        # the same objects are the same tail (held here, so their ids are not reused);
+        # three identity tests cost less than hashing the tail
         last: list[Any] = [None, None, None, (0,)]
         n2, n3 = n + 2, n + 3
 
@@ -70,58 +92,37 @@ class KeyCodec:
             if g is last[0] and f is last[1] and i is last[2]:
                 no = last[3]
             else:
-                t = key[n1:]
-                no = tail_no.get(t)
-                if no is None:
-                    no = number(t)
+                no = tail_no[key[n1:]]
                 last[:] = (g, f, i, no)
             ints = no + key[:n] + key[n]
             try:
                 return narrow[len(ints)](*ints)
-            except KeyError:
+            except KeyError:  # the first key of this length
                 narrow[len(ints)] = struct.Struct(f"<{len(ints)}H").pack
                 return pack(key)
-            except struct.error:  # a serial of 2^16 or more (or below 0): the wide form
-                return wide(ints)
+            except struct.error:  # a serial of 2^16 or more (or below 0): 8 bytes each, odd length
+                return struct.pack(f"<{len(ints)}q", *ints) + b"w"
 
         return pack
-
-    @staticmethod
-    def _wide(ints: Key) -> bytes:
-        """``ints`` as 8 signed bytes each and one more byte (odd length)."""
-        return struct.pack(f"<{len(ints)}q", *ints) + b"w"
 
     def _flat_unpacker(self) -> Callable[[bytes], Key]:
         n1 = self.nprocs + 1
         tails = self.tails
-        narrow: dict[int, Callable[[bytes], Key]] = {}  # byte length -> Struct("<count>H").unpack
+        unpackers = _Unpackers()
 
         def unpack(b: bytes) -> Key:
-            try:
-                t = narrow[len(b)](b)
-            except KeyError:
-                if len(b) & 1:
-                    t = struct.unpack(f"<{len(b) // 8}q", b[:-1])
-                else:
-                    narrow[len(b)] = struct.Struct(f"<{len(b) // 2}H").unpack
-                    t = narrow[len(b)](b)
+            t = unpackers[len(b)](b)
             return t[1:n1] + (t[n1:],) + tails[t[0]]
 
         return unpack
 
     def _nested_packer(self) -> Callable[[Key], bytes]:
-        n = self.nprocs
-        n1 = n + 1
+        n1 = self.nprocs + 1
         tail_no = self._tail_no
-        number = self._number
         dumps = marshal.dumps
 
         def pack(key: Key) -> bytes:
-            t = key[n1:]
-            no = tail_no.get(t)
-            if no is None:
-                no = number(t)
-            return dumps(no + key[:n1], MARSHAL_VERSION)
+            return dumps(tail_no[key[n1:]] + key[:n1], MARSHAL_VERSION)
 
         return pack
 
