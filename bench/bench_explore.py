@@ -1,10 +1,13 @@
 """Benchmark of the explicit-state explorer (a script, not a test).
 
 Prints, for coordinator v3 with users 1..3 × ops 1..2 (amounts {1}), and for the time
-to v1's first (shortest) counterexample: distinct states, transitions, seconds,
-states/s and peak memory (max RSS of a fresh process per row). Each row runs in its
-own process so memory figures do not accumulate; a row that reaches ``--timeout``
-is reported with the states it reached.
+to v1's first (shortest) counterexample: distinct states, transitions, seconds (wall),
+CPU seconds, states/s, peak memory (max RSS of a fresh process per row) and bytes per
+stored state (the peak's growth during the search over the states stored: the visited
+set, the BFS tree, and what the semantics interned for them). Each row runs in its own
+process so memory figures do not accumulate; a row that reaches ``--timeout`` is
+reported with the states it reached. On a shared machine the time figures are noisy
+(CPU seconds less so); the memory figures are not.
 
     python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2] [--no-symmetry] [--only u3o2]
 """
@@ -31,11 +34,13 @@ def _row(kind: str, users: int, ops: int, timeout: float, symmetry: bool, out: A
     p = SPEC.default_params().set("version", version).set("users", users).set("ops", ops)
     params = SPEC.resolve(p.set("collateral", None).set("max_supply", None))
     limits = Limits(timeout=timeout, stop_at_first_violation=kind == "v1-first-cex")
-    start = time.perf_counter()
+    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start, cpu = time.perf_counter(), time.process_time()
     r = explore(SPEC, CheckConfig(params=params, limits=limits, symmetry=symmetry))
-    seconds = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put((r.stats.states, r.stats.transitions, seconds, r.stats.limit_hit, rss_mb))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    per_state = (peak_kb - base_kb) * 1024 / max(r.stats.states, 1)
+    out.put((r.stats.states, r.stats.transitions, seconds, cpu, r.stats.limit_hit, peak_kb / 1024, per_state))
 
 
 def main() -> None:
@@ -51,16 +56,18 @@ def main() -> None:
         rows = [r for r in rows if r[0] == "v3" and f"u{r[1]}o{r[2]}" == args.only]
     print("symmetry reduction over users:", "off" if args.no_symmetry else "on")
     ctx = mp.get_context("spawn")
-    print(f"{'config':<22}{'states':>12}{'transitions':>14}{'seconds':>10}{'states/s':>12}{'peak MB':>10}  note")
+    print(f"{'config':<22}{'states':>12}{'transitions':>14}{'seconds':>10}{'CPU s':>9}{'states/s':>12}"
+          f"{'peak MB':>10}{'B/state':>9}  note")
     for kind, users, ops in rows:
         q = ctx.Queue()
         proc = ctx.Process(target=_row, args=(kind, users, ops, args.timeout, not args.no_symmetry, q))
         proc.start()
-        states, transitions, seconds, limit, rss = q.get()
+        states, transitions, seconds, cpu, limit, rss, per_state = q.get()
         proc.join()
         name = f"{kind} u{users} o{ops}"
         note = limit or "exhaustive"
-        print(f"{name:<22}{states:>12,}{transitions:>14,}{seconds:>10.2f}{states / seconds:>12,.0f}{rss:>10.0f}  {note}")
+        print(f"{name:<22}{states:>12,}{transitions:>14,}{seconds:>10.2f}{cpu:>9.2f}{states / seconds:>12,.0f}"
+              f"{rss:>10.0f}{per_state:>9.0f}  {note}")
 
 
 if __name__ == "__main__":

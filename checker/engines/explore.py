@@ -7,7 +7,10 @@ are then UNKNOWN with the bound that was reached.
 
 States are compact keys (``Semantics.key_of``: serial numbers of interned local
 states and messages), expanded by ``Semantics.expand``; a ``World`` is built only for
-a new state's property checks and for traces.
+a new state's property checks and for traces. The visited set and the BFS queue hold
+them packed (``checker.engines.packed``: a few bytes per serial); a state is unpacked
+when it is expanded and when a verdict or a trace reads it (``keys``). The BFS tree is
+kept in C arrays (parent, the step as a number), depths as level boundaries.
 
 With symmetry reduction (``config.symmetry`` and a spec that declares symmetric
 kinds) each new key is replaced by its orbit representative before the visited-set
@@ -20,7 +23,10 @@ from __future__ import annotations
 import gc
 import resource
 import time
-from collections.abc import Callable
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from typing import overload
 
 from checker import stop
 from checker.config import CheckConfig
@@ -42,6 +48,7 @@ from checker.model.property_eval import CheckMemo, Judge, check_holds, required_
 from checker.model.process import FINDING_KINDS, Finding
 from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
+from checker.engines.packed import PackedKeys, codec_for
 from checker.engines.progress import EdgeRecorder, lasso, non_progress_cycle
 from checker.engines.symmetry import canonicaliser
 
@@ -79,11 +86,18 @@ class _Explorer:
         self.progress = progress
         self.violation: dict[str, int] = {}
         self.witness: dict[tuple[str, str], int] = {}
-        # states by index as compact keys (``Semantics.key_of``); worlds are built on demand
-        self.keys: list[Key] = []
-        self.parent: list[int] = []
-        self.via: list[Step | None] = []
-        self.depth: list[int] = []
+        # states by index, packed (``checker.engines.packed``: short canonical bytes of the
+        # compact keys of ``Semantics.key_of``); ``keys`` unpacks on access; worlds are
+        # built on demand. The BFS tree as C arrays: parent index, and the step taken as a
+        # number in ``step_table`` (0: none, the initial state); depths as level boundaries.
+        self.codec = codec_for(sem.nprocs, sem.knet)
+        self.packed: list[bytes] = []
+        self.keys = PackedKeys(self.packed, self.codec)
+        self.parent: array[int] = array("i")
+        self.via: array[int] = array("i")
+        self.step_table: list[Step | None] = [None]
+        self.levels: list[int] = [0, 1]  # levels[d]: the index of the first state at depth d
+        self.depth = Depths(self.levels, self.packed)
         self.canon = canonicaliser(sem, sem.config.symmetry)
         judge = Judge(sem)  # property checks over keys, memoised (pure checks)
         # what is still to be found, in property order: (property, goal or None for a
@@ -124,37 +138,54 @@ class _Explorer:
             stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
         start = self.start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY
+        pack, unpack = self.codec.pack, self.codec.unpack
         init = sem.initial_key()
-        index: dict[Key, int] = {init: 0}
-        states, parent, via, depth = self.keys, self.parent, self.via, self.depth
-        states.append(init)
+        # the visited set holds the packed keys (a state's index is its place in ``states``)
+        first = pack(init)
+        seen: set[bytes] = {first}
+        states, parent, via, levels = self.packed, self.parent, self.via, self.levels
+        states.append(first)
         parent.append(-1)
-        via.append(None)
-        depth.append(0)
+        via.append(0)
         self._check(0, init)
         fired = self.fired
         fired_get = fired.get
-        transitions = 0
-        # a progress property is judged on the explored graph: only then are edges recorded
-        rec = self.recorder = EdgeRecorder(sem.expand, self.canon, index, depth) if self.cycles else None
-        canon = self.canon if rec is None or self.canon is None else rec.canon
-        expand = sem.expand if rec is None else rec.expand
-        lookup = index.get
+        step_no: dict[int, int] = {}  # id(step) -> its number in step_table
+        step_table = self.step_table
+        # a progress property is judged on the explored graph: only then are back edges
+        # noted (progress.EdgeRecorder), here in the loop: an edge to a stored state that
+        # is not in ``fresh`` (the states found while expanding this level) goes to a state
+        # of depth <= this one's
+        rec = self.recorder = EdgeRecorder(sem.expand, self.canon, pack) if self.cycles else None
+        record = rec is not None
+        back_src, back_dst = (rec.src, rec.dst) if rec is not None else (array("i"), [])
+        fresh: set[bytes] = set()
+        canon = self.canon
+        expand = sem.expand
+        seen_add = seen.add
         stop_early = limits.stop_at_first_violation
         divergent = sem.divergent  # filled by Semantics under --conform only
         step_findings = sem.findings  # filled when an implementation reports findings
         found = self.found
+        d = 0  # the depth of state i
+        next_level = 1  # the index of the first state of depth d + 1
         i = 0
         while i < len(states):
-            w = states[i]
-            d = depth[i]
+            if i == next_level:  # the first state of depth d + 1: all of that level is known
+                d += 1
+                next_level = len(states)
+                levels.append(next_level)
+                if record:
+                    fresh = set()
+            w = unpack(states[i]) if i else init
+            if rec is not None:
+                rec.expanded = i + 1
             if limits.max_depth is not None and d >= limits.max_depth:
                 if next(iter(expand(w)), None) is not None:
                     stats.limit_hit = f"max-depth {limits.max_depth}"
                 i += 1
                 continue
-            for step, w2 in expand(w):
-                transitions += 1
+            for step, w2 in expand(w):  # transitions: counted in ``fired`` (one per step taken)
                 sid = id(step)
                 fired[sid] = fired_get(sid, 0) + 1
                 if divergent and sid in divergent and self.diverged is None:
@@ -164,20 +195,33 @@ class _Explorer:
                         if f.key not in found:
                             found[f.key] = (i, step, f)
                 # a key already stored is a representative: canonical already
-                if lookup(w2) is not None:
+                p2 = pack(w2)
+                if p2 in seen:
+                    if record and p2 not in fresh:
+                        back_src.append(i)
+                        back_dst.append(p2)
                     continue
                 if canon is not None:
                     c = canon(w2)
                     if c is not w2:
-                        if lookup(c) is not None:
+                        p2 = pack(c)
+                        if p2 in seen:
+                            if record and p2 not in fresh:
+                                back_src.append(i)
+                                back_dst.append(p2)
                             continue
                         w2 = c
                 j = len(states)
-                index[w2] = j
-                states.append(w2)
+                seen_add(p2)
+                states.append(p2)
                 parent.append(i)
-                via.append(step)
-                depth.append(d + 1)
+                k = step_no.get(sid)
+                if k is None:
+                    k = step_no[sid] = len(step_table)
+                    step_table.append(step)
+                via.append(k)
+                if record:
+                    fresh.add(p2)
                 self._check(j, w2)
                 if stop_early and self.violation:
                     break
@@ -198,13 +242,13 @@ class _Explorer:
                     break
                 if self.progress is not None and now >= next_tick:
                     next_tick = now + PROGRESS_EVERY
-                    self._stats(stats, transitions, start)
+                    self._stats(stats, sum(fired.values()), start)
                     stats.queue = len(states) - i
                     self.progress(stats)
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
-        return self.finish(transitions)
+        return self.finish(sum(fired.values()))
 
     def finish(self, transitions: int) -> CheckResult:
         """The result of the search so far (``transitions`` taken)."""
@@ -239,7 +283,7 @@ class _Explorer:
         sem = self.sem
         steps: list[tuple[Step, Key]] = []
         while self.parent[idx] >= 0:
-            step = self.via[idx]
+            step = self.step_table[self.via[idx]]
             if step is None:
                 raise InternalError("BFS tree broken: a non-initial state without a step")
             steps.append((step, self.keys[idx]))
@@ -334,9 +378,11 @@ class _Explorer:
         test = CheckMemo(self.sem, lambda v: check_holds(self.sem, p, v))
         keys = self.keys
         rec = self.recorder
+        unpack = self.codec.unpack
         # no back edge between two non-progress states: no cycle of them (see EdgeRecorder)
-        candidates = any(not test(keys[i]) and not test(keys[j]) for i, j in rec.back)
-        cycle = non_progress_cycle(rec.graph(keys), lambda i: test(keys[i]), self.depth) if candidates else None
+        candidates = any(not test(keys[i]) and not test(unpack(b)) for i, b in zip(rec.src, rec.dst))
+        cycle = (non_progress_cycle(rec.graph(keys, self.packed), lambda i: test(keys[i]), self.depth)
+                 if candidates else None)
         if cycle is None:
             return mk(UNKNOWN if stats.limit_hit is not None else HOLDS, bound_text(self.sem, stats))
         trace = lasso(self.sem, self.trace_to(cycle[0]), cycle, keys, self.canon)
@@ -344,22 +390,57 @@ class _Explorer:
                   detail=f"steps {trace.cycle_start + 1}–{len(trace)} repeat forever and never reach a progress state")
 
 
-def premise_note(sem: Semantics, exp: Expectation, keys: list[Key]) -> str:
+def premise_note(sem: Semantics, exp: Expectation, keys: Sequence[Key]) -> str:
     """For an invariant with a premise: how many of the explored (quiescent, for an
     at-quiescence one) states the premise excluded, so that a premise that is rarely or
-    never met is said in the verdict; "" when it excluded none."""
+    never met is said in the verdict; "" when it excluded none. ``keys``: a list, or the
+    explorer's ``PackedKeys`` (whose quiescent keys are found without unpacking the others)."""
     if exp.premise is None:
         return ""
     premise = exp.premise
     memo = CheckMemo(sem, lambda v: bool(premise(v)))
     n = sem.nprocs
-    judged = [k for k in keys if not k[n]] if exp.quiescent_only else keys
-    skipped = sum(1 for k in judged if not memo(k))
+    judged: Iterable[Key] = keys
+    if exp.quiescent_only:
+        judged = keys.quiescent() if isinstance(keys, PackedKeys) else (k for k in keys if not k[n])
+    total = skipped = 0
+    for k in judged:
+        total += 1
+        if not memo(k):
+            skipped += 1
     if not skipped:
         return ""
     where = "quiescent states" if exp.quiescent_only else "states"
-    return (f"vacuous in {skipped:,} of {len(judged):,} {where} (its premise is false there; "
-            f"checked in {len(judged) - skipped:,})")
+    return (f"vacuous in {skipped:,} of {total:,} {where} (its premise is false there; "
+            f"checked in {total - skipped:,})")
+
+
+class Depths(Sequence[int]):
+    """The BFS depth of each state, from the level boundaries (``levels[d]``: the index of
+    the first state at depth d; ``states``: the states, for the length)."""
+
+    def __init__(self, levels: list[int], states: Sequence[object]) -> None:
+        self.levels = levels
+        self.states = states
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
+
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self.states)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("state index out of range")
+        return bisect_right(self.levels, i) - 1
 
 
 def peak_rss_mb() -> float:

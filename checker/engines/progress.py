@@ -4,10 +4,11 @@ A *non-progress cycle* is a reachable cycle of states none of which is a progres
 (SPIN's non-progress cycles; for TIM3 the progress states are the quiescent ones: a
 retry loop that never settles). The explorer deduplicates states, so such a cycle is a
 finite strongly connected piece of its graph. When a progress property is checked, the
-explorer expands through an ``EdgeRecorder`` (``explore.py`` asks for it; no property of
-that kind, no recorder and no cost); ``non_progress_cycle`` then looks for a nontrivial
-strongly connected component of the non-progress states (networkx), entered at the state
-of smallest BFS depth (a shortest stem), closed by a shortest cycle through that state.
+explorer notes the back edges of its graph in an ``EdgeRecorder`` (``explore.py`` makes
+one; no property of that kind, no recorder and no cost); ``non_progress_cycle`` then
+looks for a nontrivial strongly connected component of the non-progress states
+(networkx), entered at the state of smallest BFS depth (a shortest stem), closed by a
+shortest cycle through that state.
 
 ``lasso`` turns it into a concrete ``LassoTrace`` (stem, then cycle: the world after the
 last step equals the world after step ``cycle_start``); with symmetry reduction the
@@ -17,6 +18,7 @@ cycle through representatives is followed concretely until a concrete world repe
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,60 +51,50 @@ class LassoTrace(Trace):
 
 
 class EdgeRecorder:
-    """Wraps ``Semantics.expand`` (and the canonicaliser) while the explorer runs, keeping
-    only what a non-progress cycle needs, in memory proportional to the *back edges*: an
-    edge ``i -> j`` to a state already stored at a depth ``<= depth[i]``. Every cycle has
-    one (depths cannot grow all the way round), so no back edge between non-progress
-    states means no non-progress cycle, and the explorer's graph is never stored. Only
-    when such an edge exists does ``graph()`` rebuild ``succ[i]`` (the indices of the
-    successors of state ``i``, their representatives under symmetry, duplicates kept, in
-    expansion order) by expanding the explored states again (outcomes are memoised).
-    A successor's index is looked up after the explorer has stored it (on the generator's
-    resumption)."""
+    """What a non-progress cycle needs of the explored graph, in memory proportional to its
+    *back edges*: an edge ``i -> j`` to a state already stored at a depth ``<= depth[i]``.
+    Every cycle has one (depths cannot grow all the way round), so no back edge between
+    non-progress states means no non-progress cycle, and the explorer's graph is never
+    stored.
+
+    The explorer notes them itself, in its successor loop (``explore.py``: no call per
+    edge): a successor already stored that was not found while expanding ``i``'s level is
+    a back edge; ``src`` gets ``i`` and ``dst`` the target's packed key (its index is
+    resolved only when a graph is needed). ``expanded``: states ``0 .. expanded-1`` were
+    expanded (in index order). Only when a back edge joins two non-progress states does
+    ``graph()`` rebuild ``succ[i]`` (the indices of the successors of state ``i``, their
+    representatives under symmetry, duplicates kept, in expansion order) by expanding the
+    explored states again (outcomes are memoised)."""
 
     def __init__(self, expand: Callable[[Key], Iterator[tuple[Step, Key]]],
-                 canon: Callable[[Key], Key] | None, index: Mapping[Key, int], depth: Sequence[int]) -> None:
-        self._expand, self._canon, self._index, self._depth = expand, canon, index, depth
-        self.back: list[tuple[int, int]] = []  # (i, j): an edge to a state at depth <= depth[i]
-        self.expanded = 0  # states 0 .. expanded-1 were expanded (the explorer goes in index order)
-        self._last: tuple[Key, Key] | None = None  # the explorer's last canon call (input, output)
+                 canon: Callable[[Key], Key] | None, pack: Callable[[Key], bytes]) -> None:
+        self._expand, self._canon, self._pack = expand, canon, pack
+        self.src: array[int] = array("i")  # back edge n: from state src[n] ...
+        self.dst: list[bytes] = []  # ... to the state packed as dst[n]
+        self.expanded = 0
 
-    def canon(self, key: Key) -> Key:
-        """The canonicaliser, remembering its last answer (so the recorder need not redo it)."""
-        assert self._canon is not None
-        c = self._canon(key)
-        self._last = (key, c)
-        return c
+    def note(self, i: int, target: bytes) -> None:
+        """Record the back edge from state ``i`` to the state packed as ``target``."""
+        self.src.append(i)
+        self.dst.append(target)
 
-    def _index_of(self, k2: Key, remembered: bool) -> int | None:
-        j = self._index.get(k2)
-        if j is None and self._canon is not None:
-            last = self._last
-            j = self._index.get(last[1] if remembered and last is not None and last[0] is k2 else self._canon(k2))
-        return j
+    def back(self, packed: Sequence[bytes]) -> list[tuple[int, int]]:
+        """The back edges as ``(i, j)`` state indices (``packed``: the explorer's states)."""
+        index = {b: j for j, b in enumerate(packed)}
+        return [(i, index[b]) for i, b in zip(self.src, self.dst)]
 
-    def expand(self, key: Key) -> Iterator[tuple[Step, Key]]:
-        """``Semantics.expand(key)``, noting each back edge."""
-        i = self._index[key]
-        if i != self.expanded:
-            raise InternalError("the explorer expanded its states out of index order")
-        self.expanded = i + 1
-        depth, back = self._depth, self.back
-        d = depth[i]
-        for step, k2 in self._expand(key):
-            self._last = None
-            yield step, k2
-            j = self._index_of(k2, True)
-            if j is not None and depth[j] <= d:
-                back.append((i, j))
-
-    def graph(self, keys: Sequence[Key]) -> dict[int, list[int]]:
-        """``succ`` of every expanded state, rebuilt by expanding each once more."""
+    def graph(self, keys: Sequence[Key], packed: Sequence[bytes]) -> dict[int, list[int]]:
+        """``succ`` of every expanded state, rebuilt by expanding each once more
+        (``keys``/``packed``: the explorer's states, unpacked and packed)."""
+        index = {b: j for j, b in enumerate(packed)}
+        pack, canon = self._pack, self._canon
         succ: dict[int, list[int]] = {}
         for i in range(self.expanded):
             out = succ[i] = []
             for _, k2 in self._expand(keys[i]):
-                j = self._index_of(k2, False)
+                j = index.get(pack(k2))
+                if j is None and canon is not None:
+                    j = index.get(pack(canon(k2)))
                 if j is not None:
                     out.append(j)
         return succ
