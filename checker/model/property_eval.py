@@ -292,6 +292,29 @@ def part_value(sem: Semantics, key: Key, part: Part) -> Any:
     return tuple([key[i] for i in part])
 
 
+class ActionIndex:
+    """``action_serials`` through a table per Action of which message serials carry it
+    (extended as ``Semantics.msg_views`` grows): the same tuple, without reading each
+    message in flight."""
+
+    __slots__ = ("sem", "flags")
+
+    def __init__(self, sem: Semantics) -> None:
+        self.sem = sem
+        self.flags: dict[str, list[bool]] = {}
+
+    def serials(self, key: Key, action: str) -> tuple[int, ...]:
+        """``action_serials(sem, key, action)``."""
+        sem = self.sem
+        flags = self.flags.get(action)
+        if flags is None:
+            flags = self.flags[action] = []
+        views = sem.msg_views
+        if len(flags) < len(views):
+            flags.extend([m.action == action for m in views[len(flags):]])
+        return tuple([s for s in sem.knet.serials(key[sem.nprocs]) if flags[s]])
+
+
 @dataclass(frozen=True, slots=True)
 class KeyTest:
     """One test on a compact key, by its shape: it fires where (``at_quiescence``: the
@@ -324,11 +347,12 @@ class PendingMemo:
     ``None`` in ``tests`` is a test that never fires at a world.
     """
 
-    __slots__ = ("sem", "tests", "root", "hits", "misses", "enabled")
+    __slots__ = ("sem", "tests", "root", "hits", "misses", "enabled", "actions")
 
-    def __init__(self, sem: Semantics, tests: Sequence[KeyTest | None]) -> None:
+    def __init__(self, sem: Semantics, tests: Sequence[KeyTest | None], actions: ActionIndex | None = None) -> None:
         self.sem = sem
         self.tests = tuple(tests)
+        self.actions = actions or ActionIndex(sem)
         self.root: Any = None  # a node [part, {value: node or leaf}] or a leaf (tuple of indices)
         self.hits = 0
         self.misses = 0
@@ -351,7 +375,7 @@ class PendingMemo:
                 else:
                     value = bool(key[n + 1][GHOST - 1 - part])
             elif type(part) is str:  # the messages in flight with that Action
-                value = action_serials(self.sem, key, part)
+                value = self.actions.serials(key, part)
             else:
                 value = tuple([key[i] for i in part])
             node = node[1].get(value)
@@ -364,7 +388,7 @@ class PendingMemo:
     def without(self, fired: Sequence[int]) -> PendingMemo:
         """A memo of the tests other than those at indices ``fired`` (in order)."""
         gone = set(fired)
-        return PendingMemo(self.sem, [t for i, t in enumerate(self.tests) if i not in gone])
+        return PendingMemo(self.sem, [t for i, t in enumerate(self.tests) if i not in gone], self.actions)
 
     def separately(self, key: Key) -> tuple[int, ...]:
         """The tests that fire on ``key``, each called on its own (no combined memo)."""

@@ -11,6 +11,7 @@ from checker.errors import SpecError
 from checker.model.expectation import Form, expectation
 from checker.model.property_eval import (
     MEMO_TRIAL,
+    ActionIndex,
     QUIET,
     CheckMemo,
     Judge,
@@ -20,7 +21,7 @@ from checker.model.property_eval import (
     required_goals,
     violated_at,
 )
-from checker.model.semantics import Semantics, World
+from checker.model.semantics import Semantics, World, action_serials
 from checker.model.spec import Property
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
@@ -182,3 +183,14 @@ def test_key_test_shapes() -> None:
     assert goal is not None and goal.fires_on and not goal.at_quiescence
     assert judge.key_test(by_name["no-non-progress-cycle"], None) is None
     assert judge.key_test(by_name["mint-and-burn-reachable"], None) is None
+
+
+@pytest.mark.parametrize("network", ["unordered", "fifo"])
+def test_action_index_equals_action_serials(network: str) -> None:
+    sem = Semantics(SPEC, config(version="v3", users=2, ops=1, network=network))
+    index = ActionIndex(sem)
+    keys = [sem.key_of(w) for w in reachable(sem, 500)]
+    for action in ("UpdatePosition", "Mint", "no-such-action"):
+        got = [index.serials(k, action) for k in keys]
+        assert got == [action_serials(sem, k, action) for k in keys]
+    assert any(index.serials(k, "UpdatePosition") for k in keys)
