@@ -166,9 +166,10 @@ class CheckMemo:
 
     Sound because a check is a pure function of the world read through its View (the
     spec contract, see ``checker.model.spec.Property``): the first evaluation records which
-    parts it read, in order; a later world whose values of those parts are equal, read
-    in the same order, gets the same result. The memo is a trie: each node names the
-    next part read and maps its value to the next node or to the result. A memo that
+    parts it read, in order (a part read again is not recorded again: its value is
+    fixed by then); a later world whose values of those parts are equal, read in the
+    same order, gets the same result. The memo is a trie: each node names the next part
+    read and maps its value to the next node or to the result. A memo that
     mostly misses after ``MEMO_TRIAL`` evaluations is dropped (direct evaluation).
     """
 
@@ -239,7 +240,10 @@ class CheckMemo:
             self.view = self.sem.key_view(key)
         view = _RecordingView(self.sem, key)
         result = bool(self.fn(view))
-        reads = view.reads
+        first: dict[Part, Any] = {}
+        for part, value in view.reads:  # a part read again: its value is fixed by the path
+            first.setdefault(part, value)
+        reads = list(first.items())
         if not self.enabled:
             return result, reads
         if not reads:
@@ -353,7 +357,9 @@ class PendingMemo:
         self.sem = sem
         self.tests = tuple(tests)
         self.actions = actions or ActionIndex(sem)
-        self.root: Any = None  # a node [part, {value: node or leaf}] or a leaf (tuple of indices)
+        # a node [part, {value: node or leaf}], or [part, value, node or leaf] while it has
+        # one child (a quarter of the memory), or a leaf (tuple of indices)
+        self.root: Any = None
         self.hits = 0
         self.misses = 0
         self.enabled = True
@@ -378,7 +384,10 @@ class PendingMemo:
                 value = self.actions.serials(key, part)
             else:
                 value = tuple([key[i] for i in part])
-            node = node[1].get(value)
+            if len(node) == 3:
+                node = node[2] if node[1] == value else None
+            else:
+                node = node[1].get(value)
         if node is not None:
             self.hits += 1
             leaf: tuple[int, ...] = node
@@ -431,16 +440,27 @@ class PendingMemo:
             self.root = fired
             return fired
         if self.root is None:
-            self.root = [reads[0][0], {}]
+            self.root = [reads[0][0]]
         node = self.root
+        last = len(reads) - 1
         for k, (part, value) in enumerate(reads):
             if type(node) is not list or node[0] != part:
                 raise _impure(self.sem, "read the world differently on equal values")
-            nxt = node[1].get(value)
-            if nxt is None:
-                nxt = [reads[k + 1][0], {}] if k + 1 < len(reads) else fired
-                node[1][value] = nxt
-            node = nxt
+            if len(node) == 1:  # new: its first child
+                child = fired if k == last else [reads[k + 1][0]]
+                node += (value, child)
+            elif len(node) == 3:
+                if node[1] == value:
+                    child = node[2]
+                else:  # a second child: the node branches
+                    child = fired if k == last else [reads[k + 1][0]]
+                    node[1:] = [{node[1]: node[2], value: child}]
+            else:
+                child = node[1].get(value)
+                if child is None:
+                    child = fired if k == last else [reads[k + 1][0]]
+                    node[1][value] = child
+            node = child
         if node != fired:
             raise _impure(self.sem, "gave two results on equal values")
         return fired
