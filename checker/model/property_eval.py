@@ -214,8 +214,9 @@ class CheckMemo:
             node = self.root
             while type(node) is list:
                 part = node[0]
-                value = seen.get(part, seen)
-                if value is seen:
+                if part in seen:
+                    value = seen[part]
+                else:
                     value = seen[part] = key[part] if type(part) is int and part >= 0 else part_value(self.sem, key, part)
                 node = node[1].get(value)
             if node is not None:
@@ -226,7 +227,8 @@ class CheckMemo:
             view = _RecordingView(self.sem, key)
             result, reads = bool(self.fn(view)), view.reads
         for part, value in reads:
-            seen.setdefault(part, value)
+            if part not in seen:
+                seen[part] = value
         return result
 
     def _miss(self, key: Key) -> bool:
@@ -242,7 +244,8 @@ class CheckMemo:
         result = bool(self.fn(view))
         first: dict[Part, Any] = {}
         for part, value in view.reads:  # a part read again: its value is fixed by the path
-            first.setdefault(part, value)
+            if part not in first:
+                first[part] = value
         reads = list(first.items())
         if not self.enabled:
             return result, reads
@@ -413,12 +416,15 @@ class PendingMemo:
                 continue
             if t.at_quiescence:
                 quiet = not key[n]
-                seen.setdefault(QUIET, quiet)
+                if QUIET not in seen:
+                    seen[QUIET] = quiet
                 if not quiet:
                     continue
             if t.memo is None:
                 open_ = bool(key[n + 1][t.ghost])
-                seen.setdefault(obligations_part(t.ghost), open_)
+                part = GHOST - 1 - t.ghost  # obligations_part(t.ghost)
+                if part not in seen:
+                    seen[part] = open_
                 if open_:
                     fired.append(i)
                 continue
