@@ -103,10 +103,12 @@ class _Explorer:
         # what is still to be found, in property order: (property, goal or None for a
         # violation, its test on a key); an entry leaves the list once found
         self.expect = {p.name: expectation(p) for p in props}
+        wanted: list[tuple[Property, str | None]] = [(p, None) for p in props if self.expect[p.name].at_worlds] + [
+            (p, g) for p in props if self.expect[p.name].form is Form.REACHABLE for g in required_goals(sem, p)]
         self.pending: list[tuple[str, str | None, Callable[[Key], bool]]] = [
-            (p.name, None, judge.violation_test(p)) for p in props if self.expect[p.name].at_worlds
-        ] + [(p.name, g, judge.goal_test(p, g)) for p in props if self.expect[p.name].form is Form.REACHABLE
-             for g in required_goals(sem, p)]
+            (p.name, g, judge.violation_test(p) if g is None else judge.goal_test(p, g)) for p, g in wanted]
+        # the same tests judged together: the indices in ``pending`` that fire on a key
+        self.pending_memo = judge.pending_memo(wanted)
         # --conform: the first step that is not a step of the model (source index, step)
         self.diverged: tuple[int, Step] | None = None
         # findings from execution: first occurrence (source index, step, finding) per key
@@ -121,14 +123,18 @@ class _Explorer:
         self.fired: dict[int, int] = {}
 
     def _check(self, idx: int, key: Key) -> None:
-        found = [t for t in self.pending if t[2](key)]
-        for t in found:
-            name, goal, _ = t
+        fired = self.pending_memo(key)
+        if not fired:
+            return
+        for i in fired:
+            name, goal, _ = self.pending[i]
             if goal is None:
                 self.violation[name] = idx
             else:
                 self.witness[(name, goal)] = idx
-            self.pending.remove(t)
+        for i in reversed(fired):
+            del self.pending[i]
+        self.pending_memo = self.pending_memo.without(fired)
 
     def run(self) -> CheckResult:
         sem = self.sem
