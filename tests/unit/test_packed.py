@@ -34,10 +34,8 @@ def key_of(net: Any) -> Any:
         lambda parts: parts[0] + (parts[1], parts[2], parts[3], parts[4]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(key_of(BAG), min_size=1, max_size=12))
-def test_flat_keys_pack_injectively_and_unpack_exactly(keys: list[Any]) -> None:
-    codec = KeyCodec(N, flat=True)
+def _packs_injectively_and_unpacks_exactly(keys: list[Any], flat: bool) -> None:
+    codec = KeyCodec(N, flat=flat)
     packed = [codec.pack(k) for k in keys]
     for k, b in zip(keys, packed):
         assert codec.unpack(b) == k
@@ -45,19 +43,18 @@ def test_flat_keys_pack_injectively_and_unpack_exactly(keys: list[Any]) -> None:
     for a, pa in zip(keys, packed):
         for b, pb in zip(keys, packed):
             assert (pa == pb) == (a == b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(key_of(BAG), min_size=1, max_size=12))
+def test_flat_keys_pack_injectively_and_unpack_exactly(keys: list[Any]) -> None:
+    _packs_injectively_and_unpacks_exactly(keys, flat=True)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(key_of(FIFO), min_size=1, max_size=12))
 def test_nested_keys_pack_injectively_and_unpack_exactly(keys: list[Any]) -> None:
-    codec = KeyCodec(N, flat=False)
-    packed = [codec.pack(k) for k in keys]
-    for k, b in zip(keys, packed):
-        assert codec.unpack(b) == k
-        assert codec.net_empty(b) == (not k[N])
-    for a, pa in zip(keys, packed):
-        for b, pb in zip(keys, packed):
-            assert (pa == pb) == (a == b)
+    _packs_injectively_and_unpacks_exactly(keys, flat=False)
 
 
 def test_equal_tails_are_one_number_as_the_tuples_compared() -> None:
