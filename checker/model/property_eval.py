@@ -299,29 +299,6 @@ def part_value(sem: Semantics, key: Key, part: Part) -> Any:
     return tuple([key[i] for i in part])
 
 
-class ActionIndex:
-    """``action_serials`` through a table per Action of which message serials carry it
-    (extended as ``Semantics.msg_views`` grows): the same tuple, without reading each
-    message in flight."""
-
-    __slots__ = ("sem", "flags")
-
-    def __init__(self, sem: Semantics) -> None:
-        self.sem = sem
-        self.flags: dict[str, list[bool]] = {}
-
-    def serials(self, key: Key, action: str) -> tuple[int, ...]:
-        """``action_serials(sem, key, action)``."""
-        sem = self.sem
-        flags = self.flags.get(action)
-        if flags is None:
-            flags = self.flags[action] = []
-        views = sem.msg_views
-        if len(flags) < len(views):
-            flags.extend([m.action == action for m in views[len(flags):]])
-        return tuple([s for s in sem.knet.serials(key[sem.nprocs]) if flags[s]])
-
-
 @dataclass(frozen=True, slots=True)
 class KeyTest:
     """One test on a compact key, by its shape: it fires where (``at_quiescence``: the
@@ -354,12 +331,11 @@ class PendingMemo:
     ``None`` in ``tests`` is a test that never fires at a world.
     """
 
-    __slots__ = ("sem", "tests", "root", "hits", "misses", "enabled", "actions")
+    __slots__ = ("sem", "tests", "root", "hits", "misses", "enabled")
 
-    def __init__(self, sem: Semantics, tests: Sequence[KeyTest | None], actions: ActionIndex | None = None) -> None:
+    def __init__(self, sem: Semantics, tests: Sequence[KeyTest | None]) -> None:
         self.sem = sem
         self.tests = tuple(tests)
-        self.actions = actions or ActionIndex(sem)
         # a node [part, {value: node or leaf}], or [part, value, node or leaf] while it has
         # one child (a quarter of the memory), or a leaf (tuple of indices)
         self.root: Any = None
@@ -384,7 +360,7 @@ class PendingMemo:
                 else:
                     value = bool(key[n + 1][GHOST - 1 - part])
             elif type(part) is str:  # the messages in flight with that Action
-                value = self.actions.serials(key, part)
+                value = action_serials(self.sem, key, part)
             else:
                 value = tuple([key[i] for i in part])
             if len(node) == 3:
@@ -400,7 +376,7 @@ class PendingMemo:
     def without(self, fired: Sequence[int]) -> PendingMemo:
         """A memo of the tests other than those at indices ``fired`` (in order)."""
         gone = set(fired)
-        return PendingMemo(self.sem, [t for i, t in enumerate(self.tests) if i not in gone], self.actions)
+        return PendingMemo(self.sem, [t for i, t in enumerate(self.tests) if i not in gone])
 
     def separately(self, key: Key) -> tuple[int, ...]:
         """The tests that fire on ``key``, each called on its own (no combined memo)."""

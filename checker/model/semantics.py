@@ -213,9 +213,16 @@ class WorldView:
 
 
 def action_serials(sem: Semantics, key: Key, action: str) -> tuple[int, ...]:
-    """The serials of the messages in flight in ``key`` with Action ``action``."""
-    msgs = sem.msg_views
-    return tuple(s for s in sem.knet.serials(key[sem.nprocs]) if msgs[s].action == action)
+    """The serials of the messages in flight in ``key`` with Action ``action``, through a
+    table per Action of which message serials carry it (``sem.action_flags``, extended as
+    ``sem.msg_views`` grows), so no message in flight is read."""
+    flags = sem.action_flags.get(action)
+    if flags is None:
+        flags = sem.action_flags[action] = []
+    views = sem.msg_views
+    if len(flags) < len(views):
+        flags.extend([m.action == action for m in views[len(flags):]])
+    return tuple([s for s in sem.knet.serials(key[sem.nprocs]) if flags[s]])
 
 
 class KeyView:
@@ -324,6 +331,7 @@ class Semantics:
         self.messages = MessageTable()
         # what properties see of each message serial (the table itself when transparent)
         self.msg_views: list[Message] = self.messages.msgs if self.transparent else []
+        self.action_flags: dict[str, list[bool]] = {}  # Action -> per message serial: carries it (action_serials)
         self.knet: Any = serial_network_for(config.network, self.messages)  # SerialBag | SerialFifo
         self._dst: list[int] = []  # message serial -> index of its target (-1: the adversary)
         self._plain: list[tuple[Step, Step]] = []  # message serial -> (unhandled, lose) steps
