@@ -9,8 +9,8 @@ bug in one of the two. Marked slow; skipped where ``spin`` or a C compiler is mi
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from spec.tim3 import SPEC
 from checker.engines.explore import explore
 from tests.tim3_helpers import config
 
-GEN = Path(__file__).resolve().parents[3] / "shared" / "bench" / "spin" / "gen_tim3.py"
+ROOT = Path(__file__).resolve().parents[2]
+GEN = ROOT.parent / "shared" / "bench" / "spin" / "gen_tim3.py"
 SIZES = [("v3", 1, 1), ("v3", 1, 2), ("v3", 2, 1), ("v3", 2, 2), ("v3", 3, 1)]
 
 pytestmark = [
@@ -31,17 +32,15 @@ pytestmark = [
 
 
 def spin_counts(version: str, users: int, ops: int, work: Path) -> tuple[int, int]:
-    model = subprocess.run([sys.executable, str(GEN), "--version", version, "--users", str(users), "--ops", str(ops)],
-                           check=True, capture_output=True, text=True).stdout
-    (work / "model.pml").write_text(model)
-    subprocess.run(["spin", "-a", "model.pml"], cwd=work, check=True, capture_output=True)
-    subprocess.run(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=4000", "-o", "pan", "pan.c"], cwd=work,
-                   check=True, capture_output=True)
-    out = subprocess.run(["./pan", "-m100000", "-w20"], cwd=work, capture_output=True, text=True).stdout
-    states = next(int(line.split()[0]) for line in out.splitlines() if "states, stored" in line)
-    transitions = next(int(line.split()[0]) for line in out.splitlines() if "transitions (" in line)
-    assert "errors: 0" in out, out
-    return states, transitions
+    """pan's (states, transitions), built and run as ``bench/bench_spin.py`` does."""
+    module = importlib.util.spec_from_file_location("bench_spin", ROOT / "bench" / "bench_spin.py")
+    assert module is not None and module.loader is not None
+    bench = sys.modules.setdefault("bench_spin", importlib.util.module_from_spec(module))
+    module.loader.exec_module(bench)  # registered first: its dataclass looks itself up there
+    bench.build_pan(GEN, version, users, ops, work)
+    run = bench.run_pan(users, ops, work)
+    assert run.note == "errors 0", run.note
+    return run.states, run.transitions
 
 
 @pytest.mark.parametrize("version,users,ops", SIZES)
