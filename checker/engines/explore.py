@@ -48,6 +48,7 @@ from checker.model.property_eval import CheckMemo, Judge, check_holds, required_
 from checker.model.process import FINDING_KINDS, Finding
 from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
+from checker.engines.compiled import Bridge, CoreStates, IndexedStates, _core, core_unavailable, int_table
 from checker.engines.packed import PackedKeys, codec_for
 from checker.engines.progress import EdgeRecorder, lasso, non_progress_cycle
 from checker.engines.symmetry import canonicaliser
@@ -73,7 +74,7 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
         return explorer.run()
     except stop.Stopped as e:  # a handler stopped mid-delivery: verdicts from the states explored
         explorer.stats.limit_hit = e.reason
-        return explorer.finish(sum(explorer.fired.values()))
+        return explorer.finish(explorer.transitions())
     finally:
         if was_enabled:
             gc.enable()
@@ -91,7 +92,7 @@ class _Explorer:
         # built on demand. The BFS tree as C arrays: parent index, and the step taken as a
         # number in ``step_table`` (0: none, the initial state); depths as level boundaries.
         self.codec = codec_for(sem.nprocs, sem.knet)
-        self.packed: list[bytes] = []
+        self.packed: Sequence[bytes] = []
         self.keys = PackedKeys(self.packed, self.codec)
         self.parent: array[int] = array("i")
         self.via: array[int] = array("i")
@@ -121,6 +122,7 @@ class _Explorer:
         # firings counted per step object (outcomes are memoised, so steps are shared and
         # stay alive in ``sem``); turned into handler coverage once at the end
         self.fired: dict[int, int] = {}
+        self.bridge: Bridge | None = None  # the compiled core's, when it runs the search
 
     def _check(self, idx: int, key: Key) -> None:
         fired = self.pending_memo(key)
@@ -142,6 +144,8 @@ class _Explorer:
         stats = self.stats
         if self.canon is not None:
             stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
+        if core_unavailable(sem) is None:
+            return self._run_core()
         start = self.start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY
         pack, unpack = self.codec.pack, self.codec.unpack
@@ -149,8 +153,11 @@ class _Explorer:
         # the visited set holds the packed keys (a state's index is its place in ``states``)
         first = pack(init)
         seen: set[bytes] = {first}
-        states, parent, via, levels = self.packed, self.parent, self.via, self.levels
-        states.append(first)
+        states: list[bytes] = [first]
+        self.packed = states
+        self.keys = PackedKeys(states, self.codec)
+        self.depth = Depths(self.levels, states)
+        parent, via, levels = self.parent, self.via, self.levels
         parent.append(-1)
         via.append(0)
         self._check(0, init)
@@ -256,8 +263,90 @@ class _Explorer:
                 break
         return self.finish(sum(fired.values()))
 
+    def _run_core(self) -> CheckResult:
+        """``run`` on the compiled core (``checker.engines.compiled``): the same search, the
+        same order, the same states; the core hands back every 256 states for the limits
+        and the progress line, which are judged here exactly as in ``run``."""
+        sem, stats = self.sem, self.stats
+        limits = sem.config.limits
+        bridge = self.bridge = Bridge(self)
+        core = bridge.core
+        start = self.start = time.perf_counter()
+        next_tick = start + PROGRESS_EVERY
+        init = sem.initial_key()
+        core.start(bridge.core_key(init))
+        self.packed = CoreStates(core)
+        self.keys = PackedKeys(self.packed, self.codec)
+        self.depth = Depths(self.levels, self.packed)
+        if self.cycles:
+            self.recorder = EdgeRecorder(sem.expand, self.canon, self.codec.pack)
+        self._check(0, init)
+        levels = self.levels
+        while True:
+            status = core.run((core.position | 255) + 1)
+            i = core.position
+            levels.extend(int_table(core.table("levels", len(levels))))
+            if status == _core.STOPPED:
+                stats.limit_hit = "stopped at the first violation"
+                break
+            if status == _core.DEPTH:  # every state left is at the depth limit: does one go on?
+                unpack = self.codec.unpack
+                while i < len(self.packed):
+                    if next(iter(sem.expand(unpack(self.packed[i]))), None) is not None:
+                        stats.limit_hit = f"max-depth {limits.max_depth}"
+                        break
+                    i += 1
+                i = len(self.packed)
+                break
+            if (i & 255) == 0 and i:
+                now = time.perf_counter()
+                if stop.requested() is not None:  # Ctrl-C, SIGTERM (checker/stop.py)
+                    stats.limit_hit = stop.requested()
+                    break
+                if limits.timeout is not None and now - start >= limits.timeout:
+                    stats.limit_hit = f"timeout {limits.timeout:g}s"
+                    break
+                if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
+                    stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
+                    break
+                if self.progress is not None and now >= next_tick:
+                    next_tick = now + PROGRESS_EVERY
+                    self._stats(stats, core.transitions, start)
+                    stats.queue = len(self.packed) - i
+                    self.progress(stats)
+            if status == _core.STATES:
+                stats.limit_hit = f"max-states {limits.max_states}"
+                break
+            if status == _core.DONE:
+                break
+        if self.recorder is not None:
+            self.recorder.expanded = i + 1 if status == _core.STOPPED else i
+        return self.finish(core.transitions)
+
+    def _sync_core(self) -> None:
+        """Take the BFS tree, the steps taken and the back edges from the compiled core."""
+        bridge = self.bridge
+        if bridge is None:
+            return
+        core = bridge.core
+        self.parent = int_table(core.table("parent"))
+        self.via = int_table(core.table("via"))
+        del self.step_table[1:]
+        self.step_table.extend(bridge.steps[k] for k in int_table(core.table("step_order")))
+        self.fired = {id(bridge.steps[k]): n for k, n in core.fired()}
+        levels = self.levels
+        levels.extend(int_table(core.table("levels", len(levels))))
+        if self.recorder is not None:
+            self.recorder.src = int_table(core.table("back_src"))
+            self.recorder.dst = IndexedStates(int_table(core.table("back_dst")), self.packed)
+
+    def transitions(self) -> int:
+        """Transitions taken so far."""
+        return self.bridge.core.transitions if self.bridge is not None else sum(self.fired.values())
+
     def finish(self, transitions: int) -> CheckResult:
         """The result of the search so far (``transitions`` taken)."""
+        self._sync_core()
         sem, stats, fired = self.sem, self.stats, self.fired
         self._stats(stats, transitions, self.start)
         stats.queue = None  # the result's statistics do not depend on when progress ticked

@@ -136,6 +136,11 @@ class KeyCodec:
 
         return unpack
 
+    def tail_number(self, tail: Key) -> int:
+        """The number of ``(ghost, faults left, injections left)`` in packed keys (numbered on
+        first sight, as ``pack`` numbers it)."""
+        return self._tail_no[tail][0]
+
     def net_empty(self, b: bytes) -> bool:
         """Whether the key packed as ``b`` has no message in flight (quiescent)."""
         n1 = self.nprocs + 1
@@ -147,7 +152,7 @@ class KeyCodec:
 class PackedKeys(Sequence[Key]):
     """The keys of a list of packed keys, read-only, each unpacked when read."""
 
-    def __init__(self, packed: list[bytes], codec: KeyCodec) -> None:
+    def __init__(self, packed: Sequence[bytes], codec: KeyCodec) -> None:
         self.packed = packed
         self.codec = codec
 

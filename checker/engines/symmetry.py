@@ -173,8 +173,24 @@ class Symmetry:
         ha, hb = a[:n1], b[:n1]
         if ha != hb:
             return ha < hb
+        return self.ghost_rank(a[n1]) < self.ghost_rank(b[n1])
+
+    def ghost_rank(self, ghost: tuple[Any, ...]) -> int:
+        """The ghost's place in the order ``_less`` uses: numbered on first comparison."""
         ghosts = self._ghosts
-        return ghosts.setdefault(a[n1], len(ghosts)) < ghosts.setdefault(b[n1], len(ghosts))
+        return ghosts.setdefault(ghost, len(ghosts))
+
+    def plans_of(self, members: tuple[int, ...]) -> list[_Plan] | None:
+        """The renamings ``canonical_key`` tries for a world whose symmetric processes (in
+        group order) have the serials ``members`` (cached; ``None``: keep the world)."""
+        plans = self._orders.get(members, _MISSING)
+        if plans is _MISSING:
+            key = [0] * self.sem.nprocs
+            for i, s in zip((i for g in self.groups for i in g), members):
+                key[i] = s
+            plans = self._orders[members] = self._plans_for(tuple(key))
+        result: list[_Plan] | None = plans
+        return result
 
     def _plans_for(self, key: Key) -> list[_Plan] | None:
         """The renamings to try for a world whose symmetric processes are as in ``key``."""
@@ -241,25 +257,32 @@ class Symmetry:
             net = sem.knet.canonical(renamed)
         ghost = key[n + 1]
         if any(ghost):
-            g = plan.ghosts.get(ghost)
-            if g is None:
-                g = tuple(tuple(sorted(rename_value(k, plan.ren) for k in e)) for e in ghost)
-                plan.ghosts[ghost] = g
-            ghost = g
+            ghost = self.renamed_ghost(plan, ghost)
         return procs + (net, ghost, key[n + 2], key[n + 3])
+
+    @staticmethod
+    def renamed_ghost(plan: _Plan, ghost: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The obligations ghost with the ids renamed by ``plan`` (cached in the plan)."""
+        g = plan.ghosts.get(ghost)
+        if g is None:
+            g = tuple(tuple(sorted(rename_value(k, plan.ren) for k in e)) for e in ghost)
+            plan.ghosts[ghost] = g
+        return g
 
     def _fill(self, key: Key, plan: _Plan) -> tuple[int, ...]:
         """The renamed process serials of ``key``, renaming states not seen before."""
-        sem = self.sem
-        out: list[int] = []
-        for t, i in enumerate(plan.srcpos):
-            s = key[i]
-            r = plan.maps[t].get(s)
-            if r is None:
-                r = sem.serial_of(t, self.rename_state(i, sem.states[i][s], plan.ren))
-                plan.maps[t][s] = r
-            out.append(r)
-        return tuple(out)
+        return tuple([self.renamed_serial(plan, t, key[i]) for t, i in enumerate(plan.srcpos)])
+
+    def renamed_serial(self, plan: _Plan, t: int, s: int) -> int:
+        """The serial, at target position ``t``, of state ``s`` of the process that ``plan``
+        moves there, renamed (cached in the plan)."""
+        r = plan.maps[t].get(s)
+        if r is None:
+            sem = self.sem
+            i = plan.srcpos[t]
+            r = sem.serial_of(t, self.rename_state(i, sem.states[i][s], plan.ren))
+            plan.maps[t][s] = r
+        return r
 
     def rename_state(self, idx: int, state: Any, ren: Renaming) -> Any:
         """``state`` of process ``idx`` with the ids in ``ren`` replaced: through
@@ -284,6 +307,10 @@ class Symmetry:
     def renamed_key(self, key: Key, plan: _Plan) -> Key:
         """``key`` renamed by one of ``swaps()``'s plans."""
         return self._rename(key, plan)
+
+    def renamed_message(self, s: int, plan: _Plan) -> int:
+        """The serial of message ``s`` renamed by ``plan`` (cached in the plan)."""
+        return self._message(s, plan)
 
     def _message(self, s: int, plan: _Plan) -> int:
         r = plan.msgs.get(s)
@@ -318,21 +345,30 @@ def _tie_orders(base: list[int], sigs: list[int]) -> list[list[int]]:
     return orders
 
 
-def canonicaliser(sem: Semantics, enabled: bool) -> Callable[[Key], Key] | None:
-    """``Symmetry(sem).canonical_key`` when the spec declares symmetric kinds and ``enabled``."""
+class Canonicaliser:
+    """``Symmetry.canonical_key``, each key first shown to the ``SymmetryGuard`` while it
+    has checks left; ``sym`` and ``guard`` for the compiled core, which does the same."""
+
+    __slots__ = ("sym", "guard", "_canonical")
+
+    def __init__(self, sym: Symmetry) -> None:
+        from checker.engines.symmetry_guard import SymmetryGuard
+
+        self.sym = sym
+        self.guard = SymmetryGuard(sym)
+        self._canonical = sym.canonical_key
+
+    def __call__(self, key: Key) -> Key:
+        if self.guard.left:
+            self.guard.check(key)
+        return self._canonical(key)
+
+
+def canonicaliser(sem: Semantics, enabled: bool) -> Canonicaliser | None:
+    """``Symmetry(sem).canonical_key`` (guarded) when the spec declares symmetric kinds and ``enabled``."""
     if not enabled:
         return None
     sym = Symmetry(sem)
     if not sym.enabled:
         return None
-    from checker.engines.symmetry_guard import SymmetryGuard
-
-    guard = SymmetryGuard(sym)
-    canonical = sym.canonical_key
-
-    def canon(key: Key) -> Key:
-        if guard.left:
-            guard.check(key)
-        return canonical(key)
-
-    return canon
+    return Canonicaliser(sym)

@@ -1,0 +1,254 @@
+"""The explorer's compiled core (``checker/engines/_core.c``) and its bridge to Python.
+
+The core is the BFS successor loop of ``explore.py`` over native tables: the visited
+states (the same packed bytes, ``checker.engines.packed``), the BFS tree, the memoised
+outcomes of deliveries and initiatives, the symmetry renamings and the ghost's changes.
+Where it meets something new (a delivery not run before, a state or message not yet
+renamed, a new state to check) it asks the ``Bridge``, which answers from the very
+objects the pure-Python loop uses (``Semantics``, ``Symmetry``, ``KeyCodec``, the
+explorer's ``_check``), in the order that loop would ask them. So both loops number
+states, messages, tails and representatives alike and store the same states in the same
+order: verdicts, counts and traces are equal (``tests/unit/test_compiled_core.py``).
+
+The core is built by ``pip install`` where a C compiler is present (an optional
+extension: an install without one still works, on the pure-Python loop). It runs a
+search of Python processes over the unordered network, without ``--conform``;
+``TIM3CHECK_CORE=python`` turns it off. ``core_unavailable`` says why it does not run.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
+
+from checker.model.network import SerialBag
+from checker.model.semantics import Key, Semantics, Step
+from checker.model.values import Message
+
+if TYPE_CHECKING:
+    from checker.engines.explore import _Explorer
+    from checker.engines.symmetry import _Plan
+
+try:
+    from checker.engines import _core  # type: ignore[attr-defined]
+except ImportError:  # no compiler at install time: the pure-Python loop
+    _core = None
+
+CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
+
+
+def core_unavailable(sem: Semantics) -> str | None:
+    """Why the compiled core cannot run this search (``None``: it can)."""
+    if os.environ.get(CORE_ENV, "").strip().lower() == "python":
+        return f"{CORE_ENV}=python"
+    if _core is None:
+        return "the compiled core is not built (no C compiler at install time)"
+    if not sem.transparent:
+        return "a process is not a Python declaration"
+    if sem.config.conform:
+        return "--conform"
+    if not isinstance(sem.knet, SerialBag):
+        return "the network is not the unordered bag"
+    return None
+
+
+class CoreStates(Sequence[bytes]):
+    """The core's stored states (packed bytes), read-only, by index."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+
+    def __len__(self) -> int:
+        n: int = self.core.states
+        return n
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        if isinstance(i, slice):
+            return [self.core.state(j) for j in range(*i.indices(len(self)))]
+        b: bytes = self.core.state(i)
+        return b
+
+    def __iter__(self) -> Iterator[bytes]:
+        state = self.core.state
+        return (state(j) for j in range(len(self)))
+
+
+class IndexedStates(Sequence[bytes]):
+    """``states[j]`` for each ``j`` of ``indices`` (the back edges' targets)."""
+
+    def __init__(self, indices: array[int], states: Sequence[bytes]) -> None:
+        self.indices = indices
+        self.states = states
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        if isinstance(i, slice):
+            return [self.states[j] for j in self.indices[i]]
+        return self.states[self.indices[i]]
+
+
+def int_table(raw: bytes) -> array[int]:
+    """An ``array("i")`` from the core's int32 table bytes."""
+    out = array("i")
+    out.frombytes(raw)
+    return out
+
+
+class Bridge:
+    """The core's callbacks (see ``_core.c``): numbers for the Python objects it cannot hold
+    (steps, ghosts, ghost changes, symmetry plans) and the answers to its misses."""
+
+    def __init__(self, explorer: _Explorer) -> None:
+        self.explorer = explorer
+        sem = self.sem = explorer.sem
+        self.codec = explorer.codec
+        self.ghosts: list[Any] = []  # ghost number -> ghost (the core reads this list)
+        self._ghost_no: dict[Any, int] = {}
+        self.steps: list[Step] = []  # step number -> step
+        self._step_no: dict[int, int] = {}  # id(step) -> number
+        self._ops: list[Any] = []  # ghost-change number -> the change
+        self._op_no: dict[Any, int] = {}
+        self._order: list[Message] = []  # every message so far, in the bag's order
+        canon = explorer.canon
+        self.sym = canon.sym if canon is not None else None
+        self.guard_obj = canon.guard if canon is not None else None
+        self._plans: list[_Plan] = []
+        self._plan_no: dict[int, int] = {}  # id(plan) -> number
+        self.stop_early = sem.config.limits.stop_at_first_violation
+        limits = sem.config.limits
+        members: list[int] = [i for g in self.sym.groups for i in g] if self.sym is not None else []
+        injections = [(self.step(step), sends) for step, sends in sem._injections]
+        self.core = _core.Core(
+            self, sem.nprocs, sem.loss, bool(explorer.cycles), list(sem._initiators), injections, members,
+            self.guard_obj.left if self.guard_obj is not None else 0,
+            -1 if limits.max_depth is None else limits.max_depth,
+            0 if limits.max_states is None else limits.max_states)
+
+    # -- numbering -------------------------------------------------------------------
+
+    def step(self, step: Step) -> int:
+        no = self._step_no.get(id(step))
+        if no is None:
+            no = self._step_no[id(step)] = len(self.steps)
+            self.steps.append(step)
+        return no
+
+    def ghost(self, ghost: Any) -> int:
+        no = self._ghost_no.get(ghost)
+        if no is None:
+            no = self._ghost_no[ghost] = len(self.ghosts)
+            self.ghosts.append(ghost)
+        return no
+
+    def op(self, gops: Any) -> int:
+        if not gops:
+            return -1
+        no = self._op_no.get(gops)
+        if no is None:
+            no = self._op_no[gops] = len(self._ops)
+            self._ops.append(gops)
+        return no
+
+    def core_key(self, key: Key) -> Key:
+        """``key`` as the core takes it: its ghost as a number."""
+        n = self.sem.nprocs
+        return key[: n + 1] + (self.ghost(key[n + 1]),) + key[n + 2 :]
+
+    # -- the core's misses ------------------------------------------------------------
+
+    def outcomes(self, idx: int, s: int, ms: int, fl: int) -> list[tuple[int, int, tuple[int, ...], int, int]]:
+        """The outcomes of delivering ``ms`` (-1: the initiatives) to process ``idx`` in state
+        ``s``: from ``Semantics``' memo, computed there on a miss (as ``expand`` does)."""
+        sem = self.sem
+        memo = sem._memo[idx]
+        outs = memo.get((s, ms, fl))
+        if outs is None:
+            outs = sem._delivery_outcomes(idx, s, ms, fl) if ms >= 0 else sem._initiative_outcomes(idx, s, fl)
+            memo[(s, ms, fl)] = outs
+        return [(self.step(step), a, sends, fl2, self.op(gops)) for step, a, sends, fl2, gops in outs]
+
+    def ghost_after(self, g: int, op: int) -> int:
+        return self.ghost(self.sem._ghost_after(self.ghosts[g], self._ops[op]))
+
+    def tail(self, g: int, fl: int, inj: int) -> int:
+        return self.codec.tail_number((self.ghosts[g], fl, inj))
+
+    def messages(self, first: int) -> list[tuple[int, int, int, int]]:
+        """(target, unhandled step, lose step, place in the bag's order) of each message
+        from serial ``first`` on, each placed among the messages before it."""
+        sem = self.sem
+        out = []
+        for s in range(first, len(sem.messages.msgs)):
+            m = sem.messages.msgs[s]
+            pos = bisect_left(self._order, m)
+            self._order.insert(pos, m)
+            ign, lose = sem._plain[s]
+            out.append((sem._dst[s], self.step(ign), self.step(lose), pos))
+        return out
+
+    def plans(self, members: tuple[int, ...]) -> list[int] | None:
+        assert self.sym is not None
+        plans = self.sym.plans_of(members)
+        if plans is None:
+            return None
+        out = []
+        for plan in plans:
+            no = self._plan_no.get(id(plan))
+            if no is None:
+                no = self._plan_no[id(plan)] = len(self._plans)
+                self._plans.append(plan)
+            out.append(no)
+        return out
+
+    def plan(self, p: int) -> tuple[bool, list[int]]:
+        plan = self._plans[p]
+        return bool(plan.ren), list(plan.srcpos)
+
+    def rename_state(self, p: int, t: int, s: int) -> int:
+        assert self.sym is not None
+        return self.sym.renamed_serial(self._plans[p], t, s)
+
+    def rename_message(self, p: int, s: int) -> int:
+        assert self.sym is not None
+        return self.sym.renamed_message(s, self._plans[p])
+
+    def rename_ghost(self, p: int, g: int) -> int:
+        assert self.sym is not None
+        return self.ghost(self.sym.renamed_ghost(self._plans[p], self.ghosts[g]))
+
+    def ghost_rank(self, g: int) -> int:
+        assert self.sym is not None
+        return self.sym.ghost_rank(self.ghosts[g])
+
+    def ghost_open(self, g: int) -> int:
+        return int(any(self.ghosts[g]))
+
+    def guard(self, key: Key) -> int:
+        guard = self.guard_obj
+        assert guard is not None
+        if guard.left:
+            guard.check(key)
+        return guard.left
+
+    def check(self, j: int, key: Key) -> bool:
+        """The explorer's checks of new state ``j``; True: stop (at the first violation)."""
+        ex = self.explorer
+        ex._check(j, key)
+        return self.stop_early and bool(ex.violation)
