@@ -266,6 +266,12 @@ typedef struct {
     Py_ssize_t i;                                  /* the next state to expand */
     int32_t d; Py_ssize_t next_level;
     int64_t transitions;
+    /* the explorer's PendingMemo, walked here: its root (a new reference; NULL: none) */
+    PyObject *memo_root, *cb_memo_root, *cb_action_flags, *action_no;
+    PyObject *tests;                               /* the pending tests, each alone (see memo_tests) */
+    int64_t *test_hits; Py_ssize_t ntest_hits;     /* per test: hits of its own memo, not yet told */
+    IVec *aflags; Py_ssize_t nactions;             /* action -> per message serial: carries it */
+    int64_t memo_hits;                             /* walks that ended at an empty leaf, not yet told */
     /* scratch */
     KeyBuf cur, succ, cand, best;
     uint8_t *pbuf; size_t pcap_bytes;
@@ -663,6 +669,205 @@ static int canonical(Core *c, const KeyBuf *k, int *same) {
     return 0;
 }
 
+
+/* ---------------------------------------------------------------- the pending checks' memo */
+
+/* the serials in flight whose message has Action ``name`` (action_serials) */
+static PyObject *action_tuple(Core *c, const KeyBuf *k, PyObject *name) {
+    PyObject *no = PyDict_GetItemWithError(c->action_no, name);
+    Py_ssize_t a;
+    if (!no) {
+        if (PyErr_Occurred()) return NULL;
+        a = c->nactions;
+        IVec *v = PyMem_Realloc(c->aflags, (size_t)(a + 1) * sizeof(IVec));
+        if (!v) { PyErr_NoMemory(); return NULL; }
+        c->aflags = v; memset(&v[a], 0, sizeof(IVec)); c->nactions++;
+        PyObject *o = PyLong_FromSsize_t(a);
+        if (!o || PyDict_SetItem(c->action_no, name, o) < 0) { Py_XDECREF(o); return NULL; }
+        Py_DECREF(o);
+    } else {
+        a = PyLong_AsSsize_t(no);
+    }
+    IVec *fl = &c->aflags[a];
+    if (fl->n < c->m_dst.n) {
+        PyObject *r = call(c->cb_action_flags, "(On)", name, fl->n);
+        if (!r) return NULL;
+        PyObject *sf = PySequence_Fast(r, "action_flags() must give a sequence");
+        Py_DECREF(r);
+        if (!sf) return NULL;
+        for (Py_ssize_t q = 0; q < PySequence_Fast_GET_SIZE(sf); q++) {
+            int t = PyObject_IsTrue(PySequence_Fast_GET_ITEM(sf, q));
+            if (t < 0 || iv_push(fl, t) < 0) { Py_DECREF(sf); return NULL; }
+        }
+        Py_DECREF(sf);
+    }
+    Py_ssize_t cnt = 0;
+    for (Py_ssize_t q = 0; q < k->nnet; q++) if (iv_get(fl, k->net[q], 0)) cnt++;
+    PyObject *t = PyTuple_New(cnt);
+    if (!t) return NULL;
+    cnt = 0;
+    for (Py_ssize_t q = 0; q < k->nnet; q++) if (iv_get(fl, k->net[q], 0)) {
+        PyObject *v = PyLong_FromLong(k->net[q]);
+        if (!v) { Py_DECREF(t); return NULL; }
+        PyTuple_SET_ITEM(t, cnt++, v);
+    }
+    return t;
+}
+
+/* the value of a memo part in ``k`` (property_eval.part_value), a new reference */
+static PyObject *part_value(Core *c, const KeyBuf *k, PyObject *part) {
+    if (PyLong_CheckExact(part)) {
+        long v = PyLong_AsLong(part);
+        if (v >= 0 && v < c->n) return PyLong_FromLong(k->procs[v]);
+        if (v == -2) return PyBool_FromLong(k->nnet == 0);              /* QUIET */
+        PyObject *g = PyList_GetItem(c->ghosts, k->g);
+        if (!g) return NULL;
+        if (v == -3) { Py_INCREF(g); return g; }                         /* GHOST */
+        if (v == -1) {                                                    /* NET */
+            PyObject *t = PyTuple_New(k->nnet);
+            if (!t) return NULL;
+            for (Py_ssize_t q = 0; q < k->nnet; q++) {
+                PyObject *x = PyLong_FromLong(k->net[q]);
+                if (!x) { Py_DECREF(t); return NULL; }
+                PyTuple_SET_ITEM(t, q, x);
+            }
+            return t;
+        }
+        Py_ssize_t gi = -4 - v;                                           /* obligations open */
+        if (gi < 0 || !PyTuple_Check(g) || gi >= PyTuple_GET_SIZE(g)) { PyErr_SetString(PyExc_RuntimeError, "compiled core: an unknown memo part"); return NULL; }
+        int t = PyObject_IsTrue(PyTuple_GET_ITEM(g, gi));
+        if (t < 0) return NULL;
+        return PyBool_FromLong(t);
+    }
+    if (PyUnicode_CheckExact(part)) return action_tuple(c, k, part);
+    if (PyTuple_CheckExact(part)) {
+        Py_ssize_t m = PyTuple_GET_SIZE(part);
+        PyObject *t = PyTuple_New(m);
+        if (!t) return NULL;
+        for (Py_ssize_t q = 0; q < m; q++) {
+            long i = PyLong_AsLong(PyTuple_GET_ITEM(part, q));
+            if (i < 0 || i >= c->n) { Py_DECREF(t); if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "compiled core: a bad memo part"); return NULL; }
+            PyObject *x = PyLong_FromLong(k->procs[i]);
+            if (!x) { Py_DECREF(t); return NULL; }
+            PyTuple_SET_ITEM(t, q, x);
+        }
+        return t;
+    }
+    PyErr_SetString(PyExc_RuntimeError, "compiled core: an unknown memo part");
+    return NULL;
+}
+
+/* 1: the memo says no pending test fires on ``k``; 0: ask Python (a miss, or tests fire); -1: error */
+static int memo_says_none(Core *c, const KeyBuf *k) {
+    PyObject *node = c->memo_root;
+    if (!node) return 0;
+    while (PyList_CheckExact(node)) {
+        Py_ssize_t len = PyList_GET_SIZE(node);
+        if (len < 2) return 0;
+        PyObject *value = part_value(c, k, PyList_GET_ITEM(node, 0));
+        if (!value) return -1;
+        PyObject *child;
+        if (len == 3) {
+            int eq = PyObject_RichCompareBool(PyList_GET_ITEM(node, 1), value, Py_EQ);
+            Py_DECREF(value);
+            if (eq < 0) return -1;
+            if (!eq) return 0;
+            child = PyList_GET_ITEM(node, 2);
+        } else {
+            child = PyDict_GetItemWithError(PyList_GET_ITEM(node, 1), value);
+            Py_DECREF(value);
+            if (!child) return PyErr_Occurred() ? -1 : 0;
+        }
+        node = child;
+    }
+    if (PyTuple_CheckExact(node) && PyTuple_GET_SIZE(node) == 0) { c->memo_hits++; return 1; }
+    return 0;
+}
+
+/* Walk one check's own memo (a CheckMemo trie: [part, {value: node}], leaves bools):
+ * 1 / 0 its result, 2 a miss, -1 an error */
+static int check_memo(Core *c, const KeyBuf *k, PyObject *node) {
+    while (PyList_CheckExact(node)) {
+        if (PyList_GET_SIZE(node) != 2) return 2;
+        PyObject *value = part_value(c, k, PyList_GET_ITEM(node, 0));
+        if (!value) return -1;
+        PyObject *child = PyDict_GetItemWithError(PyList_GET_ITEM(node, 1), value);
+        Py_DECREF(value);
+        if (!child) return PyErr_Occurred() ? -1 : 2;
+        node = child;
+    }
+    if (node == Py_True) return 1;
+    if (node == Py_False) return 0;
+    return 2;
+}
+
+/* The pending tests judged one by one through their own memos (when the combined trie
+ * has no path for ``k``): 1 none fires, 0 ask Python (a miss, or one fires), -1 error.
+ * Each test is (at quiescence?, memo root or None, fires on, ghost index or -1) or None. */
+static int memo_tests(Core *c, const KeyBuf *k) {
+    if (!c->tests) return 0;
+    Py_ssize_t m = PyTuple_GET_SIZE(c->tests);
+    for (Py_ssize_t q = 0; q < m; q++) {
+        PyObject *t = PyTuple_GET_ITEM(c->tests, q);
+        if (t == Py_None) continue;
+        if (PyTuple_GET_ITEM(t, 0) == Py_True && k->nnet) continue;
+        long gi = PyLong_AsLong(PyTuple_GET_ITEM(t, 3));
+        if (gi >= 0) {
+            PyObject *g = PyList_GetItem(c->ghosts, k->g);
+            if (!g || !PyTuple_Check(g) || gi >= PyTuple_GET_SIZE(g)) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "compiled core: a bad ghost"); return -1; }
+            int open = PyObject_IsTrue(PyTuple_GET_ITEM(g, gi));
+            if (open < 0) return -1;
+            if (open) return 0;
+            continue;
+        }
+        PyObject *root = PyTuple_GET_ITEM(t, 1);
+        if (root == Py_None) return 0;
+        int r = check_memo(c, k, root);
+        if (r < 0) return -1;
+        if (r == 2) return 0;
+        if (r == (PyTuple_GET_ITEM(t, 2) == Py_True)) return 0;
+    }
+    for (Py_ssize_t q = 0; q < m && q < c->ntest_hits; q++) if (PyTuple_GET_ITEM(c->tests, q) != Py_None) c->test_hits[q]++;
+    return 1;
+}
+
+/* the hits not yet told: (pending memo's, (each test's memo's, ...)); resets them */
+static PyObject *untold_hits(Core *c) {
+    PyObject *per = PyTuple_New(c->ntest_hits);
+    if (!per) return NULL;
+    for (Py_ssize_t q = 0; q < c->ntest_hits; q++) {
+        PyObject *v = PyLong_FromLongLong(c->test_hits[q]);
+        if (!v) { Py_DECREF(per); return NULL; }
+        PyTuple_SET_ITEM(per, q, v);
+        c->test_hits[q] = 0;
+    }
+    PyObject *r = Py_BuildValue("(LN)", (long long)c->memo_hits, per);
+    c->memo_hits = 0;
+    return r;
+}
+
+static int refresh_memo(Core *c) {
+    PyObject *r = PyObject_CallNoArgs(c->cb_memo_root);
+    if (!r) return -1;
+    PyObject *root, *tests;
+    if (!PyArg_ParseTuple(r, "OO!", &root, &PyTuple_Type, &tests)) { Py_DECREF(r); return -1; }
+    Py_XDECREF(c->memo_root);
+    c->memo_root = NULL;
+    if (root != Py_None) { Py_INCREF(root); c->memo_root = root; }
+    Py_INCREF(tests);
+    Py_XSETREF(c->tests, tests);
+    Py_DECREF(r);
+    Py_ssize_t m = PyTuple_GET_SIZE(tests);
+    if (m > c->ntest_hits) {
+        int64_t *v = PyMem_Realloc(c->test_hits, (size_t)m * sizeof(int64_t));
+        if (!v) { PyErr_NoMemory(); return -1; }
+        for (Py_ssize_t q = c->ntest_hits; q < m; q++) v[q] = 0;
+        c->test_hits = v;
+    }
+    c->ntest_hits = m;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- the successor loop */
 
 /* a successor of state c->i reached by ``step``: count it, store it if new, check it.
@@ -709,13 +914,19 @@ static int successor(Core *c, int32_t step, KeyBuf *w2) {
         if (iv_put(&c->step_no, step, k, 0) < 0 || iv_push(&c->step_order, step) < 0) return -1;
     }
     if (iv_push(&c->parent, (int32_t)c->i) < 0 || iv_push(&c->via, k) < 0) return -1;
+    int none = memo_says_none(c, stored);
+    if (none == 0) none = memo_tests(c, stored);
+    if (none != 0) return none < 0 ? -1 : 0;
     PyObject *kt = key_tuple(c, stored);
     if (!kt) return -1;
-    PyObject *r = call(c->cb_check, "(nO)", j, kt);
+    PyObject *hits = untold_hits(c);
+    if (!hits) { Py_DECREF(kt); return -1; }
+    PyObject *r = call(c->cb_check, "(nON)", j, kt, hits);
     Py_DECREF(kt);
     if (!r) return -1;
     int stop = PyObject_IsTrue(r);
     Py_DECREF(r);
+    if (stop < 0 || refresh_memo(c) < 0) return -1;
     return stop;
 }
 
@@ -797,7 +1008,11 @@ static void Core_dealloc(Core *c) {
     Py_XDECREF(c->cb_outcomes); Py_XDECREF(c->cb_ghost_after); Py_XDECREF(c->cb_tail); Py_XDECREF(c->cb_messages);
     Py_XDECREF(c->cb_plans); Py_XDECREF(c->cb_plan); Py_XDECREF(c->cb_rename_state); Py_XDECREF(c->cb_rename_message);
     Py_XDECREF(c->cb_rename_ghost); Py_XDECREF(c->cb_ghost_rank); Py_XDECREF(c->cb_ghost_open); Py_XDECREF(c->cb_guard);
-    Py_XDECREF(c->cb_check);
+    Py_XDECREF(c->cb_check); Py_XDECREF(c->cb_memo_root); Py_XDECREF(c->cb_action_flags);
+    Py_XDECREF(c->memo_root); Py_XDECREF(c->action_no); Py_XDECREF(c->tests);
+    PyMem_Free(c->test_hits);
+    for (Py_ssize_t a = 0; a < c->nactions; a++) PyMem_Free(c->aflags[a].v);
+    PyMem_Free(c->aflags);
     PyMem_Free(c->initiators); PyMem_Free(c->members);
     IVec *vecs[] = {&c->inj_step, &c->inj_off, &c->inj_len, &c->inj_sends, &c->m_dst, &c->m_ign, &c->m_lose, &c->m_rank,
                     &c->ol_off, &c->ol_len, &c->sends, &c->tail_g, &c->tail_fl, &c->tail_inj, &c->g_open, &c->g_rank,
@@ -850,7 +1065,9 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
         !(c->cb_rename_state = getcb(bridge, "rename_state")) || !(c->cb_rename_message = getcb(bridge, "rename_message")) ||
         !(c->cb_rename_ghost = getcb(bridge, "rename_ghost")) || !(c->cb_ghost_rank = getcb(bridge, "ghost_rank")) ||
         !(c->cb_ghost_open = getcb(bridge, "ghost_open")) || !(c->cb_guard = getcb(bridge, "guard")) ||
-        !(c->cb_check = getcb(bridge, "check"))) return -1;
+        !(c->cb_check = getcb(bridge, "check")) || !(c->cb_memo_root = getcb(bridge, "memo_root")) ||
+        !(c->cb_action_flags = getcb(bridge, "action_flags"))) return -1;
+    if (!(c->action_no = PyDict_New()) || refresh_memo(c) < 0) return -1;
     if (ints_of(initiators, &c->initiators, &c->ninit) < 0 || ints_of(members, &c->members, &c->nmembers) < 0) return -1;
     c->symmetry = c->nmembers > 0;
     PyObject *sf = PySequence_Fast(injections, "injections");
@@ -977,6 +1194,7 @@ static PyObject *Core_len(Core *c, void *unused) { return PyLong_FromSize_t(c->s
 static PyObject *Core_pos(Core *c, void *unused) { return PyLong_FromSsize_t(c->i); }
 static PyObject *Core_transitions(Core *c, void *unused) { return PyLong_FromLongLong(c->transitions); }
 static PyObject *Core_guard_left(Core *c, void *unused) { return PyLong_FromLong(c->guard_left); }
+static PyObject *Core_memo_hits(Core *c, void *unused) { return untold_hits(c); }
 static PyObject *Core_bytes(Core *c, void *unused) {
     size_t b = c->seen.acap + c->seen.cap * 8 + (size_t)c->seen.off.cap * 8 + (size_t)(c->parent.cap + c->via.cap) * 4;
     return PyLong_FromSize_t(b);
@@ -996,6 +1214,7 @@ static PyGetSetDef Core_getset[] = {
     {"position", (getter)Core_pos, NULL, "the next state to expand", NULL},
     {"transitions", (getter)Core_transitions, NULL, "transitions taken", NULL},
     {"guard_left", (getter)Core_guard_left, NULL, "symmetry guard checks left", NULL},
+    {"memo_hits", (getter)Core_memo_hits, NULL, "(pending memo hits, per-test memo hits) not yet told to the bridge (reading resets them)", NULL},
     {"table_bytes", (getter)Core_bytes, NULL, "bytes held by the state tables", NULL},
     {NULL}
 };

@@ -132,6 +132,7 @@ class Bridge:
         self._plans: list[_Plan] = []
         self._plan_no: dict[int, int] = {}  # id(plan) -> number
         self.stop_early = sem.config.limits.stop_at_first_violation
+        self._tests: tuple[Any, ...] = ()  # the pending tests the core was last given
         limits = sem.config.limits
         members: list[int] = [i for g in self.sym.groups for i in g] if self.sym is not None else []
         injections = [(self.step(step), sends) for step, sends in sem._injections]
@@ -247,8 +248,37 @@ class Bridge:
             guard.check(key)
         return guard.left
 
-    def check(self, j: int, key: Key) -> bool:
-        """The explorer's checks of new state ``j``; True: stop (at the first violation)."""
+    def check(self, j: int, key: Key, hits: tuple[int, tuple[int, ...]]) -> bool:
+        """The explorer's checks of new state ``j``, which the core could not judge from the
+        memos (a miss, or a test fires); True: stop (at the first violation)."""
+        self.told(hits)
         ex = self.explorer
         ex._check(j, key)
         return self.stop_early and bool(ex.violation)
+
+    def told(self, hits: tuple[int, tuple[int, ...]]) -> None:
+        """Count the core's memo hits (the pending memo's, each test's own) where the memos
+        count theirs: they decide when a memo that mostly misses is switched off."""
+        memo = self.explorer.pending_memo
+        memo.hits += hits[0]
+        for t, h in zip(self._tests, hits[1]):
+            if h and t is not None and t.memo is not None:
+                t.memo.hits += h
+
+    def memo_root(self) -> tuple[Any, tuple[Any, ...]]:
+        """What the core walks to judge a new state: the pending memo's trie (``None``:
+        switched off, or empty) and each pending test as (at quiescence, its memo's trie or
+        ``None``, the result it fires on, the ghost index of an obligations test or -1)."""
+        memo = self.explorer.pending_memo
+        self._tests = memo.tests
+        tests = tuple(None if t is None else
+                      (t.at_quiescence, None if t.memo is None or not t.memo.enabled else t.memo.root,
+                       t.fires_on, t.ghost if t.memo is None else -1)
+                      for t in memo.tests)
+        return (memo.root if memo.enabled else None), tests
+
+    def action_flags(self, action: str, first: int) -> list[bool]:
+        """Whether each message from serial ``first`` on has Action ``action``
+        (``semantics.action_serials``' table)."""
+        sem = self.sem
+        return [m.action == action for m in sem.msg_views[first:]]
