@@ -1190,6 +1190,19 @@ static PyObject *Core_fired(Core *c, PyObject *unused) {
     return out;
 }
 
+/* quiescent() -> the indices of the states with no message in flight, as int32 bytes */
+static PyObject *Core_quiescent(Core *c, PyObject *unused) {
+    IVec out = {0};
+    size_t narrow = 2 * (size_t)(c->n + 1), wide = 8 * (size_t)(c->n + 1) + 1;
+    for (Py_ssize_t i = 0; i < (Py_ssize_t)c->seen.n; i++) {
+        size_t len = (size_t)(c->seen.off.v[i + 1] - c->seen.off.v[i]);
+        if ((len == narrow || len == wide) && iv_push(&out, (int32_t)i) < 0) { PyMem_Free(out.v); return NULL; }
+    }
+    PyObject *r = ivec_bytes(&out, 0);
+    PyMem_Free(out.v);
+    return r;
+}
+
 static PyObject *Core_len(Core *c, void *unused) { return PyLong_FromSize_t(c->seen.n); }
 static PyObject *Core_pos(Core *c, void *unused) { return PyLong_FromSsize_t(c->i); }
 static PyObject *Core_transitions(Core *c, void *unused) { return PyLong_FromLongLong(c->transitions); }
@@ -1207,6 +1220,7 @@ static PyMethodDef Core_methods[] = {
     {"index", (PyCFunction)Core_index, METH_O, "index(packed): the index of a stored state, or -1"},
     {"table", (PyCFunction)Core_table, METH_VARARGS, "table(name, from=0): an int32 table as bytes"},
     {"fired", (PyCFunction)Core_fired, METH_NOARGS, "fired(): (step id, transitions) of each step taken"},
+    {"quiescent", (PyCFunction)Core_quiescent, METH_NOARGS, "quiescent(): indices of the states with nothing in flight"},
     {NULL}
 };
 static PyGetSetDef Core_getset[] = {
@@ -1240,6 +1254,8 @@ PyMODINIT_FUNC PyInit__core(void) {
     if (!m) return NULL;
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(&CoreType); Py_DECREF(m); return NULL; }
+    /* the bridge's interface this build implements (checker/engines/compiled.py: CORE_ABI) */
+    PyModule_AddIntConstant(m, "ABI", 2);
     PyModule_AddIntConstant(m, "CHUNK", ST_CHUNK);
     PyModule_AddIntConstant(m, "DONE", ST_DONE);
     PyModule_AddIntConstant(m, "STOPPED", ST_STOPPED);

@@ -38,6 +38,7 @@ except ImportError:  # no compiler at install time: the pure-Python loop
     _core = None
 
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
+CORE_ABI = 2  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
 def core_unavailable(sem: Semantics) -> str | None:
@@ -46,6 +47,8 @@ def core_unavailable(sem: Semantics) -> str | None:
         return f"{CORE_ENV}=python"
     if _core is None:
         return "the compiled core is not built (no C compiler at install time)"
+    if getattr(_core, "ABI", None) != CORE_ABI:
+        return "the compiled core is older than this checkout (run `pip install -e .` again to rebuild it)"
     if not sem.transparent:
         return "a process is not a Python declaration"
     if sem.config.conform:
@@ -80,6 +83,11 @@ class CoreStates(Sequence[bytes]):
     def __iter__(self) -> Iterator[bytes]:
         state = self.core.state
         return (state(j) for j in range(len(self)))
+
+    def quiescent(self) -> Iterator[bytes]:
+        """The states with no message in flight, in order (found in the core)."""
+        state = self.core.state
+        return (state(j) for j in int_table(self.core.quiescent()))
 
 
 class IndexedStates(Sequence[bytes]):

@@ -1,0 +1,161 @@
+"""The compiled core (``checker.engines._core`` through ``checker.engines.compiled``) against the
+pure-Python explorer: the same states in the same order, the same BFS tree, steps, verdicts,
+bounds, counterexamples and coverage; and where it does not run, the pure-Python loop does."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checker.config import CheckConfig, Limits
+from checker.engines import compiled
+from checker.engines.explore import _Explorer
+from checker.interfaces.counterexample import step_json
+from checker.model.semantics import Semantics
+from checker.model.spec import Spec
+from checker.result import CheckResult, Trace
+from spec.tim3 import SPEC
+from tests.tim3_helpers import config
+
+needs_core = pytest.mark.skipif(compiled._core is None, reason="the compiled core is not built (no C compiler)")
+
+
+def explored(spec: Spec, cfg: CheckConfig, core: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[_Explorer, CheckResult]:
+    """Run the explorer with the compiled core on or off; the explorer and its result."""
+    with monkeypatch.context() as m:
+        if core:
+            m.delenv(compiled.CORE_ENV, raising=False)
+        else:
+            m.setenv(compiled.CORE_ENV, "python")
+        sem = Semantics(spec, cfg)
+        ex = _Explorer(sem, [p for p in spec.properties if cfg.properties is None or p.name in cfg.properties], None)
+        result = ex.run()
+    assert (ex.bridge is not None) == core
+    return ex, result
+
+
+def trace_data(sem: Semantics, trace: Trace) -> list[Any]:
+    """A trace as the JSON of its steps, its last world and its cycle (a lasso's)."""
+    worlds = [trace.initial] + [w for _, w in trace.steps]
+    steps = [step_json(sem, k, step, worlds[k], worlds[k + 1]) for k, (step, _) in enumerate(trace.steps)]
+    return [steps, repr(worlds[-1]), getattr(trace, "cycle_start", None)]
+
+
+def summary(ex: _Explorer, result: CheckResult) -> dict[str, Any]:
+    """Everything a run shows or stores, with steps and traces as data."""
+    sem = ex.sem
+    return {
+        "states": list(ex.packed),
+        "parent": list(ex.parent),
+        "via": list(ex.via),
+        "levels": list(ex.levels),
+        "steps": [None if s is None else (s.pid, s.kind, s.handler, str(s.msg)) for s in ex.step_table],
+        "stats": (result.stats.states, result.stats.transitions, result.stats.max_depth, result.stats.limit_hit,
+                  sorted(result.stats.coverage.items())),
+        "results": [(r.name, r.verdict, r.bound, r.detail,
+                     None if r.trace is None else trace_data(sem, r.trace)) for r in result.results],
+        "back": None if ex.recorder is None else (list(ex.recorder.src), list(ex.recorder.dst), ex.recorder.expanded),
+    }
+
+
+SCENARIOS = [
+    dict(version="v3", users=2, ops=2),
+    dict(version="v3", users=2, ops=2, symmetry=False),
+    dict(version="v1", users=2, ops=2),
+    dict(version="v2", users=2, ops=1, faults=("unlock-fail",)),
+    dict(version="v3", users=3, ops=1, faults=("loss", "handler-error")),
+    dict(version="v3", users=2, ops=1, faults=("adversary",)),
+    dict(version="v1", users=2, ops=1, faults=("loss",), max_faults=2),
+]
+
+
+@needs_core
+@pytest.mark.parametrize("params", SCENARIOS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_core_explores_exactly_as_the_python_loop(params: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    kw = dict(params)
+    max_faults = kw.pop("max_faults", 1)
+    cfg = replace(config(**kw), max_faults=max_faults)
+    fast = summary(*explored(SPEC, cfg, True, monkeypatch))
+    slow = summary(*explored(SPEC, cfg, False, monkeypatch))
+    assert fast["stats"][0] > 10
+    for part in fast:
+        assert fast[part] == slow[part], part
+
+
+@needs_core
+@pytest.mark.parametrize("limits", [
+    Limits(max_depth=7),
+    Limits(max_states=2_000),
+    Limits(stop_at_first_violation=True),
+], ids=["max-depth", "max-states", "first-violation"])
+def test_core_stops_at_the_same_limit_with_the_same_states(limits: Limits, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = replace(config(version="v1", users=2, ops=2), limits=limits)
+    fast_ex, fast_res = explored(SPEC, cfg, True, monkeypatch)
+    slow = summary(*explored(SPEC, cfg, False, monkeypatch))
+    fast = summary(fast_ex, fast_res)
+    assert fast_res.stats.limit_hit is not None
+    for part in fast:
+        assert fast[part] == slow[part], part
+
+
+@needs_core
+def test_core_pins_the_default_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """v3, 2 users x 2 ops: the README's counts (44,253 representatives, 177,310 transitions)."""
+    ex, result = explored(SPEC, config(version="v3", users=2, ops=2), True, monkeypatch)
+    assert (result.stats.states, result.stats.transitions) == (44_253, 177_310)
+    assert {r.name: r.verdict for r in result.results}["positions-match-supply"] == "HOLDS"
+
+
+@needs_core
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(version=st.sampled_from(["v1", "v2", "v3"]), users=st.integers(1, 2), ops=st.integers(1, 2),
+       faults=st.sets(st.sampled_from(["loss", "handler-error", "unlock-fail", "lock-fail"]), max_size=2),
+       symmetry=st.booleans())
+def test_core_agrees_on_random_scenarios(version: str, users: int, ops: int, faults: set[str], symmetry: bool,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config(version=version, users=users, ops=1 if users == 2 and len(faults) > 1 else ops,
+                 faults=tuple(sorted(faults)), symmetry=symmetry)
+    assert summary(*explored(SPEC, cfg, True, monkeypatch)) == summary(*explored(SPEC, cfg, False, monkeypatch))
+
+
+def test_core_is_built_where_a_compiler_is() -> None:
+    """``pip install`` builds the optional extension when a C compiler is present: a broken
+    build must not pass unnoticed as the pure-Python fallback."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler here: the pure-Python loop is the explorer")
+    assert compiled._core is not None, "checker/engines/_core.c did not build; run `pip install -e .` and read its log"
+
+
+@pytest.mark.parametrize("cfg, why", [
+    (replace(config(version="v3", users=1, ops=1), network="fifo"), "the network is not the unordered bag"),
+    (replace(config(version="v3", users=1, ops=1), conform=True), "--conform"),
+])
+def test_core_says_why_it_does_not_run(cfg: CheckConfig, why: str) -> None:
+    reason = compiled.core_unavailable(Semantics(SPEC, cfg))
+    assert reason is not None and (compiled._core is None or reason == why)
+
+
+@needs_core
+def test_a_stale_build_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A core built from an older ``_core.c`` (an editable install not rebuilt) is left alone."""
+    monkeypatch.setattr(compiled, "CORE_ABI", compiled.CORE_ABI + 1)
+    why = compiled.core_unavailable(Semantics(SPEC, config(version="v3", users=1, ops=1)))
+    assert why is not None and "pip install -e ." in why
+
+
+def test_env_turns_the_core_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(compiled.CORE_ENV, "python")
+    assert compiled.core_unavailable(Semantics(SPEC, config(version="v3", users=1, ops=1))) == "TIM3CHECK_CORE=python"
+
+
+def test_without_the_core_the_python_loop_explores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without a compiler: the same counts from the pure-Python loop."""
+    monkeypatch.setattr(compiled, "_core", None)
+    ex, result = explored(SPEC, config(version="v3", users=2, ops=1), False, monkeypatch)
+    assert compiled.core_unavailable(ex.sem) is not None
+    assert (result.stats.states, result.stats.transitions) == (120, 240)
