@@ -83,6 +83,7 @@ class Stats:
     reduction: str | None = None  # e.g. "symmetry over user": states are orbit representatives
     unit: str = "states"  # what ``states`` counts ("control shapes" for prove)
     queue: int | None = None  # explore: states found but not yet expanded (progress display only)
+    explorer: str | None = None  # explore: "compiled core", or "pure-Python loop (why)"
 
     @property
     def states_per_second(self) -> float:
@@ -101,6 +102,7 @@ class Stats:
             "states_per_second": round(self.states_per_second, 1),
             "limit_hit": self.limit_hit,
             "reduction": self.reduction,
+            **({"explorer": self.explorer} if self.explorer is not None else {}),
             "coverage": dict(self.coverage),
             "never_fired": self.never_fired,
         }

@@ -58,6 +58,11 @@ def core_unavailable(sem: Semantics) -> str | None:
     return None
 
 
+class CoreUnsupported(Exception):
+    """The search met something the core cannot hold (messages without a total order):
+    ``explore`` runs the whole search again on the pure-Python loop."""
+
+
 class CoreStates(Sequence[bytes]):
     """The core's stored states (packed bytes), read-only, by index."""
 
@@ -206,7 +211,10 @@ class Bridge:
         out = []
         for s in range(first, len(sem.messages.msgs)):
             m = sem.messages.msgs[s]
-            pos = bisect_left(self._order, m)
+            try:  # the bag keeps messages in their order (``SerialBag``): the core needs all of them ordered
+                pos = bisect_left(self._order, m)
+            except TypeError as e:
+                raise CoreUnsupported(f"messages without a total order: {e}") from e
             self._order.insert(pos, m)
             ign, lose = sem._plain[s]
             out.append((sem._dst[s], self.step(ign), self.step(lose), pos))

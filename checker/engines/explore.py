@@ -48,7 +48,8 @@ from checker.model.property_eval import CheckMemo, Judge, check_holds, required_
 from checker.model.process import FINDING_KINDS, Finding
 from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
-from checker.engines.compiled import Bridge, CoreStates, IndexedStates, _core, core_unavailable, int_table
+from checker.engines.compiled import (Bridge, CoreStates, CoreUnsupported, IndexedStates, _core, core_unavailable,
+                                      int_table)
 from checker.engines.packed import PackedKeys, codec_for
 from checker.engines.progress import EdgeRecorder, lasso, non_progress_cycle
 from checker.engines.symmetry import canonicaliser
@@ -59,7 +60,6 @@ PROGRESS_EVERY = 0.25  # seconds between progress callbacks
 
 def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None) -> CheckResult:
     """Explore every reachable state of ``spec`` under ``config`` (within its limits)."""
-    sem = Semantics(spec, config)
     props = [p for p in spec.properties if config.properties is None or p.name in config.properties]
     if config.conform:
         from checker.model.conformance import CONFORMANCE
@@ -69,20 +69,32 @@ def explore(spec: Spec, config: CheckConfig, progress: ProgressFn | None = None)
     # (it rescans every live state on each full collection).
     was_enabled = gc.isenabled()
     gc.disable()
-    explorer = _Explorer(sem, props, progress)
     try:
-        return explorer.run()
-    except stop.Stopped as e:  # a handler stopped mid-delivery: verdicts from the states explored
-        explorer.stats.limit_hit = e.reason
-        return explorer.finish(explorer.transitions())
+        try:
+            return _search(spec, config, props, progress, None)
+        except CoreUnsupported as e:  # found out mid-search: the whole search again, in Python
+            return _search(spec, config, props, progress, str(e))
     finally:
         if was_enabled:
             gc.enable()
 
 
+def _search(spec: Spec, config: CheckConfig, props: list[Property], progress: ProgressFn | None,
+            core_off: str | None) -> CheckResult:
+    """One search on a fresh ``Semantics`` (``core_off``: why the compiled core must not run)."""
+    explorer = _Explorer(Semantics(spec, config), props, progress, core_off)
+    try:
+        return explorer.run()
+    except stop.Stopped as e:  # a handler stopped mid-delivery: verdicts from the states explored
+        explorer.stats.limit_hit = e.reason
+        return explorer.finish(explorer.transitions())
+
+
 class _Explorer:
-    def __init__(self, sem: Semantics, props: list[Property], progress: ProgressFn | None) -> None:
+    def __init__(self, sem: Semantics, props: list[Property], progress: ProgressFn | None,
+                 core_off: str | None = None) -> None:
         self.sem = sem
+        self.core_off = core_off  # why the compiled core must not run (None: it may)
         self.props = props
         self.progress = progress
         self.violation: dict[str, int] = {}
@@ -144,7 +156,9 @@ class _Explorer:
         stats = self.stats
         if self.canon is not None:
             stats.reduction = "symmetry over " + ", ".join(sem.spec.symmetric_kinds)
-        if core_unavailable(sem) is None:
+        why_not = self.core_off or core_unavailable(sem)
+        stats.explorer = "compiled core" if why_not is None else f"pure-Python loop ({why_not})"
+        if why_not is None:
             return self._run_core()
         start = self.start = time.perf_counter()
         next_tick = start + PROGRESS_EVERY

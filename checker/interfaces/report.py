@@ -149,6 +149,7 @@ def stats_text(result: CheckResult) -> Text:
         f"{s.transitions:,} transitions, max depth {s.max_depth}, "
         f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, limit hit: {s.limit_hit or 'none'}"
         + (f", reduction: {s.reduction} (states counted are orbit representatives)" if s.reduction else "")
+        + (f", explorer: {s.explorer}" if s.explorer else "")
         + "\n"
     )
     t.append("handler coverage", style="bold")

@@ -148,9 +148,15 @@ def test_a_stale_build_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     assert why is not None and "pip install -e ." in why
 
 
-def test_env_turns_the_core_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_turns_the_core_off_and_the_statistics_say_which_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config(version="v3", users=1, ops=1)
     monkeypatch.setenv(compiled.CORE_ENV, "python")
-    assert compiled.core_unavailable(Semantics(SPEC, config(version="v3", users=1, ops=1))) == "TIM3CHECK_CORE=python"
+    assert compiled.core_unavailable(Semantics(SPEC, cfg)) == "TIM3CHECK_CORE=python"
+    _, result = explored(SPEC, cfg, False, monkeypatch)
+    assert result.stats.explorer == "pure-Python loop (TIM3CHECK_CORE=python)"
+    assert result.stats.to_json()["explorer"] == result.stats.explorer
+    if compiled._core is not None:
+        assert explored(SPEC, cfg, True, monkeypatch)[1].stats.explorer == "compiled core"
 
 
 def test_without_the_core_the_python_loop_explores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,3 +165,19 @@ def test_without_the_core_the_python_loop_explores(monkeypatch: pytest.MonkeyPat
     ex, result = explored(SPEC, config(version="v3", users=2, ops=1), False, monkeypatch)
     assert compiled.core_unavailable(ex.sem) is not None
     assert (result.stats.states, result.stats.transitions) == (120, 240)
+
+
+@needs_core
+def test_messages_without_a_total_order_run_again_on_the_python_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The migration's messages carry maps (``FrozenMap`` has no order): the core cannot rank
+    them, so the search runs again, whole, on the pure-Python loop, with the same result."""
+    from tests.migration import helpers
+
+    monkeypatch.delenv(compiled.CORE_ENV, raising=False)
+    fast = helpers.run(plan="seed")
+    monkeypatch.setenv(compiled.CORE_ENV, "python")
+    slow = helpers.run(plan="seed")
+    assert fast.stats.explorer is not None and fast.stats.explorer.startswith(
+        "pure-Python loop (messages without a total order")
+    assert helpers.failures(fast) == helpers.failures(slow) and helpers.failures(fast)
+    assert (fast.stats.states, fast.stats.transitions) == (slow.stats.states, slow.stats.transitions)
