@@ -9,13 +9,17 @@ process so memory figures do not accumulate; a row that reaches ``--timeout`` is
 reported with the states it reached. On a shared machine the time figures are noisy
 (CPU seconds less so); the memory figures are not.
 
-    python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2] [--no-symmetry] [--only u3o2]
+    python bench/bench_explore.py [--timeout 120] [--users 3] [--ops 2] [--no-symmetry] [--only u3o2] [--python-loop]
+
+``--python-loop`` runs the pure-Python loop (``TIM3CHECK_CORE=python``) instead of the compiled
+core; the last column says which explorer ran each row.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import time
@@ -40,7 +44,8 @@ def _row(kind: str, users: int, ops: int, timeout: float, symmetry: bool, out: A
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     per_state = (peak_kb - base_kb) * 1024 / max(r.stats.states, 1)
-    out.put((r.stats.states, r.stats.transitions, seconds, cpu, r.stats.limit_hit, peak_kb / 1024, per_state))
+    out.put((r.stats.states, r.stats.transitions, seconds, cpu, r.stats.limit_hit, peak_kb / 1024, per_state,
+             r.stats.explorer))
 
 
 def main() -> None:
@@ -50,7 +55,10 @@ def main() -> None:
     ap.add_argument("--ops", type=int, default=2)
     ap.add_argument("--no-symmetry", action="store_true", help="explore without symmetry reduction over users")
     ap.add_argument("--only", default=None, help="one v3 row, e.g. u3o2")
+    ap.add_argument("--python-loop", action="store_true", help="the pure-Python loop, not the compiled core")
     args = ap.parse_args()
+    if args.python_loop:
+        os.environ["TIM3CHECK_CORE"] = "python"  # inherited by each row's process
     rows = [("v1-first-cex", 2, 2)] + [("v3", u, o) for u in range(1, args.users + 1) for o in range(1, args.ops + 1)]
     if args.only:
         rows = [r for r in rows if r[0] == "v3" and f"u{r[1]}o{r[2]}" == args.only]
@@ -62,10 +70,10 @@ def main() -> None:
         q = ctx.Queue()
         proc = ctx.Process(target=_row, args=(kind, users, ops, args.timeout, not args.no_symmetry, q))
         proc.start()
-        states, transitions, seconds, cpu, limit, rss, per_state = q.get()
+        states, transitions, seconds, cpu, limit, rss, per_state, explorer = q.get()
         proc.join()
         name = f"{kind} u{users} o{ops}"
-        note = limit or "exhaustive"
+        note = f"{limit or 'exhaustive'}; {explorer}"
         print(f"{name:<22}{states:>12,}{transitions:>14,}{seconds:>10.2f}{cpu:>9.2f}{states / seconds:>12,.0f}"
               f"{rss:>10.0f}{per_state:>9.0f}  {note}")
 

@@ -118,7 +118,8 @@ def run_tim3check(version: str, users: int, ops: int, mode: str, work: Path) -> 
         return Run(0, 0, wall, cpu, rss, f"exit {code}, no JSON output")
     verdicts = sorted({r["verdict"] for r in data["results"]})
     s = data["stats"]
-    return Run(s["states"], s["transitions"], wall, cpu, rss, f"exit {code}; verdicts {', '.join(verdicts)}")
+    return Run(s["states"], s["transitions"], wall, cpu, rss,
+               f"exit {code}; verdicts {', '.join(verdicts)}; {s.get('explorer') or 'explorer not said'}")
 
 
 def clock_seconds(text: str) -> float:

@@ -807,6 +807,7 @@ static int check_memo(Core *c, const KeyBuf *k, PyObject *node) {
 static int memo_tests(Core *c, const KeyBuf *k) {
     if (!c->tests) return 0;
     Py_ssize_t m = PyTuple_GET_SIZE(c->tests);
+    unsigned char walked[64] = {0};  /* the tests whose memo answered (counted as its hits) */
     for (Py_ssize_t q = 0; q < m; q++) {
         PyObject *t = PyTuple_GET_ITEM(c->tests, q);
         if (t == Py_None) continue;
@@ -826,8 +827,9 @@ static int memo_tests(Core *c, const KeyBuf *k) {
         if (r < 0) return -1;
         if (r == 2) return 0;
         if (r == (PyTuple_GET_ITEM(t, 2) == Py_True)) return 0;
+        if (q < 64) walked[q] = 1;
     }
-    for (Py_ssize_t q = 0; q < m && q < c->ntest_hits; q++) if (PyTuple_GET_ITEM(c->tests, q) != Py_None) c->test_hits[q]++;
+    for (Py_ssize_t q = 0; q < m && q < 64 && q < c->ntest_hits; q++) c->test_hits[q] += walked[q];
     return 1;
 }
 

@@ -18,6 +18,7 @@ search of Python processes over the unordered network, without ``--conform``;
 
 from __future__ import annotations
 
+import importlib
 import os
 from array import array
 from bisect import bisect_left
@@ -32,10 +33,15 @@ if TYPE_CHECKING:
     from checker.engines.explore import _Explorer
     from checker.engines.symmetry import _Plan
 
-try:
-    from checker.engines import _core  # type: ignore[attr-defined]
-except ImportError:  # no compiler at install time: the pure-Python loop
-    _core = None
+def _load_core() -> Any:
+    """The built extension, or ``None`` (no compiler at install time: the pure-Python loop)."""
+    try:
+        return importlib.import_module("checker.engines._core")
+    except ImportError:
+        return None
+
+
+_core: Any = _load_core()
 
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
 CORE_ABI = 2  # the interface between this bridge and _core.c (its ABI constant): bumped on every change

@@ -185,7 +185,7 @@ class _Explorer:
         # of depth <= this one's
         rec = self.recorder = EdgeRecorder(sem.expand, self.canon, pack) if self.cycles else None
         record = rec is not None
-        back_src, back_dst = (rec.src, rec.dst) if rec is not None else (array("i"), [])
+        back_src, back_dst = (rec.src, rec.noted) if rec is not None else (array("i"), [])
         fresh: set[bytes] = set()
         canon = self.canon
         expand = sem.expand

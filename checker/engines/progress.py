@@ -70,13 +70,14 @@ class EdgeRecorder:
                  canon: Callable[[Key], Key] | None, pack: Callable[[Key], bytes]) -> None:
         self._expand, self._canon, self._pack = expand, canon, pack
         self.src: array[int] = array("i")  # back edge n: from state src[n] ...
-        self.dst: list[bytes] = []  # ... to the state packed as dst[n]
+        self.noted: list[bytes] = []  # ... to the state packed as dst[n], as the pure-Python loop notes them
+        self.dst: Sequence[bytes] = self.noted  # (the compiled core's: its own table of indices)
         self.expanded = 0
 
     def note(self, i: int, target: bytes) -> None:
         """Record the back edge from state ``i`` to the state packed as ``target``."""
         self.src.append(i)
-        self.dst.append(target)
+        self.noted.append(target)
 
     def back(self, packed: Sequence[bytes]) -> list[tuple[int, int]]:
         """The back edges as ``(i, j)`` state indices (``packed``: the explorer's states)."""

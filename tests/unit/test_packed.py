@@ -102,7 +102,7 @@ def check_scenario(sem: Semantics, ex: _Explorer, states: int) -> None:
     assert len(keys) == states
     assert len(set(keys)) == len(keys) == len(set(ex.packed))  # distinct states, distinct bytes
     fresh = codec_for(sem.nprocs, sem.knet)  # a second codec, fed the same keys in the same order
-    assert [fresh.pack(k) for k in keys] == ex.packed  # deterministic
+    assert [fresh.pack(k) for k in keys] == list(ex.packed)  # deterministic
     assert all(ex.codec.pack(k) == b for k, b in zip(keys, ex.packed))
     n = sem.nprocs
     assert list(ex.keys.quiescent()) == [k for k in keys if not k[n]]
