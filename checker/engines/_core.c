@@ -10,7 +10,7 @@
  *   outcomes(idx, s, ms, fl)   -> ((step id, new serial, sends, faults left, ghost-op id), ...)
  *   ghost_after(g, op)         -> ghost number
  *   tail(g, fl, inj)           -> the codec's tail number
- *   messages(first)            -> ((target, unhandled step, lose step, order position), ...)
+ *   messages(first)            -> (((target, unhandled step, lose step, rank), ...), all ranks or None)
  *   plans(members)             -> None or (plan id, ...)        (symmetry)
  *   plan(p)                    -> (renames?, source position per target)
  *   rename_state(p, t, s), rename_message(p, ms), rename_ghost(p, g), ghost_rank(g), ghost_open(g)
@@ -243,7 +243,8 @@ typedef struct {
     int32_t *initiators; int ninit;
     IVec inj_step, inj_off, inj_len, inj_sends;   /* the adversary's injections */
     /* messages: serial -> target (-1 adversary), unhandled step, lose step, order rank */
-    IVec m_dst, m_ign, m_lose, m_rank;
+    IVec m_dst, m_ign, m_lose;
+    LVec m_rank;                                  /* serial -> its place in the bag's order (gapped) */
     /* outcomes: (idx, s, ms, fl) -> list id; list id -> range in ``outs`` */
     PMap memo, gmemo, tails;
     IVec ol_off, ol_len, sends;
@@ -309,23 +310,37 @@ static int call_int(PyObject *fn, int32_t *out, const char *fmt, ...) {
     return rc;
 }
 
-/* learn every message serial below ``upto`` (in serial order); upto < 0: every one known */
+/* learn every message serial below ``upto`` (in serial order); upto < 0: every one known.
+ * The bridge gives ((target, unhandled step, lose step, rank), ...) for the new serials and,
+ * when it had to space the ranks out again, every serial's rank (else None). */
 static int learn_messages(Core *c, int32_t upto) {
     if (upto >= 0 && upto <= c->m_dst.n) return 0;
     PyObject *r = call(c->cb_messages, "(n)", c->m_dst.n);
     if (!r) return -1;
-    PyObject *seq = PySequence_Fast(r, "messages() must give a sequence");
-    Py_DECREF(r);
-    if (!seq) return -1;
+    PyObject *entries, *ranks;
+    if (!PyArg_ParseTuple(r, "OO", &entries, &ranks)) { Py_DECREF(r); return -1; }
+    PyObject *seq = PySequence_Fast(entries, "messages() must give a sequence");
+    if (!seq) { Py_DECREF(r); return -1; }
     Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t j = 0; j < k; j++) {
-        int32_t dst, ign, lose, pos;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "iiii", &dst, &ign, &lose, &pos)) { Py_DECREF(seq); return -1; }
-        for (Py_ssize_t q = 0; q < c->m_rank.n; q++) if (c->m_rank.v[q] >= pos) c->m_rank.v[q]++;
-        if (iv_push(&c->m_dst, dst) < 0 || iv_push(&c->m_ign, ign) < 0 || iv_push(&c->m_lose, lose) < 0 ||
-            iv_push(&c->m_rank, pos) < 0) { Py_DECREF(seq); return -1; }
+        int32_t dst, ign, lose; long long rank;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "iiiL", &dst, &ign, &lose, &rank) ||
+            iv_push(&c->m_dst, dst) < 0 || iv_push(&c->m_ign, ign) < 0 || iv_push(&c->m_lose, lose) < 0 ||
+            lv_push(&c->m_rank, rank) < 0) { Py_DECREF(seq); Py_DECREF(r); return -1; }
     }
     Py_DECREF(seq);
+    if (ranks != Py_None) {
+        PyObject *rs = PySequence_Fast(ranks, "ranks must be a sequence");
+        if (!rs) { Py_DECREF(r); return -1; }
+        if (PySequence_Fast_GET_SIZE(rs) != c->m_rank.n) { Py_DECREF(rs); Py_DECREF(r); PyErr_SetString(PyExc_RuntimeError, "compiled core: ranks of the wrong length"); return -1; }
+        for (Py_ssize_t q = 0; q < c->m_rank.n; q++) {
+            long long v = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(rs, q));
+            if (v == -1 && PyErr_Occurred()) { Py_DECREF(rs); Py_DECREF(r); return -1; }
+            c->m_rank.v[q] = v;
+        }
+        Py_DECREF(rs);
+    }
+    Py_DECREF(r);
     if (upto >= 0 && upto > c->m_dst.n) { PyErr_SetString(PyExc_RuntimeError, "compiled core: a message serial the bridge does not know"); return -1; }
     return 0;
 }
@@ -503,7 +518,7 @@ static int kb_copy(KeyBuf *dst, const KeyBuf *src, int n) {
 /* insert ``m`` into the sorted bag of ``k`` (after equal ranks: insort) */
 static int bag_put(Core *c, KeyBuf *k, int32_t m) {
     if (kb_room(k, k->nnet + 1) < 0) return -1;
-    int32_t r = c->m_rank.v[m];
+    int64_t r = c->m_rank.v[m];
     Py_ssize_t lo = 0, hi = k->nnet;
     while (lo < hi) { Py_ssize_t mid = (lo + hi) / 2; if (r < c->m_rank.v[k->net[mid]]) hi = mid; else lo = mid + 1; }
     memmove(k->net + lo + 1, k->net + lo, (size_t)(k->nnet - lo) * sizeof(int32_t));
@@ -1016,7 +1031,7 @@ static void Core_dealloc(Core *c) {
     for (Py_ssize_t a = 0; a < c->nactions; a++) PyMem_Free(c->aflags[a].v);
     PyMem_Free(c->aflags);
     PyMem_Free(c->initiators); PyMem_Free(c->members);
-    IVec *vecs[] = {&c->inj_step, &c->inj_off, &c->inj_len, &c->inj_sends, &c->m_dst, &c->m_ign, &c->m_lose, &c->m_rank,
+    IVec *vecs[] = {&c->inj_step, &c->inj_off, &c->inj_len, &c->inj_sends, &c->m_dst, &c->m_ign, &c->m_lose,
                     &c->ol_off, &c->ol_len, &c->sends, &c->tail_g, &c->tail_fl, &c->tail_inj, &c->g_open, &c->g_rank,
                     &c->m_plans_off, &c->m_plans_len, &c->m_plans, &c->p_ren, &c->p_src, &c->parent, &c->via, &c->levels,
                     &c->step_no, &c->step_order, &c->back_src, &c->back_dst};
@@ -1027,7 +1042,7 @@ static void Core_dealloc(Core *c) {
     }
     PyMem_Free(c->p_maps); PyMem_Free(c->p_msgs); PyMem_Free(c->p_ghosts);
     PyMem_Free(c->memo.t); PyMem_Free(c->gmemo.t); PyMem_Free(c->tails.t);
-    PyMem_Free(c->outs); PyMem_Free(c->fired.v);
+    PyMem_Free(c->outs); PyMem_Free(c->fired.v); PyMem_Free(c->m_rank.v);
     bs_free(&c->seen); bs_free(&c->mset);
     kb_free(&c->cur); kb_free(&c->succ); kb_free(&c->cand); kb_free(&c->best);
     PyMem_Free(c->pbuf); PyMem_Free(c->tmp);
@@ -1121,6 +1136,23 @@ static PyObject *Core_start(Core *c, PyObject *key) {
     if (bs_add(&c->seen, c->pbuf, len, hash_bytes(c->pbuf, len)) < 0) return NULL;
     if (iv_push(&c->parent, -1) < 0 || iv_push(&c->via, 0) < 0) return NULL;
     return PyBytes_FromStringAndSize((const char *)c->pbuf, (Py_ssize_t)len);
+}
+
+/* pack_key(key) -> its packed bytes, as the search packs it (for tests: KeyCodec's bytes) */
+static PyObject *Core_pack_key(Core *c, PyObject *key) {
+    KeyBuf *k = &c->cand;
+    if (key_from(c, key, k) < 0) return NULL;
+    size_t len;
+    if (pack(c, k, &len) < 0) return NULL;
+    return PyBytes_FromStringAndSize((const char *)c->pbuf, (Py_ssize_t)len);
+}
+
+/* unpack_key(packed) -> the key (its ghost as the value), as the search unpacks it */
+static PyObject *Core_unpack_key(Core *c, PyObject *arg) {
+    char *p; Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &p, &len) < 0) return NULL;
+    if (unpack(c, (const uint8_t *)p, (size_t)len, &c->cand) < 0) return NULL;
+    return key_tuple(c, &c->cand);
 }
 
 /* run(limit): expand states until state ``limit`` (exclusive) or the end; returns a status */
@@ -1219,6 +1251,8 @@ static PyMethodDef Core_methods[] = {
     {"start", (PyCFunction)Core_start, METH_O, "start(key): store the initial state; its packed bytes"},
     {"run", (PyCFunction)Core_run, METH_O, "run(limit): expand states up to index limit; a status"},
     {"state", (PyCFunction)Core_state, METH_O, "state(i): the packed bytes of state i"},
+    {"pack_key", (PyCFunction)Core_pack_key, METH_O, "pack_key(key): a key (ghost as its number) packed"},
+    {"unpack_key", (PyCFunction)Core_unpack_key, METH_O, "unpack_key(packed): the key, its ghost as the value"},
     {"index", (PyCFunction)Core_index, METH_O, "index(packed): the index of a stored state, or -1"},
     {"table", (PyCFunction)Core_table, METH_VARARGS, "table(name, from=0): an int32 table as bytes"},
     {"fired", (PyCFunction)Core_fired, METH_NOARGS, "fired(): (step id, transitions) of each step taken"},
@@ -1257,7 +1291,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(&CoreType); Py_DECREF(m); return NULL; }
     /* the bridge's interface this build implements (checker/engines/compiled.py: CORE_ABI) */
-    PyModule_AddIntConstant(m, "ABI", 2);
+    PyModule_AddIntConstant(m, "ABI", 3);
     PyModule_AddIntConstant(m, "CHUNK", ST_CHUNK);
     PyModule_AddIntConstant(m, "DONE", ST_DONE);
     PyModule_AddIntConstant(m, "STOPPED", ST_STOPPED);

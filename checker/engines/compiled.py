@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, overload
 
 from checker.model.network import SerialBag
 from checker.model.semantics import Key, Semantics, Step
-from checker.model.values import Message
 
 if TYPE_CHECKING:
     from checker.engines.explore import _Explorer
@@ -43,8 +42,10 @@ def _load_core() -> Any:
 
 _core: Any = _load_core()
 
+RANK_GAP = 1 << 32  # the space between two message ranks after a respacing
+RANK_END = 1 << 62  # every rank lies strictly between -RANK_END and RANK_END
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
-CORE_ABI = 2  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
+CORE_ABI = 3  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
 def core_unavailable(sem: Semantics) -> str | None:
@@ -130,6 +131,49 @@ def int_table(raw: bytes) -> array[int]:
     return out
 
 
+class Ranks:
+    """Numbers that order values as they compare (``<``), given one value at a time: each new
+    value takes a number between its neighbours'; when there is none left between them,
+    every value is numbered afresh ``RANK_GAP`` apart (``add`` says so). The bag orders
+    messages this way (``SerialBag``), so the core compares two messages by their ranks."""
+
+    def __init__(self) -> None:
+        self.order: list[Any] = []  # the values, sorted
+        self.ranks: list[int] = []  # their numbers, increasing
+        self._at: dict[int, int] = {}  # id(value) -> its number (the values are kept alive in ``order``)
+
+    def add(self, value: Any) -> bool:
+        """Number ``value`` (not yet added); True when every number changed."""
+        order, ranks = self.order, self.ranks
+        pos = bisect_left(order, value)
+        respaced = False
+        if not ranks:
+            r = 0
+        elif pos == len(ranks):
+            r = ranks[-1] + RANK_GAP
+        elif pos == 0:
+            r = ranks[0] - RANK_GAP
+        else:
+            if ranks[pos] - ranks[pos - 1] < 2:
+                respaced = True
+                ranks[:] = [i * RANK_GAP for i in range(len(ranks))]
+                self._at = {id(v): n for v, n in zip(order, ranks)}
+            r = (ranks[pos - 1] + ranks[pos]) // 2
+        if not -RANK_END < r < RANK_END:  # a long run at one end: space them out again
+            respaced = True
+            ranks[:] = [i * RANK_GAP for i in range(len(ranks))]
+            self._at = {id(v): n for v, n in zip(order, ranks)}
+            r = ranks[-1] + RANK_GAP if pos == len(ranks) else ranks[0] - RANK_GAP
+        order.insert(pos, value)
+        ranks.insert(pos, r)
+        self._at[id(value)] = r
+        return respaced
+
+    def rank(self, value: Any) -> int:
+        """The number of an added value."""
+        return self._at[id(value)]
+
+
 class Bridge:
     """The core's callbacks (see ``_core.c``): numbers for the Python objects it cannot hold
     (steps, ghosts, ghost changes, symmetry plans) and the answers to its misses."""
@@ -144,7 +188,7 @@ class Bridge:
         self._step_no: dict[int, int] = {}  # id(step) -> number
         self._ops: list[Any] = []  # ghost-change number -> the change
         self._op_no: dict[Any, int] = {}
-        self._order: list[Message] = []  # every message so far, in the bag's order
+        self.ranks = Ranks()  # every message so far, numbered in the bag's order
         canon = explorer.canon
         self.sym = canon.sym if canon is not None else None
         self.guard_obj = canon.guard if canon is not None else None
@@ -210,21 +254,21 @@ class Bridge:
     def tail(self, g: int, fl: int, inj: int) -> int:
         return self.codec.tail_number((self.ghosts[g], fl, inj))
 
-    def messages(self, first: int) -> list[tuple[int, int, int, int]]:
-        """(target, unhandled step, lose step, place in the bag's order) of each message
-        from serial ``first`` on, each placed among the messages before it."""
+    def messages(self, first: int) -> tuple[list[tuple[int, int, int, int]], list[int] | None]:
+        """(target, unhandled step, lose step, rank) of each message from serial ``first`` on
+        (``Ranks``); when the ranks were spaced out again, also every serial's rank."""
         sem = self.sem
-        out = []
-        for s in range(first, len(sem.messages.msgs)):
-            m = sem.messages.msgs[s]
+        msgs = sem.messages.msgs
+        respaced = False
+        for m in msgs[first:]:
             try:  # the bag keeps messages in their order (``SerialBag``): the core needs all of them ordered
-                pos = bisect_left(self._order, m)
+                respaced = self.ranks.add(m) or respaced
             except TypeError as e:
                 raise CoreUnsupported(f"messages without a total order: {e}") from e
-            self._order.insert(pos, m)
-            ign, lose = sem._plain[s]
-            out.append((sem._dst[s], self.step(ign), self.step(lose), pos))
-        return out
+        rank = self.ranks.rank
+        out = [(sem._dst[s], self.step(sem._plain[s][0]), self.step(sem._plain[s][1]), rank(msgs[s]))
+               for s in range(first, len(msgs))]
+        return out, ([rank(m) for m in msgs] if respaced else None)
 
     def plans(self, members: tuple[int, ...]) -> list[int] | None:
         assert self.sym is not None

@@ -5,7 +5,7 @@ bounds, counterexamples and coverage; and where it does not run, the pure-Python
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -17,7 +17,8 @@ from checker.engines import compiled
 from checker.engines.explore import _Explorer
 from checker.interfaces.counterexample import step_json
 from checker.model.semantics import Semantics
-from checker.model.spec import Spec
+from checker.model.spec import ActionDecl, Handler, Initiative, Param, ProcessDecl, ProcessInstance, Property, Spec
+from checker.model.values import FrozenMap
 from checker.result import CheckResult, Trace
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
@@ -181,3 +182,123 @@ def test_messages_without_a_total_order_run_again_on_the_python_loop(monkeypatch
         "pure-Python loop (messages without a total order")
     assert helpers.failures(fast) == helpers.failures(slow) and helpers.failures(fast)
     assert (fast.stats.states, fast.stats.transitions) == (slow.stats.states, slow.stats.transitions)
+
+
+@dataclass(frozen=True)
+class _Count:
+    n: int
+    waiting: bool = False
+
+
+def _tick(s: _Count, ctx: Any) -> _Count | None:
+    if s.waiting or s.n >= ctx.params["ticks"]:
+        return None
+    ctx.send("sink", "Tick", N=s.n)
+    return _Count(s.n, True)
+
+
+def _ack(s: _Count, msg: Any, ctx: Any) -> _Count:
+    return _Count(s.n + 1, False)
+
+
+def _echo(s: _Count, msg: Any, ctx: Any) -> _Count:
+    ctx.send("counter", "Ack", N=msg["N"])
+    return s
+
+
+_COUNTER = ProcessDecl("counter", "Counter", _Count, (Handler("Ack", "Ack", _ack, sender="sink"),),
+                       initiatives=(Initiative("tick", _tick),))
+_SINK = ProcessDecl("sink", "Sink", _Count, (Handler("Tick", "Tick", _echo, sender="counter"),))
+LONG = Spec(
+    name="long-counter",
+    source=__file__,
+    actions=(ActionDecl("Tick", (("N", "n"),)), ActionDecl("Ack", (("N", "n"),))),
+    params=(Param("ticks", "int", 1, "ticks before the counter stops", minimum=0),),
+    faults={},
+    process_decls=(_COUNTER, _SINK),
+    build=lambda p: (ProcessInstance("counter", _COUNTER, _Count(0)), ProcessInstance("sink", _SINK, _Count(0))),
+    domains=lambda p: {"n": tuple(range(p["ticks"]))},
+    properties=(Property("bounded", "always", "the counter never passes its ticks",
+                         check=lambda v: v["counter"].n <= v.params["ticks"]),),
+)
+
+
+@needs_core
+@pytest.mark.slow
+def test_serials_beyond_16_bits_pack_wide_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More than 65,536 counter states and messages: packed keys switch to 8 bytes a number
+    (``KeyCodec``); the core packs them byte for byte as the pure-Python loop does (slow:
+    99,001 states, each a new delivery; ``test_core_packs_and_unpacks_keys_as_the_codec``
+    is its default form)."""
+    cfg = CheckConfig(params=FrozenMap({"ticks": 33_000}))
+    fast_ex, fast_res = explored(LONG, cfg, True, monkeypatch)
+    assert any(len(b) & 1 for b in fast_ex.packed)  # some states are packed wide
+    slow_ex, slow_res = explored(LONG, cfg, False, monkeypatch)
+    assert (fast_res.stats.states, fast_res.stats.transitions) == (slow_res.stats.states, slow_res.stats.transitions)
+    assert fast_res.stats.states == 99_001
+    assert list(fast_ex.packed) == list(slow_ex.packed) and list(fast_ex.parent) == list(slow_ex.parent)
+    assert [r.verdict for r in fast_res.results] == [r.verdict for r in slow_res.results] == ["HOLDS"]
+
+
+@given(st.lists(st.integers(-50, 50), unique=True, max_size=80))
+def test_ranks_order_values_as_they_compare(values: list[int]) -> None:
+    ranks = compiled.Ranks()
+    for v in values:
+        ranks.add(v)
+    numbers = [ranks.rank(v) for v in sorted(values)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+def test_ranks_space_out_a_used_up_gap() -> None:
+    """Values ever closer to one value halve the gap between ranks: 33 of them use up
+    ``RANK_GAP``, and every rank is given anew (``add`` says so), still in order."""
+    ranks = compiled.Ranks()
+    ranks.add(0.0)
+    ranks.add(1.0)
+    said = [ranks.add(1.0 / 2 ** k) for k in range(1, 40)]
+    assert any(said) and not all(said)
+    values = sorted(ranks.order)
+    assert [ranks.rank(v) for v in values] == sorted(ranks.rank(v) for v in values)
+
+
+class _PackingBridge:
+    """Just enough of a ``Bridge`` to pack and unpack keys in the core (tails from ``codec``)."""
+
+    def __init__(self, codec: Any, ghosts: list[Any], messages: int) -> None:
+        self.codec, self.ghosts, self.count = codec, ghosts, messages
+
+    def tail(self, g: int, fl: int, inj: int) -> int:
+        n: int = self.codec.tail_number((self.ghosts[g], fl, inj))
+        return n
+
+    def messages(self, first: int) -> tuple[list[tuple[int, int, int, int]], None]:
+        return [(0, 0, 0, s) for s in range(first, self.count)], None
+
+    def memo_root(self) -> tuple[None, tuple[()]]:
+        return None, ()
+
+    def unused(self, *args: Any) -> Any:
+        raise AssertionError("packing needs no other callback")
+
+    outcomes = ghost_after = plans = plan = rename_state = rename_message = rename_ghost = unused
+    ghost_rank = ghost_open = guard = check = action_flags = unused
+
+
+GHOSTS = [((), ()), ((("user1", 1),), ()), ((), (("user2", -1),))]
+
+
+@needs_core
+@settings(max_examples=60, deadline=None)
+@given(procs=st.lists(st.integers(0, 2 ** 20), min_size=3, max_size=3),
+       net=st.lists(st.integers(0, 70_000), max_size=6), g=st.integers(0, len(GHOSTS) - 1),
+       fl=st.integers(0, 3), inj=st.integers(0, 2))
+def test_core_packs_and_unpacks_keys_as_the_codec(procs: list[int], net: list[int], g: int, fl: int, inj: int) -> None:
+    """Narrow (every number below 2^16) and wide keys alike: the core's bytes are ``KeyCodec``'s."""
+    from checker.engines.packed import KeyCodec
+
+    codec = KeyCodec(3, True)
+    core = compiled._core.Core(_PackingBridge(codec, GHOSTS, 70_001), 3, False, False, [], [], [], 0, -1, 0)
+    key = (*procs, tuple(sorted(net)), GHOSTS[g], fl, inj)
+    packed = core.pack_key((*procs, tuple(sorted(net)), g, fl, inj))
+    assert packed == codec.pack(key)
+    assert core.unpack_key(packed) == key == codec.unpack(packed)
