@@ -7,7 +7,8 @@
  * memo here, filled on a miss by a call to the bridge, which answers from the same Python
  * objects the pure-Python explorer uses (Semantics, Symmetry, KeyCodec, PendingMemo):
  *
- *   outcomes(idx, s, ms, fl)   -> ((step id, new serial, sends, faults left, ghost-op id), ...)
+ *   outcomes(idx, s, ms, fl)   -> ((step id, new serial, sends, faults left, ghost-op id, noted), ...)
+ *   noted(i, step)             a transition of a noted step (findings, --conform divergence)
  *   ghost_after(g, op)         -> ghost number
  *   tail(g, fl, inj)           -> the codec's tail number
  *   messages(first)            -> (((target, unhandled step, lose step, rank), ...), all ranks or None)
@@ -239,7 +240,7 @@ typedef struct {
     PyObject *ghosts;         /* list: ghost number -> ghost value */
     PyObject *cb_outcomes, *cb_ghost_after, *cb_tail, *cb_messages, *cb_plans, *cb_plan,
              *cb_rename_state, *cb_rename_message, *cb_rename_ghost, *cb_ghost_rank,
-             *cb_ghost_open, *cb_guard, *cb_check;
+             *cb_ghost_open, *cb_guard, *cb_check, *cb_noted;
     int32_t *initiators; int ninit;
     IVec inj_step, inj_off, inj_len, inj_sends;   /* the adversary's injections */
     /* messages: serial -> target (-1 adversary), unhandled step, lose step, order rank */
@@ -261,6 +262,7 @@ typedef struct {
     BSet seen;                                     /* packed states; entry = state index */
     IVec parent, via, levels;                      /* the BFS tree; level starts */
     IVec step_no, step_order;                      /* step id -> number in step_table (0: none) */
+    IVec step_noted;                               /* step id -> 1: each transition told (findings, --conform) */
     int32_t next_step_no;
     LVec fired;                                    /* step id -> transitions taken */
     IVec back_src, back_dst;
@@ -370,7 +372,9 @@ static int outcomes(Core *c, int idx, int32_t s, int32_t ms, int32_t fl, Py_ssiz
         for (Py_ssize_t j = 0; j < k; j++) {
             PyObject *sends;
             Outcome o;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "iiOii", &o.step, &o.a, &sends, &o.fl, &o.gops)) { Py_DECREF(seq); return -1; }
+            int noted;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "iiOiip", &o.step, &o.a, &sends, &o.fl, &o.gops, &noted) ||
+                (noted && iv_put(&c->step_noted, o.step, 1, 0) < 0)) { Py_DECREF(seq); return -1; }
             PyObject *sf = PySequence_Fast(sends, "sends must be a sequence");
             if (!sf) { Py_DECREF(seq); return -1; }
             o.sends_off = (int32_t)c->sends.n;
@@ -892,6 +896,11 @@ static int refresh_memo(Core *c) {
 static int successor(Core *c, int32_t step, KeyBuf *w2) {
     if (lv_add(&c->fired, step, 1) < 0) return -1;
     c->transitions++;
+    if (iv_get(&c->step_noted, step, 0)) {  /* a step with findings, or not a model step */
+        PyObject *r = call(c->cb_noted, "(ni)", c->i, step);
+        if (!r) return -1;
+        Py_DECREF(r);
+    }
     size_t len;
     if (pack(c, w2, &len) < 0) return -1;
     uint64_t h = hash_bytes(c->pbuf, len);
@@ -1025,7 +1034,7 @@ static void Core_dealloc(Core *c) {
     Py_XDECREF(c->cb_outcomes); Py_XDECREF(c->cb_ghost_after); Py_XDECREF(c->cb_tail); Py_XDECREF(c->cb_messages);
     Py_XDECREF(c->cb_plans); Py_XDECREF(c->cb_plan); Py_XDECREF(c->cb_rename_state); Py_XDECREF(c->cb_rename_message);
     Py_XDECREF(c->cb_rename_ghost); Py_XDECREF(c->cb_ghost_rank); Py_XDECREF(c->cb_ghost_open); Py_XDECREF(c->cb_guard);
-    Py_XDECREF(c->cb_check); Py_XDECREF(c->cb_memo_root); Py_XDECREF(c->cb_action_flags);
+    Py_XDECREF(c->cb_check); Py_XDECREF(c->cb_noted); Py_XDECREF(c->cb_memo_root); Py_XDECREF(c->cb_action_flags);
     Py_XDECREF(c->memo_root); Py_XDECREF(c->action_no); Py_XDECREF(c->tests);
     PyMem_Free(c->test_hits);
     for (Py_ssize_t a = 0; a < c->nactions; a++) PyMem_Free(c->aflags[a].v);
@@ -1034,7 +1043,7 @@ static void Core_dealloc(Core *c) {
     IVec *vecs[] = {&c->inj_step, &c->inj_off, &c->inj_len, &c->inj_sends, &c->m_dst, &c->m_ign, &c->m_lose,
                     &c->ol_off, &c->ol_len, &c->sends, &c->tail_g, &c->tail_fl, &c->tail_inj, &c->g_open, &c->g_rank,
                     &c->m_plans_off, &c->m_plans_len, &c->m_plans, &c->p_ren, &c->p_src, &c->parent, &c->via, &c->levels,
-                    &c->step_no, &c->step_order, &c->back_src, &c->back_dst};
+                    &c->step_no, &c->step_order, &c->step_noted, &c->back_src, &c->back_dst};
     for (size_t q = 0; q < sizeof vecs / sizeof vecs[0]; q++) PyMem_Free(vecs[q]->v);
     for (Py_ssize_t p = 0; p < c->nplans; p++) {
         for (int t = 0; t < c->n; t++) PyMem_Free(c->p_maps[p * c->n + t].v);
@@ -1083,6 +1092,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
         !(c->cb_rename_ghost = getcb(bridge, "rename_ghost")) || !(c->cb_ghost_rank = getcb(bridge, "ghost_rank")) ||
         !(c->cb_ghost_open = getcb(bridge, "ghost_open")) || !(c->cb_guard = getcb(bridge, "guard")) ||
         !(c->cb_check = getcb(bridge, "check")) || !(c->cb_memo_root = getcb(bridge, "memo_root")) ||
+        !(c->cb_noted = getcb(bridge, "noted")) ||
         !(c->cb_action_flags = getcb(bridge, "action_flags"))) return -1;
     if (!(c->action_no = PyDict_New()) || refresh_memo(c) < 0) return -1;
     if (ints_of(initiators, &c->initiators, &c->ninit) < 0 || ints_of(members, &c->members, &c->nmembers) < 0) return -1;
@@ -1291,7 +1301,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(&CoreType); Py_DECREF(m); return NULL; }
     /* the bridge's interface this build implements (checker/engines/compiled.py: CORE_ABI) */
-    PyModule_AddIntConstant(m, "ABI", 3);
+    PyModule_AddIntConstant(m, "ABI", 4);
     PyModule_AddIntConstant(m, "CHUNK", ST_CHUNK);
     PyModule_AddIntConstant(m, "DONE", ST_DONE);
     PyModule_AddIntConstant(m, "STOPPED", ST_STOPPED);

@@ -11,8 +11,8 @@ states, messages, tails and representatives alike and store the same states in t
 order: verdicts, counts and traces are equal (``tests/unit/test_compiled_core.py``).
 
 The core is built by ``pip install`` where a C compiler is present (an optional
-extension: an install without one still works, on the pure-Python loop). It runs a
-search of Python processes over the unordered network, without ``--conform``;
+extension: an install without one still works, on the pure-Python loop). It runs every
+search over the unordered network (Python or Lua processes, ``--conform`` too);
 ``TIM3CHECK_CORE=python`` turns it off. ``core_unavailable`` says why it does not run.
 """
 
@@ -45,7 +45,7 @@ _core: Any = _load_core()
 RANK_GAP = 1 << 32  # the space between two message ranks after a respacing
 RANK_END = 1 << 62  # every rank lies strictly between -RANK_END and RANK_END
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
-CORE_ABI = 3  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
+CORE_ABI = 4  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
 def core_unavailable(sem: Semantics) -> str | None:
@@ -56,10 +56,6 @@ def core_unavailable(sem: Semantics) -> str | None:
         return "the compiled core is not built (no C compiler at install time)"
     if getattr(_core, "ABI", None) != CORE_ABI:
         return "the compiled core is older than this checkout (run `pip install -e .` again to rebuild it)"
-    if not sem.transparent:
-        return "a process is not a Python declaration"
-    if sem.config.conform:
-        return "--conform"
     if not isinstance(sem.knet, SerialBag):
         return "the network is not the unordered bag"
     return None
@@ -237,16 +233,24 @@ class Bridge:
 
     # -- the core's misses ------------------------------------------------------------
 
-    def outcomes(self, idx: int, s: int, ms: int, fl: int) -> list[tuple[int, int, tuple[int, ...], int, int]]:
+    def outcomes(self, idx: int, s: int, ms: int, fl: int) -> list[tuple[int, int, tuple[int, ...], int, int, bool]]:
         """The outcomes of delivering ``ms`` (-1: the initiatives) to process ``idx`` in state
-        ``s``: from ``Semantics``' memo, computed there on a miss (as ``expand`` does)."""
+        ``s``: from ``Semantics``' memo, computed there on a miss (as ``expand`` does); the
+        last field says whether each transition of the step is to be ``noted``."""
         sem = self.sem
         memo = sem._memo[idx]
         outs = memo.get((s, ms, fl))
         if outs is None:
             outs = sem._delivery_outcomes(idx, s, ms, fl) if ms >= 0 else sem._initiative_outcomes(idx, s, fl)
             memo[(s, ms, fl)] = outs
-        return [(self.step(step), a, sends, fl2, self.op(gops)) for step, a, sends, fl2, gops in outs]
+        findings, divergent = sem.findings, sem.divergent
+        return [(self.step(step), a, sends, fl2, self.op(gops), id(step) in findings or id(step) in divergent)
+                for step, a, sends, fl2, gops in outs]
+
+    def noted(self, i: int, step_no: int) -> None:
+        """A transition from state ``i`` by a step with findings or that is not a model step:
+        the first of each is kept for its shortest trace (as the pure-Python loop does)."""
+        self.explorer.note_step(i, self.steps[step_no])
 
     def ghost_after(self, g: int, op: int) -> int:
         return self.ghost(self.sem._ghost_after(self.ghosts[g], self._ops[op]))

@@ -277,6 +277,16 @@ class _Explorer:
                 break
         return self.finish(sum(fired.values()))
 
+    def note_step(self, i: int, step: Step) -> None:
+        """A transition from state ``i`` by ``step``: keep the first that is not a model step
+        (``--conform``) and the first of each finding (the pure-Python loop does it inline)."""
+        sem = self.sem
+        if self.diverged is None and id(step) in sem.divergent:
+            self.diverged = (i, step)
+        for f in sem.findings.get(id(step), ()):
+            if f.key not in self.found:
+                self.found[f.key] = (i, step, f)
+
     def _run_core(self) -> CheckResult:
         """``run`` on the compiled core (``checker.engines.compiled``): the same search, the
         same order, the same states; the core hands back every 256 states for the limits

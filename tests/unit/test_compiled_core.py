@@ -132,13 +132,48 @@ def test_core_is_built_where_a_compiler_is() -> None:
     assert compiled._core is not None, "checker/engines/_core.c did not build; run `pip install -e .` and read its log"
 
 
-@pytest.mark.parametrize("cfg, why", [
-    (replace(config(version="v3", users=1, ops=1), network="fifo"), "the network is not the unordered bag"),
-    (replace(config(version="v3", users=1, ops=1), conform=True), "--conform"),
-])
-def test_core_says_why_it_does_not_run(cfg: CheckConfig, why: str) -> None:
+def test_core_says_why_it_does_not_run() -> None:
+    cfg = replace(config(version="v3", users=1, ops=1), network="fifo")
     reason = compiled.core_unavailable(Semantics(SPEC, cfg))
-    assert reason is not None and (compiled._core is None or reason == why)
+    assert reason is not None and (compiled._core is None or reason == "the network is not the unordered bag")
+
+
+LUA_SCENARIOS = [
+    dict(version="v3", users=2, ops=1, impl="lua"),
+    dict(version="v1", users=2, ops=2, impl="lua"),
+    dict(version="v3", users=1, ops=2, impl="lua", conform=True),
+]
+
+
+@needs_core
+@pytest.mark.parametrize("params", LUA_SCENARIOS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_core_explores_lua_exactly_as_the_python_loop(params: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lua processes (renamed inside Lua for symmetry) and ``--conform``'s divergent steps."""
+    kw = dict(params)
+    conform = kw.pop("conform", False)
+    cfg = replace(config(**kw), conform=conform)
+    fast = summary(*explored(SPEC, cfg, True, monkeypatch))
+    slow = summary(*explored(SPEC, cfg, False, monkeypatch))
+    for part in fast:
+        assert fast[part] == slow[part], part
+
+
+@needs_core
+def test_core_reports_a_team_repositorys_findings_as_the_python_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The team fixture (five Lua processes, findings, time), to depth 12: the same states
+    and the same findings with the same shortest traces."""
+    from checker.interfaces.loader import load_spec
+    from tests.quality.test_team_repo import MANIFEST
+
+    spec, _ = load_spec(str(MANIFEST))
+    base = CheckConfig(params=spec.default_params())
+    cfg = replace(base, limits=replace(base.limits, max_depth=12))
+    fast_ex, fast_res = explored(spec, cfg, True, monkeypatch)
+    fast = summary(fast_ex, fast_res)
+    slow = summary(*explored(spec, cfg, False, monkeypatch))
+    assert fast_res.stats.states == 11_464 and any(r.kind == "finding" for r in fast_res.results)
+    for part in fast:
+        assert fast[part] == slow[part], part
 
 
 @needs_core
@@ -281,7 +316,7 @@ class _PackingBridge:
         raise AssertionError("packing needs no other callback")
 
     outcomes = ghost_after = plans = plan = rename_state = rename_message = rename_ghost = unused
-    ghost_rank = ghost_open = guard = check = action_flags = unused
+    ghost_rank = ghost_open = guard = check = action_flags = noted = unused
 
 
 GHOSTS = [((), ()), ((("user1", 1),), ()), ((), (("user2", -1),))]
