@@ -22,7 +22,7 @@ import importlib
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from checker.model.network import SerialBag
@@ -66,15 +66,14 @@ class CoreUnsupported(Exception):
     ``explore`` runs the whole search again on the pure-Python loop."""
 
 
-class CoreStates(Sequence[bytes]):
-    """The core's stored states (packed bytes), read-only, by index."""
+class IndexedBytes(Sequence[bytes]):
+    """A read-only sequence of ``size()`` byte strings, item ``j`` being ``get(j)``."""
 
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(self, get: Callable[[int], bytes], size: Callable[[], int]) -> None:
+        self._get, self._size = get, size
 
     def __len__(self) -> int:
-        n: int = self.core.states
-        return n
+        return self._size()
 
     @overload
     def __getitem__(self, i: int) -> bytes: ...
@@ -83,14 +82,26 @@ class CoreStates(Sequence[bytes]):
     def __getitem__(self, i: slice) -> list[bytes]: ...
 
     def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        n = self._size()
         if isinstance(i, slice):
-            return [self.core.state(j) for j in range(*i.indices(len(self)))]
-        b: bytes = self.core.state(i)
-        return b
+            return [self._get(j) for j in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("index out of range")
+        return self._get(i)
 
     def __iter__(self) -> Iterator[bytes]:
-        state = self.core.state
-        return (state(j) for j in range(len(self)))
+        get = self._get
+        return (get(j) for j in range(self._size()))
+
+
+class CoreStates(IndexedBytes):
+    """The core's stored states (packed bytes), by index."""
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core.state, lambda: int(core.states))
+        self.core = core
 
     def quiescent(self) -> Iterator[bytes]:
         """The states with no message in flight, in order (found in the core)."""
@@ -98,26 +109,9 @@ class CoreStates(Sequence[bytes]):
         return (state(j) for j in int_table(self.core.quiescent()))
 
 
-class IndexedStates(Sequence[bytes]):
+def indexed_states(indices: array[int], states: Sequence[bytes]) -> IndexedBytes:
     """``states[j]`` for each ``j`` of ``indices`` (the back edges' targets)."""
-
-    def __init__(self, indices: array[int], states: Sequence[bytes]) -> None:
-        self.indices = indices
-        self.states = states
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    @overload
-    def __getitem__(self, i: int) -> bytes: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[bytes]: ...
-
-    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
-        if isinstance(i, slice):
-            return [self.states[j] for j in self.indices[i]]
-        return self.states[self.indices[i]]
+    return IndexedBytes(lambda k: states[indices[k]], lambda: len(indices))
 
 
 def int_table(raw: bytes) -> array[int]:

@@ -48,7 +48,7 @@ from checker.model.property_eval import CheckMemo, Judge, check_holds, required_
 from checker.model.process import FINDING_KINDS, Finding
 from checker.model.semantics import Key, Semantics, Step
 from checker.model.spec import HANDLER_STEPS, Property, PropertyKind, Spec
-from checker.engines.compiled import (Bridge, CoreStates, CoreUnsupported, IndexedStates, _core, core_unavailable,
+from checker.engines.compiled import (Bridge, CoreStates, CoreUnsupported, _core, core_unavailable, indexed_states,
                                       int_table)
 from checker.engines.packed import PackedKeys, codec_for
 from checker.engines.progress import EdgeRecorder, lasso, non_progress_cycle
@@ -131,6 +131,7 @@ class _Explorer:
         self.recorder: EdgeRecorder | None = None
         self.stats = Stats(coverage={h: 0 for h in sem.handler_ids()})
         self.start = time.perf_counter()
+        self.next_tick = self.start + PROGRESS_EVERY  # when the progress line is next shown
         # firings counted per step object (outcomes are memoised, so steps are shared and
         # stay alive in ``sem``); turned into handler coverage once at the end
         self.fired: dict[int, int] = {}
@@ -161,7 +162,7 @@ class _Explorer:
         if why_not is None:
             return self._run_core()
         start = self.start = time.perf_counter()
-        next_tick = start + PROGRESS_EVERY
+        self.next_tick = start + PROGRESS_EVERY
         pack, unpack = self.codec.pack, self.codec.unpack
         init = sem.initial_key()
         # the visited set holds the packed keys (a state's index is its place in ``states``)
@@ -256,26 +257,34 @@ class _Explorer:
                 stats.limit_hit = "stopped at the first violation"
                 break
             i += 1
-            if (i & 255) == 0:
-                now = time.perf_counter()
-                if stop.requested() is not None:  # Ctrl-C, SIGTERM (checker/stop.py)
-                    stats.limit_hit = stop.requested()
-                    break
-                if limits.timeout is not None and now - start >= limits.timeout:
-                    stats.limit_hit = f"timeout {limits.timeout:g}s"
-                    break
-                if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
-                    stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
-                    break
-                if self.progress is not None and now >= next_tick:
-                    next_tick = now + PROGRESS_EVERY
-                    self._stats(stats, sum(fired.values()), start)
-                    stats.queue = len(states) - i
-                    self.progress(stats)
+            if (i & 255) == 0 and self._every_256(i, sum(fired.values())):
+                break
             if limits.max_states is not None and len(states) >= limits.max_states and i < len(states):
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
         return self.finish(sum(fired.values()))
+
+    def _every_256(self, i: int, transitions: int) -> bool:
+        """What both loops do after every 256th state expanded (``i`` expanded so far): a stop
+        request (Ctrl-C, SIGTERM: ``checker/stop.py``), the time and memory limits, the progress
+        line. True when the search must end (``stats.limit_hit`` says why)."""
+        stats, limits = self.stats, self.sem.config.limits
+        now = time.perf_counter()
+        if stop.requested() is not None:
+            stats.limit_hit = stop.requested()
+            return True
+        if limits.timeout is not None and now - self.start >= limits.timeout:
+            stats.limit_hit = f"timeout {limits.timeout:g}s"
+            return True
+        if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
+            stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
+            return True
+        if self.progress is not None and now >= self.next_tick:
+            self.next_tick = now + PROGRESS_EVERY
+            self._stats(stats, transitions, self.start)
+            stats.queue = len(self.packed) - i
+            self.progress(stats)
+        return False
 
     def note_step(self, i: int, step: Step) -> None:
         """A transition from state ``i`` by ``step``: keep the first that is not a model step
@@ -295,8 +304,8 @@ class _Explorer:
         limits = sem.config.limits
         bridge = self.bridge = Bridge(self)
         core = bridge.core
-        start = self.start = time.perf_counter()
-        next_tick = start + PROGRESS_EVERY
+        self.start = time.perf_counter()
+        self.next_tick = self.start + PROGRESS_EVERY
         init = sem.initial_key()
         core.start(bridge.core_key(init))
         self.packed = CoreStates(core)
@@ -322,22 +331,8 @@ class _Explorer:
                     i += 1
                 i = len(self.packed)
                 break
-            if (i & 255) == 0 and i:
-                now = time.perf_counter()
-                if stop.requested() is not None:  # Ctrl-C, SIGTERM (checker/stop.py)
-                    stats.limit_hit = stop.requested()
-                    break
-                if limits.timeout is not None and now - start >= limits.timeout:
-                    stats.limit_hit = f"timeout {limits.timeout:g}s"
-                    break
-                if limits.max_memory_mb is not None and (i & 4095) == 0 and peak_rss_mb() >= limits.max_memory_mb:
-                    stats.limit_hit = f"max-memory {limits.max_memory_mb} MB"
-                    break
-                if self.progress is not None and now >= next_tick:
-                    next_tick = now + PROGRESS_EVERY
-                    self._stats(stats, core.transitions, start)
-                    stats.queue = len(self.packed) - i
-                    self.progress(stats)
+            if (i & 255) == 0 and i and self._every_256(i, core.transitions):
+                break
             if status == _core.STATES:
                 stats.limit_hit = f"max-states {limits.max_states}"
                 break
@@ -362,7 +357,7 @@ class _Explorer:
         levels.extend(int_table(core.table("levels", len(levels))))
         if self.recorder is not None:
             self.recorder.src = int_table(core.table("back_src"))
-            self.recorder.dst = IndexedStates(int_table(core.table("back_dst")), self.packed)
+            self.recorder.dst = indexed_states(int_table(core.table("back_dst")), self.packed)
 
     def transitions(self) -> int:
         """Transitions taken so far."""
