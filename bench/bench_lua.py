@@ -3,8 +3,10 @@
 Prints, for ``--impl lua`` at the given scenario (default 2 users × 2 ops, symmetry
 off as for every Lua run): distinct states, transitions, seconds, distinct states/s,
 Lua deliveries run and deliveries/s — once with the outcome memo of ``Semantics``
-(each (state, message) is run once) and once without it (every transition runs its
-delivery again: the raw speed of the runtime behind the seam).
+(each (state, message) is run once; on the compiled core where it is built) and once
+without it (every transition runs its delivery again: the raw speed of the runtime behind
+the seam; on the pure-Python loop, whose memo can be switched off). The note says which
+explorer ran.
 
     python bench/bench_lua.py [--users 2] [--ops 2] [--coordinator v3] [--no-memo-limit 200000]
 """
@@ -55,13 +57,14 @@ def run(users: int, ops: int, version: str, memo: bool, max_states: int | None) 
             sem._memo = [_NoMemo() for _ in sem._memo]
         props = list(SPEC.properties)
         t0 = time.perf_counter()
-        result = _Explorer(sem, props, None).run()
+        # the compiled core keeps its own outcome memo: without a memo, the pure-Python loop
+        result = _Explorer(sem, props, None, None if memo else "the run without memo").run()
         secs = time.perf_counter() - t0
     finally:
         AoProcess.deliver = original  # type: ignore[method-assign]
     st = result.stats
     return {"states": st.states, "transitions": st.transitions, "seconds": secs, "deliveries": calls[0],
-            "limit": st.limit_hit or "exhaustive"}
+            "limit": f"{st.limit_hit or 'exhaustive'}; {st.explorer}"}
 
 
 def main() -> None:
