@@ -1029,13 +1029,10 @@ static int expand_cur(Core *c) {
 
 /* ---------------------------------------------------------------- Python type */
 
+static void release_refs(Core *c);
+
 static void Core_dealloc(Core *c) {
-    Py_XDECREF(c->bridge); Py_XDECREF(c->ghosts);
-    Py_XDECREF(c->cb_outcomes); Py_XDECREF(c->cb_ghost_after); Py_XDECREF(c->cb_tail); Py_XDECREF(c->cb_messages);
-    Py_XDECREF(c->cb_plans); Py_XDECREF(c->cb_plan); Py_XDECREF(c->cb_rename_state); Py_XDECREF(c->cb_rename_message);
-    Py_XDECREF(c->cb_rename_ghost); Py_XDECREF(c->cb_ghost_rank); Py_XDECREF(c->cb_ghost_open); Py_XDECREF(c->cb_guard);
-    Py_XDECREF(c->cb_check); Py_XDECREF(c->cb_noted); Py_XDECREF(c->cb_memo_root); Py_XDECREF(c->cb_action_flags);
-    Py_XDECREF(c->memo_root); Py_XDECREF(c->action_no); Py_XDECREF(c->tests);
+    release_refs(c);
     PyMem_Free(c->test_hits);
     for (Py_ssize_t a = 0; a < c->nactions; a++) PyMem_Free(c->aflags[a].v);
     PyMem_Free(c->aflags);
@@ -1056,6 +1053,24 @@ static void Core_dealloc(Core *c) {
     kb_free(&c->cur); kb_free(&c->succ); kb_free(&c->cand); kb_free(&c->best);
     PyMem_Free(c->pbuf); PyMem_Free(c->tmp);
     Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+/* drop every reference to Python objects (the bridge, its callbacks, the memos): the core
+ * keeps its tables for reading (state, index, table, fired, quiescent) and runs no more.
+ * Without this the core and its bridge would hold each other, a cycle the collector cannot
+ * see (the core is not a GC type). */
+static void release_refs(Core *c) {
+    Py_CLEAR(c->bridge); Py_CLEAR(c->ghosts);
+    Py_CLEAR(c->cb_outcomes); Py_CLEAR(c->cb_ghost_after); Py_CLEAR(c->cb_tail); Py_CLEAR(c->cb_messages);
+    Py_CLEAR(c->cb_plans); Py_CLEAR(c->cb_plan); Py_CLEAR(c->cb_rename_state); Py_CLEAR(c->cb_rename_message);
+    Py_CLEAR(c->cb_rename_ghost); Py_CLEAR(c->cb_ghost_rank); Py_CLEAR(c->cb_ghost_open); Py_CLEAR(c->cb_guard);
+    Py_CLEAR(c->cb_check); Py_CLEAR(c->cb_noted); Py_CLEAR(c->cb_memo_root); Py_CLEAR(c->cb_action_flags);
+    Py_CLEAR(c->memo_root); Py_CLEAR(c->action_no); Py_CLEAR(c->tests);
+}
+
+static PyObject *Core_release(Core *c, PyObject *unused) {
+    release_refs(c);
+    Py_RETURN_NONE;
 }
 
 static int ints_of(PyObject *seq, int32_t **out, int *count) {
@@ -1138,6 +1153,7 @@ static int key_from(Core *c, PyObject *key, KeyBuf *k) {
 
 /* start(key): store the initial state (its ghost as a number); returns its packed bytes */
 static PyObject *Core_start(Core *c, PyObject *key) {
+    if (!c->bridge) { PyErr_SetString(PyExc_RuntimeError, "compiled core: released (its search is over)"); return NULL; }
     if (c->seen.n) { PyErr_SetString(PyExc_RuntimeError, "compiled core: started twice"); return NULL; }
     if (learn_messages(c, -1) < 0) return NULL;
     if (key_from(c, key, &c->cur) < 0) return NULL;
@@ -1167,6 +1183,7 @@ static PyObject *Core_unpack_key(Core *c, PyObject *arg) {
 
 /* run(limit): expand states until state ``limit`` (exclusive) or the end; returns a status */
 static PyObject *Core_run(Core *c, PyObject *arg) {
+    if (!c->bridge) { PyErr_SetString(PyExc_RuntimeError, "compiled core: released (its search is over)"); return NULL; }
     Py_ssize_t limit = PyLong_AsSsize_t(arg);
     if (limit == -1 && PyErr_Occurred()) return NULL;
     while (c->i < (Py_ssize_t)c->seen.n) {
@@ -1266,6 +1283,7 @@ static PyMethodDef Core_methods[] = {
     {"index", (PyCFunction)Core_index, METH_O, "index(packed): the index of a stored state, or -1"},
     {"table", (PyCFunction)Core_table, METH_VARARGS, "table(name, from=0): an int32 table as bytes"},
     {"fired", (PyCFunction)Core_fired, METH_NOARGS, "fired(): (step id, transitions) of each step taken"},
+    {"release", (PyCFunction)Core_release, METH_NOARGS, "release(): drop the bridge and every Python reference; no more runs"},
     {"quiescent", (PyCFunction)Core_quiescent, METH_NOARGS, "quiescent(): indices of the states with nothing in flight"},
     {NULL}
 };
@@ -1301,7 +1319,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(&CoreType); Py_DECREF(m); return NULL; }
     /* the bridge's interface this build implements (checker/engines/compiled.py: CORE_ABI) */
-    PyModule_AddIntConstant(m, "ABI", 4);
+    PyModule_AddIntConstant(m, "ABI", 5);
     PyModule_AddIntConstant(m, "CHUNK", ST_CHUNK);
     PyModule_AddIntConstant(m, "DONE", ST_DONE);
     PyModule_AddIntConstant(m, "STOPPED", ST_STOPPED);

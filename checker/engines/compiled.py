@@ -45,7 +45,7 @@ _core: Any = _load_core()
 RANK_GAP = 1 << 32  # the space between two message ranks after a respacing
 RANK_END = 1 << 62  # every rank lies strictly between -RANK_END and RANK_END
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
-CORE_ABI = 4  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
+CORE_ABI = 5  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
 def core_unavailable(sem: Semantics) -> str | None:

@@ -300,9 +300,15 @@ class _Explorer:
         """``run`` on the compiled core (``checker.engines.compiled``): the same search, the
         same order, the same states; the core hands back every 256 states for the limits
         and the progress line, which are judged here exactly as in ``run``."""
+        bridge = self.bridge = Bridge(self)
+        try:
+            return self._core_search(bridge)
+        finally:  # the core and its bridge hold each other: break it, keeping the tables
+            bridge.core.release()
+
+    def _core_search(self, bridge: Bridge) -> CheckResult:
         sem, stats = self.sem, self.stats
         limits = sem.config.limits
-        bridge = self.bridge = Bridge(self)
         core = bridge.core
         self.start = time.perf_counter()
         self.next_tick = self.start + PROGRESS_EVERY

@@ -89,6 +89,19 @@ def test_core_explores_exactly_as_the_python_loop(params: dict[str, Any], monkey
 
 
 @needs_core
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [
+    dict(version="v3", users=2, ops=2, faults=("loss", "handler-error")),
+    dict(version="v2", users=2, ops=2, faults=("unlock-fail", "adversary")),
+    dict(version="v3", users=3, ops=1, faults=("lock-fail", "unlock-fail", "mint-fail"), max_faults=2),
+], ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_core_explores_exactly_as_the_python_loop_at_larger_bounds(params: dict[str, Any],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default run's comparison at bounds of minutes (millions of transitions)."""
+    test_core_explores_exactly_as_the_python_loop(params, monkeypatch)
+
+
+@needs_core
 @pytest.mark.parametrize("limits", [
     Limits(max_depth=7),
     Limits(max_states=2_000),
@@ -337,3 +350,22 @@ def test_core_packs_and_unpacks_keys_as_the_codec(procs: list[int], net: list[in
     packed = core.pack_key((*procs, tuple(sorted(net)), g, fl, inj))
     assert packed == codec.pack(key)
     assert core.unpack_key(packed) == key == codec.unpack(packed)
+
+
+@needs_core
+def test_a_finished_search_frees_its_core_and_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core and its bridge hold each other while searching; the search releases the core's
+    references when it ends, so the explorer, the core and the semantics can be freed
+    (the core is not a GC type: a cycle through it would never be collected)."""
+    import gc
+    import weakref
+
+    ex, result = explored(SPEC, config(version="v3", users=2, ops=1), True, monkeypatch)
+    assert ex.bridge is not None
+    with pytest.raises(RuntimeError, match="released"):
+        ex.bridge.core.run(0)
+    assert len(ex.keys) == result.stats.states == 120  # the tables stay readable
+    gone = weakref.ref(ex.sem)
+    del ex
+    gc.collect()
+    assert gone() is None
