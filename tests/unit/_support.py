@@ -1,10 +1,10 @@
-"""Helpers shared by the CLI tests of tests/unit: run a command, its one-line error, a saved
-trace (the ``v1_trace`` fixture of ``conftest.py``) copied with an edit."""
+"""Helpers shared by the CLI tests of tests/unit: run a command, its one output line or one-line
+error, a saved trace (the ``v1_trace`` fixture of ``conftest.py``) copied with an edit."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +13,23 @@ from click.testing import CliRunner, Result
 from checker.interfaces.cli import main
 
 
-def run(*args: str) -> Result:
-    """``tim3check ARGS`` in-process (stdout and stderr apart)."""
-    return CliRunner().invoke(main, list(args))
+def run(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
+    """``tim3check ARGS`` in-process (stdout and stderr apart), with ``env`` set over the environment."""
+    return CliRunner().invoke(main, list(args), env=env)
 
 
 def one_line(r: Result) -> str:
     """The command's only output line; fails on more lines or a traceback."""
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.output, r.output
+    return lines[0]
+
+
+def one_error_line(r: Result) -> str:
+    """The command's only non-blank stderr line; fails on more lines or a traceback."""
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, r.output
+    assert "Traceback" not in r.output + r.stderr, r.output
     return lines[0]
 
 

@@ -7,27 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from checker.interfaces.cli import main
 from checker.interfaces.cli_audit import render_audit, run_audit
 from checker.engines.explore import explore
 from checker.interfaces.report import to_plain_text
 from spec.tim3 import SPEC
+from tests.unit._support import one_error_line, run
 
 JSON_FIELDS = {"tool", "version", "schema_version", "spec", "scenario", "config", "engine", "results", "stats", "exit_code"}
 RESULT_FIELDS = {"name", "kind", "meaning", "verdict", "bound", "detail", "expected_to_fail", "counterexample"}
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def one_error_line(r: Result) -> str:
-    lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.output + r.stderr
-    return lines[0]
 
 
 def test_v1_violates_and_writes_counterexamples(tmp_path: Path) -> None:

@@ -5,25 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from click.testing import CliRunner, Result
-
 from checker.config import CheckConfig
 from checker.engines.explore import explore
-from checker.interfaces.cli import main
 from checker.interfaces.cli_audit import AuditLines, AuditMatrix, Setting, cell_label, cell_line, run_audit
 from checker.interfaces.progress import Status
 from checker.model.spec import Spec
 from checker.result import CheckResult
 from spec.tim3 import SPEC
+from tests.unit._support import run
 
 # one symbol per property, in spec order (positions-match-per-user 5th, collateral-backs-supply 7th)
 ROWS = ["[1/6] v1 × none: ✗ ✗ ✗ xf ✗ ✓ ✓ ✓ ✓ ✓", "[2/6] v1 × mint-fail: ✗ ✗ ✗ xf ✗ ✓ ✗ ✓ ✓ ✓",
         "[3/6] v2 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓", "[4/6] v2 × mint-fail: ✓ ✓ ✓ xf ✓ ✓ ✗ ✓ ✓ ✓",
         "[5/6] v3 × none: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓", "[6/6] v3 × mint-fail: ✓ ✓ ✓ xf ✓ ✓ ✓ ✓ ✓ ✓"]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def _fixed_seconds(spec: Spec, config: CheckConfig) -> CheckResult:

@@ -7,15 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from checker.interfaces.cli import main
+from tests.unit._support import run
 
 COMMITTED = Path(__file__).resolve().parents[2] / "counterexamples"
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def test_a_passing_run_writes_no_files(tmp_path: Path) -> None:

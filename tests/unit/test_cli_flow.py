@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner, Result
-
-from checker.interfaces.cli import main
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
+from tests.unit._support import run
 
 
 def test_v1_flow_has_no_edge_into_the_state_manager() -> None:

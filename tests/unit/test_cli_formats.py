@@ -7,16 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from checker.interfaces.cli import main
+from tests.unit._support import run
 
 V1_FAILS = {"update-follows-success", "positions-match-supply", "positions-match-supply-inflight",
             "positions-match-per-user"}  # v1 books no position: per user neither (issue 9 item 6)
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), env=env)
 
 
 def v1(tmp_path: Path, fmt: str, env: dict[str, str] | None = None) -> Result:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from checker.interfaces.cli import main
+from tests.unit import _support
 
 
 def run(*args: str) -> tuple[int, dict[str, object]]:
-    r = CliRunner().invoke(main, list(args))
+    """``tim3check ARGS``: its exit code and its JSON report (stdout)."""
+    r = _support.run(*args)
     return r.exit_code, json.loads(r.stdout)
 
 

@@ -8,15 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from checker.errors import SpecError
-from checker.interfaces.cli import main
 from checker.interfaces.cli_params import peek_spec
 from checker.interfaces.loader import validate
 from checker.interfaces.options import plan_check
 from checker.model.spec import Param
 from spec.tim3 import SPEC
+from tests.unit._support import one_error_line, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "tests" / "fixtures" / "team_tim3" / "tim3check.toml"
@@ -61,16 +60,6 @@ SPEC = Spec(
                          check=lambda v: v["server"].n <= 3),),
 )
 '''
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def one_error_line(r: Result) -> str:
-    lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and "Traceback" not in r.output, r.output
-    return lines[0]
 
 
 @pytest.fixture

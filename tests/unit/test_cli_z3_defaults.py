@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner, Result
-
-from checker.interfaces.cli import main
 from checker.engines.registry import BMC_DEPTH, EngineOptions, run_engine
 from checker.interfaces.loader import config_from_options
 from checker.interfaces.options import command_scenario, plan_check
 from checker.result import PROVED
 from spec.tim3 import SPEC
+from tests.unit._support import run
 
 PROP = "positions-match-supply-inflight"
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def test_bmc_default_depth_reaches_v3s_deepest_witness() -> None:

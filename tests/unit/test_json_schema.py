@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from checker.interfaces.cli import main
+from tests.unit._support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "docs" / "schema"
@@ -36,7 +35,7 @@ def errors(v: Draft202012Validator, doc: Any) -> list[str]:
 
 def check_json(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], list[Path]]:
     out = tmp_path / "ce"
-    r = CliRunner().invoke(main, ["check", *args, "--format", "json", "--out", str(out), "--quiet"])
+    r = run("check", *args, "--format", "json", "--out", str(out), "--quiet")
     doc: dict[str, Any] = json.loads(r.stdout)
     return r.exit_code, doc, sorted(out.glob("*.json"))
 
@@ -110,7 +109,7 @@ def test_the_schemas_share_one_config_and_one_stats() -> None:
     (("--fault-set", "none", "--fault-set", "adversary", "--z3", "bmc", "--depth", "6"), 3),  # bmc: witness too deep
 ])
 def test_real_audit_outputs_validate(args: tuple[str, ...], code: int) -> None:
-    r = CliRunner().invoke(main, ["audit", "--users", "1", "--ops", "1", *args, "--format", "json", "--quiet"])
+    r = run("audit", "--users", "1", "--ops", "1", *args, "--format", "json", "--quiet")
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["exit_code"]) == (code, code)
     assert errors(AUDIT, doc) == []

@@ -115,9 +115,7 @@ def test_a_choice_whose_options_change_between_runs_is_a_spec_error() -> None:
 
 
 def test_the_cli_gives_exit_2_and_one_line(tmp_path: Any) -> None:
-    from click.testing import CliRunner
-
-    from checker.interfaces.cli import main
+    from tests.unit._support import run
 
     f = tmp_path / "raising_spec.py"
     f.write_text(
@@ -126,7 +124,7 @@ def test_the_cli_gives_exit_2_and_one_line(tmp_path: Any) -> None:
         "    raise ValueError('bad amount')\n"
         "SPEC = _spec(_bump)\n"
     )
-    r = CliRunner().invoke(main, ["check", "--spec", str(f), "--no-save"])
+    r = run("check", "--spec", str(f), "--no-save")
     assert r.exit_code == 2, r.output
     assert "ValueError" in r.output and "bad amount" in r.output
     assert "Traceback" not in r.output

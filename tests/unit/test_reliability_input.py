@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from checker.interfaces.cli import main
+from tests.unit._support import run
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -20,15 +19,14 @@ from checker.interfaces.cli import main
     (["--property", "every-request-answered,"], "--property"),
 ])
 def test_bad_values_are_one_line_and_exit_2(args: list[str], flag: str) -> None:
-    r = CliRunner().invoke(main, ["check", "--no-save", "--users", "1", "--ops", "1", *args])
+    r = run("check", "--no-save", "--users", "1", "--ops", "1", *args)
     assert r.exit_code == 2, r.output
     assert flag in r.output and "Traceback" not in r.output
     assert len(r.output.strip().splitlines()) == 1, r.output
 
 
 def test_json_never_prints_nan() -> None:
-    r = CliRunner().invoke(main, ["check", "--no-save", "--users", "1", "--ops", "1", "--format", "json",
-                                  "--timeout", "30"])
+    r = run("check", "--no-save", "--users", "1", "--ops", "1", "--format", "json", "--timeout", "30")
     assert r.exit_code == 0, r.output
     json.loads(r.output, parse_constant=lambda c: pytest.fail(f"JSON constant {c}"))
     assert "NaN" not in r.output and "Infinity" not in r.output
