@@ -484,6 +484,18 @@ static int unpack(Core *c, const uint8_t *p, size_t len, KeyBuf *k) {
 
 /* ---------------------------------------------------------------- the key as Python */
 
+/* a tuple of the ``n`` ints at ``v`` (a new reference) */
+static PyObject *int_tuple(const int32_t *v, Py_ssize_t n) {
+    PyObject *t = PyTuple_New(n);
+    if (!t) return NULL;
+    for (Py_ssize_t q = 0; q < n; q++) {
+        PyObject *x = PyLong_FromLong(v[q]);
+        if (!x) { Py_DECREF(t); return NULL; }
+        PyTuple_SET_ITEM(t, q, x);
+    }
+    return t;
+}
+
 static PyObject *key_tuple(Core *c, const KeyBuf *k) {
     PyObject *t = PyTuple_New(c->n + 4);
     if (!t) return NULL;
@@ -492,13 +504,8 @@ static PyObject *key_tuple(Core *c, const KeyBuf *k) {
         if (!v) { Py_DECREF(t); return NULL; }
         PyTuple_SET_ITEM(t, q, v);
     }
-    PyObject *net = PyTuple_New(k->nnet);
+    PyObject *net = int_tuple(k->net, k->nnet);
     if (!net) { Py_DECREF(t); return NULL; }
-    for (Py_ssize_t q = 0; q < k->nnet; q++) {
-        PyObject *v = PyLong_FromLong(k->net[q]);
-        if (!v) { Py_DECREF(net); Py_DECREF(t); return NULL; }
-        PyTuple_SET_ITEM(net, q, v);
-    }
     PyTuple_SET_ITEM(t, c->n, net);
     PyObject *g = PyList_GetItem(c->ghosts, k->g);
     if (!g) { Py_DECREF(t); return NULL; }
@@ -742,16 +749,7 @@ static PyObject *part_value(Core *c, const KeyBuf *k, PyObject *part) {
         PyObject *g = PyList_GetItem(c->ghosts, k->g);
         if (!g) return NULL;
         if (v == -3) { Py_INCREF(g); return g; }                         /* GHOST */
-        if (v == -1) {                                                    /* NET */
-            PyObject *t = PyTuple_New(k->nnet);
-            if (!t) return NULL;
-            for (Py_ssize_t q = 0; q < k->nnet; q++) {
-                PyObject *x = PyLong_FromLong(k->net[q]);
-                if (!x) { Py_DECREF(t); return NULL; }
-                PyTuple_SET_ITEM(t, q, x);
-            }
-            return t;
-        }
+        if (v == -1) return int_tuple(k->net, k->nnet);                   /* NET */
         Py_ssize_t gi = -4 - v;                                           /* obligations open */
         if (gi < 0 || !PyTuple_Check(g) || gi >= PyTuple_GET_SIZE(g)) { PyErr_SetString(PyExc_RuntimeError, "compiled core: an unknown memo part"); return NULL; }
         int t = PyObject_IsTrue(PyTuple_GET_ITEM(g, gi));

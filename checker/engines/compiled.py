@@ -22,8 +22,8 @@ import importlib
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from checker.model.network import SerialBag
 from checker.model.semantics import Key, Semantics, Step
@@ -45,6 +45,7 @@ _core: Any = _load_core()
 RANK_GAP = 1 << 32  # the space between two message ranks after a respacing
 RANK_END = 1 << 62  # every rank lies strictly between -RANK_END and RANK_END
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
+T = TypeVar("T")
 CORE_ABI = 5  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
@@ -121,6 +122,24 @@ def int_table(raw: bytes) -> array[int]:
     return out
 
 
+class Numbers(Generic[T]):
+    """Values numbered 0, 1, ... in order of first sight (``key``: what tells two apart,
+    the value itself by default); ``values[k]`` is value number ``k``."""
+
+    def __init__(self, key: Callable[[T], Hashable] | None = None) -> None:
+        self.values: list[T] = []
+        self._no: dict[Hashable, int] = {}
+        self._key = key
+
+    def number(self, value: T) -> int:
+        k = value if self._key is None else self._key(value)
+        no = self._no.get(k)
+        if no is None:
+            no = self._no[k] = len(self.values)
+            self.values.append(value)
+        return no
+
+
 class Ranks:
     """Numbers that order values as they compare (``<``), given one value at a time: each new
     value takes a number between its neighbours'; when there is none left between them,
@@ -172,12 +191,11 @@ class Bridge:
         self.explorer = explorer
         sem = self.sem = explorer.sem
         self.codec = explorer.codec
-        self.ghosts: list[Any] = []  # ghost number -> ghost (the core reads this list)
-        self._ghost_no: dict[Any, int] = {}
-        self.steps: list[Step] = []  # step number -> step
-        self._step_no: dict[int, int] = {}  # id(step) -> number
-        self._ops: list[Any] = []  # ghost-change number -> the change
-        self._op_no: dict[Any, int] = {}
+        self._ghosts: Numbers[Any] = Numbers()
+        self.ghosts = self._ghosts.values  # ghost number -> ghost (the core reads this list)
+        self._steps: Numbers[Step] = Numbers(id)  # steps are told apart by identity
+        self.steps = self._steps.values  # step number -> step
+        self._ops: Numbers[Any] = Numbers()  # the ghost's changes (what a step opens and closes)
         self.ranks = Ranks()  # every message so far, numbered in the bag's order
         canon = explorer.canon
         self.sym = canon.sym if canon is not None else None
@@ -198,27 +216,13 @@ class Bridge:
     # -- numbering -------------------------------------------------------------------
 
     def step(self, step: Step) -> int:
-        no = self._step_no.get(id(step))
-        if no is None:
-            no = self._step_no[id(step)] = len(self.steps)
-            self.steps.append(step)
-        return no
+        return self._steps.number(step)
 
     def ghost(self, ghost: Any) -> int:
-        no = self._ghost_no.get(ghost)
-        if no is None:
-            no = self._ghost_no[ghost] = len(self.ghosts)
-            self.ghosts.append(ghost)
-        return no
+        return self._ghosts.number(ghost)
 
     def op(self, gops: Any) -> int:
-        if not gops:
-            return -1
-        no = self._op_no.get(gops)
-        if no is None:
-            no = self._op_no[gops] = len(self._ops)
-            self._ops.append(gops)
-        return no
+        return self._ops.number(gops) if gops else -1
 
     def core_key(self, key: Key) -> Key:
         """``key`` as the core takes it: its ghost as a number."""
@@ -247,7 +251,7 @@ class Bridge:
         self.explorer.note_step(i, self.steps[step_no])
 
     def ghost_after(self, g: int, op: int) -> int:
-        return self.ghost(self.sem._ghost_after(self.ghosts[g], self._ops[op]))
+        return self.ghost(self.sem._ghost_after(self.ghosts[g], self._ops.values[op]))
 
     def tail(self, g: int, fl: int, inj: int) -> int:
         return self.codec.tail_number((self.ghosts[g], fl, inj))
