@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.unit.test_cli import run
+from tests.unit._support import run
 
 
 def test_bmc_counterexample_is_saved_and_replays(tmp_path: Path) -> None:

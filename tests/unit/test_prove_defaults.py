@@ -14,7 +14,7 @@ from checker.engines.symbolic.prove import prove, prove_engine
 from checker.result import EXPECTED_FAIL, PROVED, UNKNOWN
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
-from tests.unit.test_cli import run
+from tests.unit._support import run
 
 PROVABLE = ["update-follows-success", "positions-match-supply", "positions-match-supply-inflight",
             "positions-match-supply-strict", "positions-match-per-user", "supply-within-cap",

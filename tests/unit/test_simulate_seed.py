@@ -12,7 +12,7 @@ from checker.model.semantics import Semantics, Step, World
 from checker.result import EXPECTED_FAIL, HOLDS, UNKNOWN, VIOLATED
 from spec.tim3 import SPEC
 from tests.tim3_helpers import config
-from tests.unit.test_cli import run
+from tests.unit._support import run
 
 
 def _is_a_run(cfg: CheckConfig, steps: tuple[tuple[Step, World], ...]) -> None:
