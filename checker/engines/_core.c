@@ -233,7 +233,7 @@ enum { ST_CHUNK = 0, ST_DONE = 1, ST_STOPPED = 2, ST_DEPTH = 3, ST_STATES = 4 };
 typedef struct {
     PyObject_HEAD
     int n;                    /* processes */
-    int loss, record, symmetry, wide_seen;
+    int loss, record, symmetry;
     int32_t max_depth;        /* -1: none */
     Py_ssize_t max_states;    /* 0: none */
     PyObject *bridge;         /* the Python side (callbacks) */
@@ -278,7 +278,6 @@ typedef struct {
     /* scratch */
     KeyBuf cur, succ, cand, best;
     uint8_t *pbuf; size_t pcap_bytes;
-    int32_t *tmp; Py_ssize_t tmpcap;
 } Core;
 
 /* ---------------------------------------------------------------- bridge calls */
@@ -449,7 +448,6 @@ static int pack(Core *c, const KeyBuf *k, size_t *len) {
         *len = (size_t)cnt * 2;
         return 0;
     }
-    c->wide_seen = 1;
     int64_t v = t;
     for (int b = 0; b < 8; b++) p[b] = (uint8_t)((uint64_t)v >> (8 * b));
     p += 8;
@@ -1049,7 +1047,7 @@ static void Core_dealloc(Core *c) {
     PyMem_Free(c->outs); PyMem_Free(c->fired.v); PyMem_Free(c->m_rank.v);
     bs_free(&c->seen); bs_free(&c->mset);
     kb_free(&c->cur); kb_free(&c->succ); kb_free(&c->cand); kb_free(&c->best);
-    PyMem_Free(c->pbuf); PyMem_Free(c->tmp);
+    PyMem_Free(c->pbuf);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -1219,13 +1217,6 @@ static PyObject *Core_state(Core *c, PyObject *arg) {
     return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)len);
 }
 
-/* index(packed) -> its state index, or -1 */
-static PyObject *Core_index(Core *c, PyObject *arg) {
-    char *p; Py_ssize_t len;
-    if (PyBytes_AsStringAndSize(arg, &p, &len) < 0) return NULL;
-    return PyLong_FromSsize_t(bs_find(&c->seen, (const uint8_t *)p, (size_t)len, hash_bytes((const uint8_t *)p, (size_t)len)));
-}
-
 /* tables(name, from) -> the int32 table's entries from ``from``, as bytes (array("i")) */
 static PyObject *Core_table(Core *c, PyObject *args) {
     const char *name; Py_ssize_t from = 0;
@@ -1265,12 +1256,6 @@ static PyObject *Core_quiescent(Core *c, PyObject *unused) {
 static PyObject *Core_len(Core *c, void *unused) { return PyLong_FromSize_t(c->seen.n); }
 static PyObject *Core_pos(Core *c, void *unused) { return PyLong_FromSsize_t(c->i); }
 static PyObject *Core_transitions(Core *c, void *unused) { return PyLong_FromLongLong(c->transitions); }
-static PyObject *Core_guard_left(Core *c, void *unused) { return PyLong_FromLong(c->guard_left); }
-static PyObject *Core_memo_hits(Core *c, void *unused) { return untold_hits(c); }
-static PyObject *Core_bytes(Core *c, void *unused) {
-    size_t b = c->seen.acap + c->seen.cap * 8 + (size_t)c->seen.off.cap * 8 + (size_t)(c->parent.cap + c->via.cap) * 4;
-    return PyLong_FromSize_t(b);
-}
 
 static PyMethodDef Core_methods[] = {
     {"start", (PyCFunction)Core_start, METH_O, "start(key): store the initial state; its packed bytes"},
@@ -1278,7 +1263,6 @@ static PyMethodDef Core_methods[] = {
     {"state", (PyCFunction)Core_state, METH_O, "state(i): the packed bytes of state i"},
     {"pack_key", (PyCFunction)Core_pack_key, METH_O, "pack_key(key): a key (ghost as its number) packed"},
     {"unpack_key", (PyCFunction)Core_unpack_key, METH_O, "unpack_key(packed): the key, its ghost as the value"},
-    {"index", (PyCFunction)Core_index, METH_O, "index(packed): the index of a stored state, or -1"},
     {"table", (PyCFunction)Core_table, METH_VARARGS, "table(name, from=0): an int32 table as bytes"},
     {"fired", (PyCFunction)Core_fired, METH_NOARGS, "fired(): (step id, transitions) of each step taken"},
     {"release", (PyCFunction)Core_release, METH_NOARGS, "release(): drop the bridge and every Python reference; no more runs"},
@@ -1289,9 +1273,6 @@ static PyGetSetDef Core_getset[] = {
     {"states", (getter)Core_len, NULL, "states stored", NULL},
     {"position", (getter)Core_pos, NULL, "the next state to expand", NULL},
     {"transitions", (getter)Core_transitions, NULL, "transitions taken", NULL},
-    {"guard_left", (getter)Core_guard_left, NULL, "symmetry guard checks left", NULL},
-    {"memo_hits", (getter)Core_memo_hits, NULL, "(pending memo hits, per-test memo hits) not yet told to the bridge (reading resets them)", NULL},
-    {"table_bytes", (getter)Core_bytes, NULL, "bytes held by the state tables", NULL},
     {NULL}
 };
 
@@ -1317,7 +1298,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(&CoreType); Py_DECREF(m); return NULL; }
     /* the bridge's interface this build implements (checker/engines/compiled.py: CORE_ABI) */
-    PyModule_AddIntConstant(m, "ABI", 5);
+    PyModule_AddIntConstant(m, "ABI", 6);
     PyModule_AddIntConstant(m, "CHUNK", ST_CHUNK);
     PyModule_AddIntConstant(m, "DONE", ST_DONE);
     PyModule_AddIntConstant(m, "STOPPED", ST_STOPPED);

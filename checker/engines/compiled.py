@@ -46,7 +46,7 @@ RANK_GAP = 1 << 32  # the space between two message ranks after a respacing
 RANK_END = 1 << 62  # every rank lies strictly between -RANK_END and RANK_END
 CORE_ENV = "TIM3CHECK_CORE"  # "python": never the compiled core
 T = TypeVar("T")
-CORE_ABI = 5  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
+CORE_ABI = 6  # the interface between this bridge and _core.c (its ABI constant): bumped on every change
 
 
 def core_unavailable(sem: Semantics) -> str | None:
@@ -200,8 +200,8 @@ class Bridge:
         canon = explorer.canon
         self.sym = canon.sym if canon is not None else None
         self.guard_obj = canon.guard if canon is not None else None
-        self._plans: list[_Plan] = []
-        self._plan_no: dict[int, int] = {}  # id(plan) -> number
+        self._plan_numbers: Numbers[_Plan] = Numbers(id)  # the symmetry plans (renamings) the core was given
+        self._plans = self._plan_numbers.values
         self.stop_early = sem.config.limits.stop_at_first_violation
         self._tests: tuple[Any, ...] = ()  # the pending tests the core was last given
         limits = sem.config.limits
@@ -236,11 +236,7 @@ class Bridge:
         ``s``: from ``Semantics``' memo, computed there on a miss (as ``expand`` does); the
         last field says whether each transition of the step is to be ``noted``."""
         sem = self.sem
-        memo = sem._memo[idx]
-        outs = memo.get((s, ms, fl))
-        if outs is None:
-            outs = sem._delivery_outcomes(idx, s, ms, fl) if ms >= 0 else sem._initiative_outcomes(idx, s, fl)
-            memo[(s, ms, fl)] = outs
+        outs = sem.outcomes(idx, s, ms, fl)
         findings, divergent = sem.findings, sem.divergent
         return [(self.step(step), a, sends, fl2, self.op(gops), id(step) in findings or id(step) in divergent)
                 for step, a, sends, fl2, gops in outs]
@@ -277,14 +273,7 @@ class Bridge:
         plans = self.sym.plans_of(members)
         if plans is None:
             return None
-        out = []
-        for plan in plans:
-            no = self._plan_no.get(id(plan))
-            if no is None:
-                no = self._plan_no[id(plan)] = len(self._plans)
-                self._plans.append(plan)
-            out.append(no)
-        return out
+        return [self._plan_numbers.number(plan) for plan in plans]
 
     def plan(self, p: int) -> tuple[bool, list[int]]:
         plan = self._plans[p]

@@ -194,7 +194,6 @@ class _Explorer:
         stop_early = limits.stop_at_first_violation
         divergent = sem.divergent  # filled by Semantics under --conform only
         step_findings = sem.findings  # filled when an implementation reports findings
-        found = self.found
         d = 0  # the depth of state i
         next_level = 1  # the index of the first state of depth d + 1
         i = 0
@@ -216,12 +215,8 @@ class _Explorer:
             for step, w2 in expand(w):  # transitions: counted in ``fired`` (one per step taken)
                 sid = id(step)
                 fired[sid] = fired_get(sid, 0) + 1
-                if divergent and sid in divergent and self.diverged is None:
-                    self.diverged = (i, step)
-                if step_findings and sid in step_findings:
-                    for f in step_findings[sid]:
-                        if f.key not in found:
-                            found[f.key] = (i, step, f)
+                if (divergent and sid in divergent) or (step_findings and sid in step_findings):
+                    self.note_step(i, step)
                 # a key already stored is a representative: canonical already
                 p2 = pack(w2)
                 if p2 in seen:
@@ -287,8 +282,8 @@ class _Explorer:
         return False
 
     def note_step(self, i: int, step: Step) -> None:
-        """A transition from state ``i`` by ``step``: keep the first that is not a model step
-        (``--conform``) and the first of each finding (the pure-Python loop does it inline)."""
+        """A transition from state ``i`` by ``step`` that has findings or is not a model step
+        (``--conform``): keep the first of each, for its shortest trace (both loops call it)."""
         sem = self.sem
         if self.diverged is None and id(step) in sem.divergent:
             self.diverged = (i, step)

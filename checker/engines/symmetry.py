@@ -154,7 +154,7 @@ class Symmetry:
         members = self._members(key)
         plans = self._orders.get(members, _MISSING)
         if plans is _MISSING:
-            plans = self._orders[members] = self._plans_for(key)
+            plans = self.plans_of(members)
         if plans is None:
             return key
         if len(plans) == 1:

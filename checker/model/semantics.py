@@ -533,6 +533,18 @@ class Semantics:
         for step, _ in self._injections:
             yield step
 
+    def outcomes(self, idx: int, s: int, ms: int, faults_left: int) -> tuple[_Outcome, ...]:
+        """The memoised outcomes of delivering message ``ms`` (-1: running the initiatives) to
+        process ``idx`` in state ``s`` with ``faults_left``, computed on a miss (``expand``
+        inlines the same lookup)."""
+        memo = self._memo[idx]
+        outs = memo.get((s, ms, faults_left))
+        if outs is None:
+            outs = (self._delivery_outcomes(idx, s, ms, faults_left) if ms >= 0
+                    else self._initiative_outcomes(idx, s, faults_left))
+            memo[(s, ms, faults_left)] = outs
+        return outs
+
     def _ghost_after(self, ghost: tuple[tuple[Any, ...], ...], gops: _GhostOps) -> tuple[tuple[Any, ...], ...]:
         hit = self._ghost_memo.get((ghost, gops))
         if hit is None:
@@ -678,10 +690,7 @@ class KeyFrame:
             return
         ghost, faults_left, inj = key[n + 1], key[n + 2], key[n + 3]
         s = key[idx]
-        memo = self._memo[idx]
-        outs = memo.get((s, ms, faults_left))
-        if outs is None:
-            outs = memo[(s, ms, faults_left)] = self.sem._delivery_outcomes(idx, s, ms, faults_left)
+        outs = self.sem.outcomes(idx, s, ms, faults_left)
         put = self.knet.put
         for step, a, sends, fl, gops in outs:
             net2 = put(rest, sends) if sends else rest
@@ -699,10 +708,7 @@ class KeyFrame:
         n = self.n
         net, ghost, faults_left, inj = key[n], key[n + 1], key[n + 2], key[n + 3]
         s = key[idx]
-        memo = self._memo[idx]
-        outs = memo.get((s, -1, faults_left))
-        if outs is None:
-            outs = memo[(s, -1, faults_left)] = self.sem._initiative_outcomes(idx, s, faults_left)
+        outs = self.sem.outcomes(idx, s, -1, faults_left)
         put = self.knet.put
         for step, a, sends, fl, gops in outs:
             net2 = put(net, sends) if sends else net
